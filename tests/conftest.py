@@ -1,0 +1,95 @@
+"""Shared fixtures: a real local HTTP server, corpus location, config writer, fake models."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from httpserver import FeedServer
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CORPUS = Path(os.environ.get("TECHWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+TAXONOMY = """
+tags:
+  - name: llm
+    description: Large language models, open-weights model releases / grands modèles de langage
+    keywords: [LLM, open-weights, Llama, Mistral]
+  - name: agents
+    description: AI agents, tool use, autonomous workflows / agents IA autonomes
+    keywords: [agent, agents]
+  - name: mlops
+    description: MLOps and infrastructure, GPUs, inference serving costs / infrastructure et GPU
+    keywords: [GPU, Kubernetes, inference]
+  - name: security
+    description: Security vulnerabilities, attacks, CVEs / sécurité, vulnérabilités
+    keywords: [CVE, vulnerability, vulnérabilité]
+  - name: regulation
+    description: AI regulation and compliance, EU AI Act, GDPR / réglementation, RGPD, CNIL
+    keywords: [AI Act, RGPD, GDPR, CNIL]
+  - name: sovereignty
+    description: Digital sovereignty, European cloud / souveraineté numérique, cloud souverain
+    keywords: [souverain, SecNumCloud, sovereignty]
+"""
+
+
+def corpus_path(*parts: str) -> Path:
+    """A path inside ../shared/corpus; skip the test with a clear reason when it is absent."""
+    path = CORPUS.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"test corpus not available at {path} (only developers and CI have ../shared/corpus)")
+    return path
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    """A real HTTP server on 127.0.0.1, stopped after the test."""
+    srv = FeedServer().start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/feed.xml"
+
+
+def write_config(tmp_path: Path, sources: list[dict], extra: str = "") -> Path:
+    """Write a feeds.yaml with the test taxonomy and the given sources; return its path."""
+    lines = ["settings:", "  database: watch.db", "  digest: {directory: digests}",
+             "  fetch: {timeout: 5}", extra.rstrip(), TAXONOMY.strip(), "sources:"]
+    for source in sources:
+        lines.append(f"  - name: {source['name']}")
+        for key, value in source.items():
+            if key != "name":
+                lines.append(f"    {key}: {value}")
+    path = tmp_path / "feeds.yaml"
+    path.write_text("\n".join(line for line in lines if line) + "\n", encoding="utf-8")
+    return path
+
+
+def run_cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run `python -m watch ...` in a real subprocess, as a user would."""
+    return subprocess.run([sys.executable, "-m", "watch", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def fixture_bytes(name: str) -> bytes:
+    """Bytes of a file in tests/fixtures/feeds."""
+    return (FIXTURES / "feeds" / name).read_bytes()
+
+
+def dedent(text: str) -> str:
+    """textwrap.dedent, stripped."""
+    return textwrap.dedent(text).strip() + "\n"

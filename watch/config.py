@@ -1,0 +1,650 @@
+"""Read feeds.yaml once, validate all of it, and return the frozen `Config` the pipeline passes down.
+
+This is the only module that reads YAML (house rule 6). Every problem found is reported with the
+file, the line and the field, and all problems are reported together in one `ConfigError`, so a user
+fixes the file in one go.
+
+Environment (the only variable read, and only here):
+    TECHWATCH_DATABASE  if set and non-empty, replaces `settings.database`; a relative value is taken
+                        against the current directory (it comes from the shell, not from the file).
+
+Relative `settings.database` and `settings.digest.directory` paths in the file are resolved against the
+directory that holds the file, so the pipeline behaves the same whatever directory it is started from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarbool import ScalarBoolean
+
+from watch.errors import ConfigError
+from watch.models import (
+    Config,
+    DigestSettings,
+    FetchSettings,
+    Settings,
+    Source,
+    SummarizerSettings,
+    Tag,
+)
+
+__all__ = [
+    "DATABASE_ENV",
+    "DIGEST_FORMATS",
+    "MAX_INTERVAL_SECONDS",
+    "MIN_INTERVAL_SECONDS",
+    "SOURCE_KINDS",
+    "SUMMARIZER_BACKENDS",
+    "load_config",
+    "parse_interval",
+]
+
+DATABASE_ENV = "TECHWATCH_DATABASE"
+
+# Allowed values live in one place each, so adding a renderer or a source kind is a one-line change.
+SOURCE_KINDS: tuple[str, ...] = ("feed",)
+DIGEST_FORMATS: tuple[str, ...] = ("md",)
+SUMMARIZER_BACKENDS: tuple[str, ...] = ("extractive", "generative")
+WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+TOP_LEVEL_KEYS = ("settings", "interests", "tags", "sources")
+SETTINGS_KEYS = ("database", "digest", "summarizer", "fetch")
+DIGEST_KEYS = ("day", "time", "max_items", "formats", "directory")
+SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model")
+FETCH_KEYS = ("timeout", "max_bytes", "max_redirects", "user_agent")
+TAG_KEYS = ("name", "description", "keywords")
+SOURCE_KEYS = ("name", "url", "kind", "tags", "enabled", "interval")
+
+# Under a minute is impolite to servers; over a month means the source is effectively dead.
+MIN_INTERVAL_SECONDS = 60
+MAX_INTERVAL_SECONDS = 30 * 86400
+_UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_UNIT_ORDER = "wdhms"
+
+TAG_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_TIME_RE = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
+_MISSING: Any = object()
+
+
+# --------------------------------------------------------------------------------------------------
+# Intervals
+
+
+def parse_interval(text: str) -> int:
+    """Turn '90s', '30m', '6h', '1d', '2w', '1h30m' or plain seconds ('3600') into seconds."""
+    if not isinstance(text, str) or isinstance(text, bool):
+        raise ValueError(f"expected text such as '6h' or '1h30m', got {_describe(text)}")
+    compact = "".join(text.split()).lower()
+    if not compact:
+        raise ValueError("the interval is empty; write e.g. 30m, 6h or 1d")
+    # A bare number is seconds, like `sleep`; anything else is unit-suffixed parts.
+    seconds = int(compact) if re.fullmatch(r"[0-9]+", compact) else _sum_interval_parts(text, compact)
+    if seconds == 0:
+        raise ValueError(f"{text!r} is zero; to stop polling a source, set 'enabled: false'")
+    if seconds < MIN_INTERVAL_SECONDS:
+        raise ValueError(f"{text!r} is {seconds} seconds; the minimum is {MIN_INTERVAL_SECONDS} seconds (1m)")
+    if seconds > MAX_INTERVAL_SECONDS:
+        raise ValueError(f"{text!r} is longer than the maximum of 30 days (30d)")
+    return seconds
+
+
+def _sum_interval_parts(text: str, compact: str) -> int:
+    """Add up '1h30m'-style parts; units must come largest first, each at most once."""
+    if re.fullmatch(r"[0-9]*\.[0-9]+[a-z]*", compact):
+        raise ValueError(f"{text!r}: use whole numbers, e.g. 1h30m rather than 1.5h")
+    if not re.fullmatch(r"(?:[0-9]+[a-z]+)+", compact):
+        raise ValueError(
+            f"{text!r} is not an interval: write a whole number and a unit (s, m, h, d, w), "
+            "e.g. 90s, 30m, 6h, 1d, 1h30m, or a plain number of seconds"
+        )
+    seconds, last_rank = 0, -1
+    for number, unit in re.findall(r"([0-9]+)([a-z]+)", compact):
+        if unit not in _UNIT_SECONDS:
+            raise ValueError(f"{text!r} has an unknown unit {unit!r} (use s, m, h, d or w)")
+        rank = _UNIT_ORDER.index(unit)
+        # '30m1h' or '1h1h' are almost always typos; insisting on one spelling keeps files readable.
+        if rank <= last_rank:
+            raise ValueError(f"{text!r}: write units from largest to smallest, each once (e.g. 1h30m)")
+        last_rank = rank
+        seconds += int(number) * _UNIT_SECONDS[unit]
+    return seconds
+
+
+# --------------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate feeds.yaml once; raise one ConfigError listing every problem found."""
+    shown = str(path)
+    file = Path(path).expanduser().absolute()
+    document = _parse_yaml(_read_text(file, shown), shown)
+    problems = _Problems()
+    config = _build_config(document, file, problems, os.environ if environ is None else environ)
+    if problems:
+        raise problems.to_error(shown)
+    return config
+
+
+def _read_text(file: Path, shown: str) -> str:
+    """The file's text, or a ConfigError that says why it could not be read."""
+    try:
+        return file.read_text(encoding="utf-8-sig")  # -sig: some Windows editors prepend a BOM
+    except FileNotFoundError:
+        raise ConfigError("configuration file not found", path=shown) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not valid UTF-8 text (byte {exc.start})", path=shown) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror or exc}", path=shown) from exc
+
+
+def _parse_yaml(text: str, shown: str) -> Any:
+    """Parse with the round-trip loader, which keeps line numbers (`.lc`) for the messages."""
+    try:
+        return YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        raise _yaml_error(exc, shown) from exc
+    except YAMLError as exc:  # e.g. ReaderError (control characters): no line mark to give
+        raise ConfigError(f"YAML error: {exc}", path=shown) from exc
+
+
+def _yaml_error(exc: MarkedYAMLError, shown: str) -> ConfigError:
+    """Turn ruamel's multi-line report into one line that names where the problem is."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    if isinstance(exc, DuplicateKeyError) and exc.context_mark is not None:
+        # ruamel's own text ends with advice on loader flags, which is no help to someone editing the file.
+        key = re.search(r'duplicate key "([^"]*)"', exc.problem or "")
+        name = repr(key[1]) if key else "a key"
+        return ConfigError(f"duplicate key {name}: the mapping that starts at line "
+                           f"{exc.context_mark.line + 1} already has it", path=shown, line=line)
+    problem = exc.problem or exc.context or "invalid YAML"
+    message = f"YAML syntax error: {problem}"
+    if exc.context and exc.problem:
+        message += f" ({exc.context}"
+        if exc.context_mark is not None and exc.context_mark.line + 1 != line:
+            message += f" started at line {exc.context_mark.line + 1}"
+        message += ")"
+    return ConfigError(message, path=shown, line=line)
+
+
+# --------------------------------------------------------------------------------------------------
+# Problem collection and typed access to YAML mappings
+
+
+@dataclass(frozen=True)
+class _Problem:
+    line: int
+    field: str
+    text: str
+
+
+@dataclass
+class _Problems:
+    """Every problem found so far; validation carries on after each so all are reported at once."""
+
+    items: list[_Problem] = field(default_factory=list)
+
+    def add(self, line: int, field_name: str, text: str) -> None:
+        self.items.append(_Problem(line, field_name, text))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def to_error(self, shown: str) -> ConfigError:
+        # Sorted by line so the report reads top to bottom, like the file.
+        ordered = sorted(self.items, key=lambda p: p.line)
+        first = ordered[0]
+        rest = "".join(f"\n{shown}:{p.line}: {p.text}" for p in ordered[1:])
+        return ConfigError(first.text + rest, path=shown, line=first.line, field=first.field or None)
+
+
+def _line(node: Any, default: int = 1) -> int:
+    """1-based line where a YAML mapping or list starts."""
+    lc = getattr(node, "lc", None)
+    return lc.line + 1 if lc is not None and lc.line is not None else default
+
+
+def _key_line(node: CommentedMap, key: Any, *, value: bool) -> int:
+    """1-based line of a key (or of its value); keys merged in with `<<:` have none: use the mapping's."""
+    try:
+        position = node.lc.value(key) if value else node.lc.key(key)
+    except (KeyError, TypeError):
+        return _line(node)
+    return position[0] + 1
+
+
+def _is_bool(value: Any) -> bool:
+    # ruamel returns ScalarBoolean (an int subclass) for anchored booleans.
+    return isinstance(value, bool | ScalarBoolean)
+
+
+def _is_int(value: Any) -> bool:
+    # YAML `true` is a bool, and bool is an int in Python: it must not pass as a number.
+    return isinstance(value, int) and not _is_bool(value)
+
+
+def _describe(value: Any) -> str:
+    """A short, user-facing description of a YAML value, for 'expected X, got Y' messages."""
+    if value is None:
+        return "an empty value"
+    if _is_bool(value):
+        return "true" if value else "false"
+    if _is_int(value) or isinstance(value, float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the text {shown!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    tag = getattr(value, "tag", None)
+    return f"a value tagged {tag}" if tag is not None else f"a {type(value).__name__}"
+
+
+def _key_list(keys: tuple[str, ...]) -> str:
+    return ", ".join(keys)
+
+
+class _Block:
+    """One YAML mapping under validation: knows its field path, its label and where lines are."""
+
+    def __init__(self, node: CommentedMap, field_path: str, label: str, problems: _Problems) -> None:
+        self.node, self.field_path, self.label, self.problems = node, field_path, label, problems
+
+    def field_of(self, key: str) -> str:
+        return f"{self.field_path}.{key}" if self.field_path else key
+
+    def line_of(self, key: Any) -> int:
+        """Line of the key's value if present (where a bad value is), else of the mapping itself."""
+        if key not in self.node:
+            return _line(self.node)
+        # ruamel places an empty (null) value on the line after its key: point at the key instead.
+        return _key_line(self.node, key, value=self.node[key] is not None)
+
+    def report(self, key: str, text: str, line: int | None = None) -> None:
+        self.problems.add(line or self.line_of(key), self.field_of(key), f"{self.label}: {text}")
+
+    def check_keys(self, allowed: tuple[str, ...]) -> None:
+        """Report every key not in `allowed`, at the key's own line, with a suggestion for typos."""
+        for key in self.node:
+            if isinstance(key, str) and key in allowed:
+                continue
+            text = f"unknown key {key!r} (allowed: {_key_list(allowed)})"
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            if close:
+                text += f"; did you mean {close[0]!r}?"
+            self.problems.add(_key_line(self.node, key, value=False), self.field_of(str(key)),
+                              f"{self.label}: {text}")
+
+    def get(self, key: str) -> Any:
+        return self.node.get(key, _MISSING)
+
+    def text(self, key: str, default: str | None = None, *, required: bool = False,
+             one_line: bool = True, nullable: bool = False) -> str | None:
+        """A non-empty string value (stripped), or `default` when absent or invalid."""
+        value = self.get(key)
+        if value is _MISSING or (value is None and nullable):
+            if required:
+                self.report(key, f"missing required key {key!r}")
+            return default
+        if not isinstance(value, str):
+            self.report(key, f"{key} must be text, got {_describe(value)}")
+            return default
+        value = value.strip()
+        if not value:
+            self.report(key, f"{key} must not be empty")
+            return default
+        if one_line and "\n" in value:
+            self.report(key, f"{key} must fit on one line")
+            return default
+        return str(value)
+
+    def integer(self, key: str, default: int, low: int, high: int | None = None) -> int:
+        """An integer within [low, high], or `default` when absent or invalid."""
+        value = self.get(key)
+        if value is _MISSING:
+            return default
+        if not _is_int(value):
+            self.report(key, f"{key} must be a whole number, got {_describe(value)}")
+            return default
+        if value < low or (high is not None and value > high):
+            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+            self.report(key, f"{key} must be {bounds}, got {value}")
+            return default
+        return int(value)
+
+    def positive_number(self, key: str, default: float) -> float:
+        """A number > 0 (int or float, never a boolean), or `default` when absent or invalid."""
+        value = self.get(key)
+        if value is _MISSING:
+            return default
+        if not (_is_int(value) or isinstance(value, float)):
+            self.report(key, f"{key} must be a number of seconds, got {_describe(value)}")
+            return default
+        if not 0 < value < float("inf"):  # also rejects .nan
+            self.report(key, f"{key} must be a number greater than 0, got {value}")
+            return default
+        return float(value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        """true or false (YAML 1.2: 'yes', 'on' and quoted strings are text, not booleans)."""
+        value = self.get(key)
+        if value is _MISSING:
+            return default
+        if not _is_bool(value):
+            self.report(key, f"{key} must be true or false, got {_describe(value)}")
+            return default
+        return bool(value)
+
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        """One of `allowed` (compared in lower case), or `default` when absent or invalid."""
+        value = self.text(key)
+        if value is None:
+            return default
+        if value.lower() not in allowed:
+            self.report(key, f"{key} {value!r} is not one of: {_key_list(allowed)}")
+            return default
+        return value.lower()
+
+    def items(self, key: str, what: str) -> list[tuple[Any, int, int]] | None:
+        """The (value, line, index) entries of a list value; None when absent, null or invalid."""
+        value = self.get(key)
+        if value is _MISSING or value is None:
+            return None
+        if not isinstance(value, CommentedSeq):
+            self.report(key, f"{key} must be a list of {what}, got {_describe(value)}")
+            return None
+        return [(item, value.lc.item(i)[0] + 1, i) for i, item in enumerate(value)]
+
+    def text_list(self, key: str, what: str) -> tuple[tuple[str, int], ...] | None:
+        """A list of non-empty strings, each with its line; bad entries are reported and skipped."""
+        entries = self.items(key, what)
+        if entries is None:
+            return None
+        good: list[tuple[str, int]] = []
+        for item, line, index in entries:
+            if isinstance(item, str) and item.strip():
+                good.append((str(item).strip(), line))
+            elif _is_int(item) or isinstance(item, float):
+                self.report(key, f"{key}[{index}] must be text, got {_describe(item)} (quote it: '{item}')",
+                            line)
+            else:
+                self.report(key, f"{key}[{index}] must be non-empty text, got {_describe(item)}", line)
+        return tuple(good)
+
+    def child(self, key: str) -> _Block:
+        """A nested mapping; absent, empty (all keys commented out) or invalid give an empty one."""
+        value = self.get(key)
+        if value is not _MISSING and value is not None and not isinstance(value, CommentedMap):
+            self.report(key, f"{key} must be a mapping of keys (key: value), got {_describe(value)}")
+        if not isinstance(value, CommentedMap):
+            value = CommentedMap()
+            # An empty mapping has no position of its own; borrow the parent's so messages have a line.
+            value.lc.line = self.line_of(key) - 1
+        return _Block(value, self.field_of(key), self.field_of(key), self.problems)
+
+
+# --------------------------------------------------------------------------------------------------
+# Sections
+
+
+def _build_config(document: Any, file: Path, problems: _Problems, environ: Mapping[str, str]) -> Config:
+    """Validate the whole document; every section is checked even when another one is broken."""
+    if not isinstance(document, CommentedMap):
+        found = "the file is empty" if document is None else f"the file holds {_describe(document)}"
+        problems.add(_line(document), "", f"top level: {found}; it must be a mapping with at least "
+                                          "a 'sources:' list")
+        return Config(path=file, settings=Settings(), tags=(), sources=())
+    top = _Block(document, "", "top level", problems)
+    top.check_keys(TOP_LEVEL_KEYS)
+    settings = _settings(top.child("settings"), file.parent, environ)
+    interests = top.text("interests", "", one_line=False, nullable=True) or ""
+    tags, tag_names = _tags(top)
+    sources = _sources(top, tag_names)
+    return Config(path=file, settings=settings, tags=tags, sources=sources, interests=interests)
+
+
+def _resolve(raw: str, base: Path) -> Path:
+    """A path from the file: `~` expanded, relative ones taken against the file's directory."""
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _settings(block: _Block, base: Path, environ: Mapping[str, str]) -> Settings:
+    """The `settings:` block, with defaults, resolved paths and the environment override."""
+    block.check_keys(SETTINGS_KEYS)
+    database = _resolve(block.text("database") or str(Settings().database), base)
+    override = environ.get(DATABASE_ENV, "").strip()
+    if override:
+        # The environment wins over the file (one database per deployment); relative to the shell's cwd.
+        database = Path(override).expanduser().absolute()
+    return Settings(database=database, digest=_digest(block.child("digest"), base),
+                    summarizer=_summarizer(block.child("summarizer")), fetch=_fetch(block.child("fetch")))
+
+
+def _digest(block: _Block, base: Path) -> DigestSettings:
+    """`settings.digest`: when the weekly digest is built and in which formats."""
+    defaults = DigestSettings()
+    block.check_keys(DIGEST_KEYS)
+    return DigestSettings(
+        day=block.choice("day", defaults.day, WEEKDAYS),
+        time=_clock_time(block, defaults.time),
+        max_items=block.integer("max_items", defaults.max_items, 1, 500),
+        formats=_formats(block, defaults.formats),
+        directory=_resolve(block.text("directory") or str(defaults.directory), base),
+    )
+
+
+def _clock_time(block: _Block, default: str) -> str:
+    """HH:MM on a 24-hour clock, normalised to two-digit hours."""
+    value = block.get("time")
+    if value is _MISSING:
+        return default
+    if _is_int(value):
+        # YAML 1.1 reads an unquoted 07:00 as sexagesimal minutes: say how to write it instead.
+        block.report("time", f"time must be text like \"07:00\" (quote it), got {_describe(value)}")
+        return default
+    text = block.text("time")
+    if text is None:
+        return default
+    match = _TIME_RE.match(text)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        block.report("time", f"time {text!r} is not a 24-hour HH:MM time such as \"07:00\"")
+        return default
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
+def _formats(block: _Block, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A non-empty list of distinct formats from DIGEST_FORMATS."""
+    entries = block.text_list("formats", "formats")
+    if entries is None:
+        if block.get("formats") is None:
+            block.report("formats", f"formats must list at least one of: {_key_list(DIGEST_FORMATS)}")
+        return default
+    formats: list[str] = []
+    for value, line in entries:
+        name = value.lower()
+        if name not in DIGEST_FORMATS:
+            block.report("formats", f"unknown format {value!r} (allowed: {_key_list(DIGEST_FORMATS)})", line)
+        elif name in formats:
+            block.report("formats", f"format {value!r} is listed twice", line)
+        else:
+            formats.append(name)
+    if not entries:
+        block.report("formats", f"formats must list at least one of: {_key_list(DIGEST_FORMATS)}")
+    return tuple(formats) or default
+
+
+def _summarizer(block: _Block | None) -> SummarizerSettings:
+    """`settings.summarizer`: extractive (default, bundled model) or generative (needs `model`)."""
+    defaults = SummarizerSettings()
+    block.check_keys(SUMMARIZER_KEYS)
+    backend = block.choice("backend", defaults.backend, SUMMARIZER_BACKENDS)
+    sentences = block.integer("sentences", defaults.sentences, 1, 10)
+    max_chars = block.integer("max_chars", defaults.max_chars, 80, 4000)
+    model = block.text("model", defaults.model, nullable=True)
+    if backend == "generative" and block.get("model") in (_MISSING, None):
+        # No generative model ships with techwatch (DESIGN.md): the user must name one.
+        block.report("backend", "backend 'generative' needs 'model' (a Hugging Face model id or a local path)")
+    return SummarizerSettings(backend=backend, sentences=sentences, max_chars=max_chars, model=model)
+
+
+def _fetch(block: _Block | None) -> FetchSettings:
+    """`settings.fetch`: HTTP client limits shared by every source."""
+    defaults = FetchSettings()
+    block.check_keys(FETCH_KEYS)
+    return FetchSettings(
+        timeout_seconds=block.positive_number("timeout", defaults.timeout_seconds),
+        max_bytes=block.integer("max_bytes", defaults.max_bytes, 1),
+        max_redirects=block.integer("max_redirects", defaults.max_redirects, 0, 20),
+        user_agent=block.text("user_agent", defaults.user_agent) or defaults.user_agent,
+    )
+
+
+def _mapping_entries(top: _Block, key: str, what: str) -> list[tuple[_Block, int, int]]:
+    """The mapping entries of a top-level list such as `tags:` or `sources:`, each as a _Block."""
+    blocks: list[tuple[_Block, int, int]] = []
+    for item, line, index in top.items(key, what) or []:
+        label = f"{key}[{index}]"
+        if not isinstance(item, CommentedMap):
+            top.problems.add(line, label, f"{label}: each entry must be a mapping (name: ..., ...), "
+                                          f"got {_describe(item)}")
+            continue
+        name = item.get("name")
+        if isinstance(name, str) and name.strip():
+            label += f" (name {name.strip()!r})"
+        blocks.append((_Block(item, f"{key}[{index}]", label, top.problems), _line(item, line), index))
+    return blocks
+
+
+def _tags(top: _Block) -> tuple[tuple[Tag, ...], set[str]]:
+    """The taxonomy (unique slug names, one-line description for the tagger, keywords) and its names.
+
+    The names are returned apart so that a tag with a broken description does not also make every
+    source that uses it fail with 'unknown tag'.
+    """
+    tags: list[Tag] = []
+    seen: dict[str, int] = {}
+    for block, line, _index in _mapping_entries(top, "tags", "tags (name, description, keywords)"):
+        block.check_keys(TAG_KEYS)
+        name = block.text("name", required=True)
+        description = block.text("description", required=True)
+        keywords = block.text_list("keywords", "keywords")
+        if name is not None and not TAG_NAME_RE.match(name):
+            block.report("name", f"tag name {name!r} must be lower-case letters, digits and '-' "
+                                 "(e.g. cloud-ai)")
+            name = None
+        if name is not None and name in seen:
+            block.report("name", f"duplicate tag name {name!r} (first defined at line {seen[name]})")
+            name = None
+        if name is None:
+            continue
+        seen[name] = line
+        if description is not None:
+            tags.append(Tag(name=name, description=description,
+                            keywords=tuple(word for word, _ in keywords or ())))
+    return tuple(tags), set(seen)
+
+
+def _sources(top: _Block, known_tags: set[str]) -> tuple[Source, ...]:
+    """The sources list; names are unique ignoring case, since they key the archive and the digest."""
+    raw = top.get("sources")
+    if raw is _MISSING:
+        top.report("sources", "missing required key 'sources': list at least one source (name and url)")
+        return ()
+    if raw is None or (isinstance(raw, CommentedSeq) and not raw):
+        top.report("sources", "sources is empty: list at least one source (name and url)")
+        return ()
+    entries = _mapping_entries(top, "sources", "sources (name, url, ...)")
+    sources: list[Source] = []
+    seen: dict[str, int] = {}
+    for block, line, _index in entries:
+        block.check_keys(SOURCE_KEYS)
+        name = block.text("name", required=True)
+        if name is not None and name.casefold() in seen:
+            block.report("name", f"duplicate source name {name!r}: already used at line "
+                                 f"{seen[name.casefold()]} (names are compared ignoring case)")
+            name = None
+        elif name is not None:
+            seen[name.casefold()] = line
+        url = _source_url(block)
+        kind = block.choice("kind", "feed", SOURCE_KINDS)
+        tags = _source_tags(block, known_tags)
+        enabled = block.boolean("enabled", True)
+        interval = _source_interval(block)
+        if name is not None and url is not None:
+            sources.append(Source(name=name, url=url, kind=kind, tags=tags, enabled=enabled,
+                                  interval_seconds=interval, line=line))
+    return tuple(sources)
+
+
+def _source_url(block: _Block) -> str | None:
+    """An absolute http(s) URL with a host: anything else cannot be fetched."""
+    url = block.text("url", required=True)
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unbalanced IPv6 bracket
+        block.report("url", f"url {url!r} is not a valid address: {exc}")
+        return None
+    if parts.scheme.lower() not in ("http", "https"):
+        block.report("url", f"url {url!r} must start with http:// or https://")
+        return None
+    if any(ch.isspace() for ch in url):
+        block.report("url", f"url {url!r} contains spaces (write them as %20)")
+        return None
+    try:
+        host = parts.hostname
+        _ = parts.port  # a non-numeric port raises here, not at fetch time
+    except ValueError as exc:
+        block.report("url", f"url {url!r} is not a valid address: {exc}")
+        return None
+    if not host:
+        block.report("url", f"url {url!r} has no host name")
+        return None
+    return url
+
+
+def _source_tags(block: _Block, known_tags: set[str]) -> tuple[str, ...]:
+    """Tags of a source; each must be defined in the `tags:` taxonomy."""
+    tags: list[str] = []
+    for tag, line in block.text_list("tags", "tag names") or ():
+        if tag not in known_tags:
+            known = _key_list(tuple(sorted(known_tags))) if known_tags else "none: define them under 'tags:'"
+            close = difflib.get_close_matches(tag, sorted(known_tags), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            block.report("tags", f"unknown tag {tag!r} (known tags: {known}){hint}", line)
+        elif tag in tags:
+            block.report("tags", f"tag {tag!r} is listed twice", line)
+        else:
+            tags.append(tag)
+    return tuple(tags)
+
+
+def _source_interval(block: _Block) -> int | None:
+    """Polling interval in seconds, or None for the scheduler's default."""
+    value = block.get("interval")
+    if value is _MISSING or value is None:
+        return None
+    if _is_int(value):
+        value = str(int(value))  # a plain number means seconds
+    try:
+        return parse_interval(value)
+    except ValueError as exc:
+        block.report("interval", f"invalid interval: {exc}")
+        return None

@@ -1,0 +1,52 @@
+"""Exception hierarchy: foreign errors are translated into these where they happen."""
+
+from __future__ import annotations
+
+
+class WatchError(Exception):
+    """Base class of every error techwatch reports to a user."""
+
+    exit_code = 1
+
+
+class ConfigError(WatchError):
+    """feeds.yaml or the environment is invalid; the message names file, line and field."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.path, self.line, self.field = path, line, field
+        where = ""
+        if path:
+            where = f"{path}:{line}: " if line else f"{path}: "
+        super().__init__(f"{where}{message}")
+
+
+class FetchError(WatchError):
+    """A source or page could not be fetched (network, HTTP status, size cap)."""
+
+    def __init__(self, message: str, *, url: str = "", status: int | None = None,
+                 retry_after: float | None = None) -> None:
+        self.url, self.status, self.retry_after = url, status, retry_after
+        super().__init__(message)
+
+
+class ParseError(WatchError):
+    """A fetched document is not a feed that can be read."""
+
+
+class ExtractError(WatchError):
+    """Article text could not be extracted from a page."""
+
+
+class ModelError(WatchError):
+    """The model could not be loaded or failed on an input."""
+
+
+class StoreError(WatchError):
+    """The archive could not be opened or migrated."""
+
+
+class DeliveryError(WatchError):
+    """A digest could not be written or sent."""

@@ -1,0 +1,85 @@
+"""HTML -> clean text: feed content fragments and full article pages (trafilatura)."""
+
+from __future__ import annotations
+
+import html as htmlmod
+import re
+from datetime import UTC, datetime
+
+import lxml.html
+import trafilatura
+from lxml.etree import ParserError
+
+from .lang import detect_language, normalise_language
+from .models import Article
+
+_BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+               "pre", "table", "tr", "section", "article", "header", "footer", "figure", "figcaption", "dd", "dt"}
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "svg", "form", "button")
+_SPACES = re.compile(r"[ \t\u00a0\u200b]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+# Text shorter than this from a feed is an excerpt: worth fetching the page for.
+EXCERPT_CHARS = 500
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment from a feed, paragraphs kept as blank-line breaks."""
+    if not fragment or not fragment.strip():
+        return ""
+    if "<" not in fragment:
+        return _tidy(htmlmod.unescape(fragment))
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (ParserError, ValueError):
+        return _tidy(htmlmod.unescape(re.sub(r"<[^>]+>", " ", fragment)))
+    for bad in root.iter(*_DROP_TAGS):
+        bad.drop_tree()
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.lower() in _BLOCK_TAGS:
+            element.tail = "\n\n" + (element.tail or "")
+            if element.tag.lower() != "br":
+                element.text = "\n\n" + (element.text or "")
+    # Some feeds double-escape entities inside CDATA; unescape what lxml left behind.
+    return _tidy(htmlmod.unescape(root.text_content()))
+
+
+def extract_article(page: bytes | str, url: str) -> Article | None:
+    """Main text and metadata of an article page, or None when nothing usable is found."""
+    document = trafilatura.bare_extraction(
+        page, url=url, with_metadata=True, include_comments=False, include_tables=True,
+        favor_precision=False, deduplicate=True,
+    )
+    if document is None or not (document.text or "").strip():
+        return None
+    text = _tidy(document.text)
+    return Article(
+        text=text,
+        title=document.title or None,
+        author=document.author or None,
+        published=_parse_date(document.date),
+        language=normalise_language(document.language) or detect_language(text),
+        sitename=document.sitename or None,
+        from_page=True,
+    )
+
+
+def article_from_feed(fragment: str, language: str | None) -> Article:
+    """Article built from the feed's own content (no page fetch)."""
+    text = html_to_text(fragment)
+    return Article(text=text, language=language or detect_language(text), from_page=False)
+
+
+def _tidy(text: str) -> str:
+    lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r", "").split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

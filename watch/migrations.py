@@ -1,0 +1,76 @@
+"""Numbered schema migrations; applied in order, each once, never edited after release."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    """Register a migration; its function name (m001_...) is its identity."""
+    MIGRATIONS.append(fn)
+    return fn
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply every migration not yet applied, each in its own transaction; return their names."""
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
+    applied = []
+    for step in MIGRATIONS:
+        if step.__name__ in done:
+            continue
+        with db.atomic():
+            step(db)
+            db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                       [step.__name__, datetime.now(UTC).isoformat(timespec="seconds")])
+        applied.append(step.__name__)
+    return applied
+
+
+@migration
+def m001_initial(db: sqlite_utils.Database) -> None:
+    """Sources with fetch state, items, summaries, tags, runs, and full-text search."""
+    db["sources"].create({
+        "name": str, "url": str, "kind": str, "enabled": int, "added_at": str,
+        "title": str, "site_url": str,
+        "etag": str, "last_modified": str, "content_hash": str,
+        "last_status": int, "last_checked_at": str, "last_success_at": str, "last_new_item_at": str,
+        "last_error": str, "error_count": int, "next_check_at": str,
+    }, pk="name", not_null={"url", "kind", "enabled", "error_count"}, defaults={"error_count": 0, "enabled": 1})
+    db["items"].create({
+        "id": str, "source": str, "guid": str, "url": str, "canonical_url": str,
+        "title": str, "author": str, "published": str, "fetched_at": str, "updated_at": str,
+        "feed_html": str, "feed_hash": str,
+        "content": str, "content_hash": str, "language": str, "from_page": int,
+        "status": str, "error": str, "attempts": int, "processed_at": str,
+    }, pk="id", foreign_keys=[("source", "sources", "name")],
+        not_null={"source", "title", "fetched_at", "status", "attempts"},
+        defaults={"status": "pending", "attempts": 0})
+    db["items"].create_index(["status"])
+    db["items"].create_index(["published"])
+    db["items"].create_index(["canonical_url"])
+    db["items"].create_index(["source", "published"])
+    db["summaries"].create({
+        "item_id": str, "model": str, "text": str, "content_hash": str, "created_at": str,
+    }, pk=("item_id", "model"), foreign_keys=[("item_id", "items", "id")])
+    db["item_tags"].create({
+        "item_id": str, "tag": str, "score": float, "model": str,
+    }, pk=("item_id", "tag"), foreign_keys=[("item_id", "items", "id")])
+    db["item_tags"].create_index(["tag"])
+    db["runs"].create({
+        "id": int, "started_at": str, "finished_at": str, "status": str,
+        "sources_ok": int, "sources_failed": int, "new_items": int, "updated_items": int,
+        "processed": int, "failed_items": int, "errors": str,
+    }, pk="id")
+    # Standalone FTS5 table keyed by items.rowid: it spans items and summaries, which
+    # sqlite-utils' enable_fts (one table's columns) cannot express.
+    db.execute(
+        "CREATE VIRTUAL TABLE items_fts USING fts5("
+        "title, summary, content, tokenize = 'unicode61 remove_diacritics 2')"
+    )

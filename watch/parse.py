@@ -1,0 +1,150 @@
+"""Feed documents (RSS 0.9x/1.0/2.0, Atom, JSON Feed) -> ParsedFeed with stable entry ids."""
+
+from __future__ import annotations
+
+import calendar
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import feedparser
+
+from .dedup import canonical_url, entry_id
+from .errors import ParseError
+from .lang import normalise_language
+from .models import Entry, ParsedFeed
+
+# A feed may post-date by time zones or clock skew; beyond this, the date is wrong.
+_FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def parse_feed(content: bytes, *, source_name: str, base_url: str, content_type: str = "",
+               now: datetime | None = None) -> ParsedFeed:
+    """Parse a feed document; raise ParseError when it is not a feed at all."""
+    now = now or datetime.now(UTC)
+    if _looks_like_json(content):
+        return _parse_json_feed(content, source_name, base_url, now)
+    headers = {"content-location": base_url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(content, response_headers=headers)
+    if not parsed.get("version") and not parsed.entries:
+        cause = parsed.get("bozo_exception")
+        raise ParseError(f"not a feed ({cause or 'no RSS/Atom/JSON Feed structure found'})")
+    language = normalise_language(parsed.feed.get("language"))
+    entries = _unique(_entry_from_feedparser(e, source_name, language, now) for e in parsed.entries)
+    return ParsedFeed(
+        title=parsed.feed.get("title", ""),
+        link=parsed.feed.get("link", ""),
+        language=language,
+        entries=tuple(entries),
+        format=parsed.get("version") or "unknown",
+    )
+
+
+def _entry_from_feedparser(e: Any, source_name: str, feed_language: str | None,
+                           now: datetime) -> Entry:
+    url = e.get("link", "") or ""
+    # Feed proxies (FeedBurner) put the original address in feedburner:origLink.
+    original = e.get("feedburner_origlink") or url
+    title = (e.get("title") or "").strip()
+    published = _struct_to_datetime(e.get("published_parsed") or e.get("updated_parsed"), now)
+    html, language = _best_content(e)
+    guid = (e.get("id") or "").strip()
+    key = guid or original or f"{title}|{published.isoformat() if published else ''}"
+    return Entry(
+        id=entry_id(source_name, key),
+        source=source_name,
+        guid=guid,
+        url=original,
+        canonical_url=canonical_url(original),
+        title=title or _title_from_text(html),
+        author=(e.get("author") or None),
+        published=published,
+        feed_html=html,
+        language=normalise_language(language) or feed_language,
+    )
+
+
+def _best_content(e: Any) -> tuple[str, str | None]:
+    """The longest of content:encoded / atom:content / summary, with its language."""
+    candidates = [(c.get("value", ""), c.get("language")) for c in e.get("content", [])]
+    detail = e.get("summary_detail") or {}
+    candidates.append((e.get("summary", ""), detail.get("language")))
+    return max(candidates, key=lambda c: len(c[0] or ""))
+
+
+def _struct_to_datetime(value: Any, now: datetime) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromtimestamp(calendar.timegm(value), UTC)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    return None if when > now + _FUTURE_TOLERANCE else when
+
+
+def _title_from_text(html: str) -> str:
+    from .extract import html_to_text  # local: extract pulls in trafilatura, parse should stay light
+
+    text = html_to_text(html)
+    return (text[:80] + "…") if len(text) > 80 else text or "(untitled)"
+
+
+def _unique(entries: Any) -> list[Entry]:
+    # Some feeds repeat an item; the first occurrence wins so ids stay unique within a document.
+    seen: dict[str, Entry] = {}
+    for entry in entries:
+        seen.setdefault(entry.id, entry)
+    return list(seen.values())
+
+
+def _looks_like_json(content: bytes) -> bool:
+    return content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+
+
+def _parse_json_feed(content: bytes, source_name: str, base_url: str, now: datetime) -> ParsedFeed:
+    # feedparser 6.0 reads no JSON Feed (https://www.jsonfeed.org/version/1.1/), so map it here.
+    try:
+        data = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ParseError(f"not a feed (invalid JSON: {exc})") from exc
+    if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
+        raise ParseError("not a feed (JSON without a jsonfeed.org version)")
+    language = normalise_language(data.get("language"))
+    entries = []
+    for item in data.get("items") or []:
+        if not isinstance(item, dict):
+            continue
+        url = str(item.get("url") or item.get("external_url") or "")
+        title = str(item.get("title") or "").strip()
+        html = str(item.get("content_html") or item.get("content_text") or item.get("summary") or "")
+        published = _iso_to_datetime(item.get("date_published") or item.get("date_modified"), now)
+        guid = str(item.get("id") or "")
+        author = (item.get("authors") or [item.get("author") or {}])[0]
+        entries.append(Entry(
+            id=entry_id(source_name, guid or url or title),
+            source=source_name,
+            guid=guid,
+            url=url,
+            canonical_url=canonical_url(url),
+            title=title or _title_from_text(html),
+            author=author.get("name") if isinstance(author, dict) else None,
+            published=published,
+            feed_html=html,
+            language=normalise_language(item.get("language")) or language,
+        ))
+    return ParsedFeed(title=str(data.get("title", "")), link=str(data.get("home_page_url") or base_url),
+                      language=language, entries=tuple(_unique(entries)), format="json1")
+
+
+def _iso_to_datetime(value: Any, now: datetime) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    when = when.astimezone(UTC)
+    return None if when > now + _FUTURE_TOLERANCE else when

@@ -1,0 +1,281 @@
+"""The SQLite archive: every SQL statement of techwatch lives here (via sqlite-utils)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from .dedup import content_hash
+from .errors import StoreError
+from .migrations import migrate
+from .models import (
+    Article,
+    DigestItem,
+    Entry,
+    FetchResult,
+    ParsedFeed,
+    PendingItem,
+    RunReport,
+    Source,
+    SourceState,
+    Summary,
+    TagScore,
+)
+
+
+def iso(when: datetime) -> str:
+    """Timestamps are stored as ISO 8601 UTC strings, so they sort as text."""
+    return when.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _from_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def entry_hash(entry: Entry) -> str:
+    """Hash of what the feed says about an entry; a change means the item is processed again."""
+    return content_hash(entry.title, entry.url, entry.feed_html)
+
+
+class Archive:
+    """The archive database; one instance per process, opened with open_archive()."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def close(self) -> None:
+        """Close the underlying connection."""
+        self.db.close()
+
+    # -- sources ---------------------------------------------------------------------------
+
+    def sync_sources(self, sources: Sequence[Source], now: datetime) -> None:
+        """Record configured sources (new ones added, url/kind/enabled updated, state kept)."""
+        with self.db.atomic():
+            for s in sources:
+                self.db.execute(
+                    "INSERT INTO sources (name, url, kind, enabled, added_at, error_count) "
+                    "VALUES (?, ?, ?, ?, ?, 0) "
+                    "ON CONFLICT(name) DO UPDATE SET url = excluded.url, kind = excluded.kind, "
+                    "enabled = excluded.enabled",
+                    [s.name, s.url, s.kind, int(s.enabled), iso(now)],
+                )
+
+    def source_state(self, name: str) -> SourceState | None:
+        """Fetch state of a source, or None if it was never recorded."""
+        row = self.db.execute(
+            "SELECT name, url, etag, last_modified, content_hash, error_count FROM sources WHERE name = ?",
+            [name],
+        ).fetchone()
+        return SourceState(*row) if row else None
+
+    def save_refresh(self, source: str, result: FetchResult, feed: ParsedFeed, body_hash: str,
+                     now: datetime) -> tuple[int, int]:
+        """Store a fetched feed's entries and the source's new state in one transaction."""
+        new = updated = 0
+        with self.db.atomic():
+            for entry in feed.entries:
+                outcome = self._upsert_entry(entry, now)
+                new += outcome == "new"
+                updated += outcome == "updated"
+            self.db.execute(
+                "UPDATE sources SET etag = ?, last_modified = ?, content_hash = ?, last_status = ?, "
+                "last_checked_at = ?, last_success_at = ?, last_error = NULL, error_count = 0, "
+                "title = ?, site_url = ?, "
+                "last_new_item_at = CASE WHEN ? > 0 THEN ? ELSE last_new_item_at END WHERE name = ?",
+                [result.etag, result.last_modified, body_hash, result.status, iso(now), iso(now),
+                 feed.title, feed.link, new, iso(now), source],
+            )
+        return new, updated
+
+    def _upsert_entry(self, entry: Entry, now: datetime) -> str:
+        feed_hash = entry_hash(entry)
+        row = self.db.execute("SELECT feed_hash FROM items WHERE id = ?", [entry.id]).fetchone()
+        if row and row[0] == feed_hash:
+            return "unchanged"
+        published = iso(entry.published) if entry.published else None
+        if row:
+            self.db.execute(
+                "UPDATE items SET guid = ?, url = ?, canonical_url = ?, title = ?, author = ?, "
+                "published = COALESCE(?, published), updated_at = ?, feed_html = ?, feed_hash = ?, "
+                "language = ?, status = 'pending', error = NULL, attempts = 0 WHERE id = ?",
+                [entry.guid, entry.url, entry.canonical_url, entry.title, entry.author, published,
+                 iso(now), entry.feed_html, feed_hash, entry.language, entry.id],
+            )
+            return "updated"
+        self.db.execute(
+            "INSERT INTO items (id, source, guid, url, canonical_url, title, author, published, "
+            "fetched_at, feed_html, feed_hash, language, status, attempts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0)",
+            [entry.id, entry.source, entry.guid, entry.url, entry.canonical_url, entry.title,
+             entry.author, published, iso(now), entry.feed_html, feed_hash, entry.language],
+        )
+        return "new"
+
+    def record_unchanged(self, source: str, result: FetchResult, now: datetime) -> None:
+        """A 304 or an identical body: only the check time and validators move."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE sources SET etag = ?, last_modified = ?, last_status = ?, last_checked_at = ?, "
+                "last_success_at = ?, last_error = NULL, error_count = 0 WHERE name = ?",
+                [result.etag, result.last_modified, result.status, iso(now), iso(now), source],
+            )
+
+    def record_failure(self, source: str, error: str, status: int | None, now: datetime,
+                       next_check_at: datetime) -> int:
+        """Store a source's failure, bump its error count; return the new count."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE sources SET last_error = ?, last_status = ?, last_checked_at = ?, "
+                "error_count = error_count + 1, next_check_at = ? WHERE name = ?",
+                [error, status, iso(now), iso(next_check_at), source],
+            )
+            row = self.db.execute("SELECT error_count FROM sources WHERE name = ?", [source]).fetchone()
+        return int(row[0]) if row else 0
+
+    def source_health(self) -> list[dict]:
+        """One dict per source: name, url, status, error, counts (for `feeds list`)."""
+        rows = self.db.execute(
+            "SELECT s.name, s.url, s.enabled, s.last_status, s.last_checked_at, s.last_success_at, "
+            "s.last_error, s.error_count, (SELECT COUNT(*) FROM items i WHERE i.source = s.name) "
+            "FROM sources s ORDER BY s.name"
+        ).fetchall()
+        keys = ("name", "url", "enabled", "last_status", "last_checked_at", "last_success_at",
+                "last_error", "error_count", "items")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    # -- items -------------------------------------------------------------------------------
+
+    def pending_ids(self, max_attempts: int = 3) -> list[str]:
+        """Ids of items waiting for extraction and model work, oldest first."""
+        rows = self.db.execute(
+            "SELECT id FROM items WHERE status = 'pending' AND attempts < ? ORDER BY fetched_at, id", [max_attempts]
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def pending_items(self, ids: Sequence[str] | None = None, max_attempts: int = 3) -> list[PendingItem]:
+        """The pending items among `ids` (default: all of them), oldest first."""
+        ids = self.pending_ids(max_attempts) if ids is None else list(ids)
+        items: list[PendingItem] = []
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start:chunk_start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                "SELECT id, source, url, title, feed_html, language, published FROM items "
+                f"WHERE status = 'pending' AND attempts < ? AND id IN ({marks}) ORDER BY fetched_at, id",
+                [max_attempts, *chunk],
+            ).fetchall()
+            items += [PendingItem(r[0], r[1], r[2] or "", r[3], r[4] or "", r[5], _from_iso(r[6])) for r in rows]
+        return items
+
+    def save_processed(self, item_id: str, article: Article, summary: Summary,
+                       tags: Sequence[TagScore], tagger: str, now: datetime) -> None:
+        """Store an item's text, summary and tags, and index it for search, in one transaction."""
+        text_hash = content_hash(article.text)
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE items SET content = ?, content_hash = ?, language = COALESCE(?, language), "
+                "author = COALESCE(author, ?), from_page = ?, status = 'done', error = NULL, "
+                "processed_at = ?, attempts = attempts + 1 WHERE id = ?",
+                [article.text, text_hash, article.language, article.author, int(article.from_page),
+                 iso(now), item_id],
+            )
+            self.db.execute(
+                "INSERT OR REPLACE INTO summaries (item_id, model, text, content_hash, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [item_id, summary.model, summary.text, text_hash, iso(now)],
+            )
+            self.db.execute("DELETE FROM item_tags WHERE item_id = ?", [item_id])
+            for tag in tags:
+                self.db.execute(
+                    "INSERT INTO item_tags (item_id, tag, score, model) VALUES (?, ?, ?, ?)",
+                    [item_id, tag.tag, tag.score, tagger],
+                )
+            rowid, title = self.db.execute("SELECT rowid, title FROM items WHERE id = ?", [item_id]).fetchone()
+            self.db.execute("DELETE FROM items_fts WHERE rowid = ?", [rowid])
+            self.db.execute(
+                "INSERT INTO items_fts (rowid, title, summary, content) VALUES (?, ?, ?, ?)",
+                [rowid, title, summary.text, article.text],
+            )
+
+    def mark_failed(self, item_id: str, error: str, max_attempts: int = 3) -> None:
+        """Record a processing failure; the item is retried until max_attempts, then 'failed'."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE items SET error = ?, attempts = attempts + 1, "
+                "status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END WHERE id = ?",
+                [error, max_attempts, item_id],
+            )
+
+    def items_between(self, start: datetime, end: datetime) -> list[DigestItem]:
+        """Processed items whose date (published, else fetched) falls in [start, end)."""
+        rows = self.db.execute(
+            "SELECT i.id, i.title, COALESCE(NULLIF(i.url, ''), i.canonical_url), i.source, "
+            "COALESCE(i.published, i.fetched_at) AS day, "
+            "(SELECT s.text FROM summaries s WHERE s.item_id = i.id ORDER BY s.created_at DESC LIMIT 1) "
+            "FROM items i WHERE i.status = 'done' AND day >= ? AND day < ? ORDER BY day DESC, i.id",
+            [iso(start), iso(end)],
+        ).fetchall()
+        tags = self._tags_for([r[0] for r in rows])
+        return [DigestItem(id=r[0], title=r[1], url=r[2] or "", source=r[3], published=_from_iso(r[4]),
+                           summary=r[5] or "", tags=tuple(tags.get(r[0], ())))
+                for r in rows]
+
+    def _tags_for(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {}
+        for chunk_start in range(0, len(ids), 500):
+            chunk = list(ids[chunk_start:chunk_start + 500])
+            marks = ",".join("?" * len(chunk))
+            for item_id, tag in self.db.execute(
+                f"SELECT item_id, tag FROM item_tags WHERE item_id IN ({marks}) ORDER BY item_id, score DESC",
+                chunk,
+            ).fetchall():
+                result.setdefault(item_id, []).append(tag)
+        return result
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def start_run(self, now: datetime) -> int:
+        """Open a runs row and return its id."""
+        with self.db.atomic():
+            cursor = self.db.execute("INSERT INTO runs (started_at, status) VALUES (?, 'running')", [iso(now)])
+        return int(cursor.lastrowid)
+
+    def finish_run(self, run_id: int, report: RunReport, now: datetime) -> None:
+        """Close a runs row with the run's counts and errors."""
+        errors = [f"{s.source}: {s.error}" for s in report.sources if s.error]
+        errors += list(report.processed.errors)
+        status = "ok" if not errors else "partial"
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, sources_ok = ?, sources_failed = ?, "
+                "new_items = ?, updated_items = ?, processed = ?, failed_items = ?, errors = ? WHERE id = ?",
+                [iso(now), status, len(report.sources) - report.failed_sources, report.failed_sources,
+                 report.new_items, sum(s.updated_items for s in report.sources),
+                 report.processed.processed, report.processed.failed, json.dumps(errors), run_id],
+            )
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of the main tables (for reports and tests)."""
+        tables = ("sources", "items", "summaries", "item_tags", "runs", "items_fts")
+        return {t: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in tables}
+
+
+def open_archive(path: str | Path) -> Archive:
+    """Open (creating and migrating as needed) the archive at `path`."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite_utils.Database(path)
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA busy_timeout = 10000")
+        db.enable_wal()
+        migrate(db)
+    except (sqlite3.Error, OSError) as exc:
+        raise StoreError(f"cannot open archive {path}: {exc}") from exc
+    return Archive(db)
