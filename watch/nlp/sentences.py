@@ -28,8 +28,10 @@ _SPACE = " \t\u00a0\u202f\u2009"
 _BOUNDARY = re.compile(
     r"(?:\.{2,}|…|[.!?‽]+)"
     r"(?:[)\]\"'”’»]|[ \u00a0\u202f\u2009]»)*"
-    r"(?=[\s\u00a0\u202f\u2009]|$)"
+    r"(?=[\s\u00a0\u202f\u2009]|$|[^\W\d_])"
 )
+# Paragraphs glued by extraction ("(Inrae).Pour mieux"): a word, then a capitalised word.
+_GLUED_BEFORE = re.compile(r"(?:[^\W\d_]{2}|[)\]\"'”’»%€\d])$")
 _OPENERS = "\"'“‘«([¿¡" + _SPACE
 _TOKEN_BEFORE = re.compile(r"(\S*)$")
 _DOTTED = re.compile(r"^(?:[^\W\d_]\.)+[^\W\d_]$")
@@ -67,6 +69,9 @@ def _is_boundary(line: str, start: int, match: re.Match[str], lang: str) -> bool
     if not following.strip():
         return True
     first = following[0]
+    glued = not line[match.end()].isspace()
+    if glued and not _is_glued_boundary(line, start, match, following):
+        return False
     # "Yahoo! is", "« Quoi ? » demanda-t-il", "p. ex. les": lower case continues the sentence.
     if first.islower():
         return False
@@ -96,3 +101,14 @@ def _is_boundary(line: str, start: int, match: re.Match[str], lang: str) -> bool
     if lower in _MAYBE_FINAL:
         return first.isupper()
     return True
+
+
+def _is_glued_boundary(line: str, start: int, match: re.Match[str], following: str) -> bool:
+    """A period with no space after it ends a sentence only between two real words."""
+    if not (following[0].isupper() and len(following) > 1 and (following[1].islower() or following[1] in "'’")):
+        return False  # "3.5", "v1.2.3", "example.com", ".NET"
+    token = _TOKEN_BEFORE.search(line, start, match.start())
+    word = token.group(1) if token else ""
+    if any(mark in word for mark in "/@:") or word.lower().startswith("www"):
+        return False  # URLs and e-mail addresses
+    return _GLUED_BEFORE.search(word) is not None

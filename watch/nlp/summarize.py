@@ -52,7 +52,7 @@ class ExtractiveSummarizer:
     centrality_weight = 0.5
     title_weight = 0.3
     position_weight = 1.0
-    position_decay = 3.0  # sentences; the prior halves about every two of them
+    position_decay = 3.0  # in sentences: the prior halves about every two of them
     mmr_lambda = 0.7
     duplicate_similarity = 0.95
 
@@ -92,7 +92,7 @@ class ExtractiveSummarizer:
         if title:
             relevance += self.title_weight * (sents @ vectors[-1])
         positions = np.arange(len(candidates), dtype=np.float32)
-        relevance += self.position_weight * np.exp2(-positions / (self.position_decay * 0.7))
+        relevance += self.position_weight * np.exp(-positions / self.position_decay)
         similarity = sents @ sents.T
 
         chosen: list[int] = []

@@ -1,0 +1,114 @@
+"""The CLI as users run it: real subprocesses, real HTTP server, real SQLite file, real model."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import fixture_bytes, run_cli, write_config
+
+COMMANDS = ("run", "digest", "feeds")
+
+
+def test_python_dash_m_help_lists_commands(tmp_path):
+    result = run_cli("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+
+
+def test_console_script_help():
+    script = Path(sys.executable).parent / "techwatch"
+    if not script.exists():
+        pytest.skip("techwatch console script not installed in this environment (run `make test`)")
+    import subprocess
+
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert all(command in result.stdout for command in COMMANDS)
+
+
+@pytest.mark.parametrize("args", [("run", "--help"), ("digest", "--help"), ("feeds", "list", "--help"),
+                                  ("feeds", "check", "--help")])
+def test_subcommand_help(tmp_path, args):
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 0 and "--config" in result.stdout
+
+
+def test_config_error_exit_2_and_nothing_written(tmp_path, server):
+    url = server.add("/lab.xml", fixture_bytes("ai_lab.rss.xml"))
+    path = write_config(tmp_path, [{"name": "Lab", "url": url, "tags": "[nope]", "intervall": "1h"}])
+    result = run_cli("run", "--config", str(path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "feeds.yaml:" in result.stderr and "nope" in result.stderr and "intervall" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "watch.db").exists()
+    assert server.requests == []
+
+
+def test_missing_config_is_a_clean_error(tmp_path):
+    result = run_cli("run", "--config", str(tmp_path / "nope.yaml"), cwd=tmp_path)
+    assert result.returncode == 2 and "nope.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_week_is_a_usage_error(tmp_path):
+    result = run_cli("digest", "--week", "soon", cwd=tmp_path)
+    assert result.returncode == 2 and "ISO" in result.stderr
+
+
+@pytest.mark.model
+def test_end_to_end_run_digest_rerun(tmp_path, server, closed_port_url):
+    server.add("/lab.xml", fixture_bytes("ai_lab.rss.xml"), etag=True)
+    server.add("/fr.atom", fixture_bytes("regulation_fr.atom"))
+    server.add("/latin1.xml", fixture_bytes("latin1_no_decl.rss.xml"))
+    server.add("/page.html", fixture_bytes("not_a_feed.html"), content_type="text/html")
+    path = write_config(tmp_path, [
+        {"name": "Lab news", "url": server.url("/lab.xml")},
+        {"name": "Veille FR", "url": server.url("/fr.atom")},
+        {"name": "Latin1 FR", "url": server.url("/latin1.xml")},
+        {"name": "Gone feed", "url": server.url("/gone.xml")},
+        {"name": "Web page", "url": server.url("/page.html")},
+        {"name": "Down server", "url": closed_port_url},
+    ])
+    first = run_cli("run", "--config", str(path), cwd=tmp_path)
+    assert first.returncode == 1, first.stderr  # partial failure
+    out = first.stdout
+    assert "Lab news: 4 new" in out and "Veille FR: 3 new" in out and "Latin1 FR: 1 new" in out
+    assert "FAILED     Gone feed: HTTP 404" in out
+    assert "FAILED     Web page: not a feed" in out
+    assert "FAILED     Down server: ConnectError" in out
+    assert "8 new items; 8 processed, 0 failed" in out
+
+    db = sqlite3.connect(tmp_path / "watch.db")
+    assert db.execute("SELECT COUNT(*) FROM items WHERE status = 'done'").fetchone()[0] == 8
+    summaries = db.execute("SELECT s.text, i.content FROM summaries s JOIN items i ON i.id = s.item_id").fetchall()
+    assert len(summaries) == 8
+    for text, content in summaries:
+        assert 0 < len(text) <= 400
+    tags = dict(db.execute("SELECT i.title, GROUP_CONCAT(t.tag) FROM items i "
+                           "JOIN item_tags t ON t.item_id = i.id GROUP BY i.id").fetchall())
+    assert "llm" in tags["Open-weights model Nimbus-7B released under Apache 2.0"]
+    assert "regulation" in next(v for k, v in tags.items() if k.startswith("AI Act"))
+    failing = dict(db.execute("SELECT name, error_count FROM sources WHERE last_error IS NOT NULL").fetchall())
+    assert failing == {"Gone feed": 1, "Web page": 1, "Down server": 1}
+
+    digest = run_cli("digest", "--config", str(path), "--week", "2026-W48", cwd=tmp_path)
+    assert digest.returncode == 0, digest.stderr
+    text = (tmp_path / "digests" / "2026-W48.md").read_text(encoding="utf-8")
+    assert "[Open-weights model Nimbus-7B released under Apache 2.0](https://lab.example.org/news/nimbus-7b" in text
+    assert "AI Act : les obligations" in text and "## regulation" in text and "## llm" in text
+    assert "Éthique et IA générative" in text
+
+    counts_before = [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                     for t in ("items", "summaries", "item_tags", "items_fts")]
+    second = run_cli("run", "--config", str(path), cwd=tmp_path)
+    assert second.returncode == 1
+    assert "0 new items; 0 processed" in second.stdout
+    assert "unchanged  Lab news" in second.stdout
+    counts_after = [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                    for t in ("items", "summaries", "item_tags", "items_fts")]
+    assert counts_after == counts_before
+    failing = dict(db.execute("SELECT name, error_count FROM sources WHERE last_error IS NOT NULL").fetchall())
+    assert failing == {"Gone feed": 2, "Web page": 2, "Down server": 2}
