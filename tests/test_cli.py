@@ -87,6 +87,7 @@ def test_end_to_end_run_digest_rerun(tmp_path, server, closed_port_url):
     assert len(summaries) == 8
     for text, content in summaries:
         assert 0 < len(text) <= 400
+        assert " ".join(text.split())[:40] in " ".join(content.split())  # extractive: taken from the text
     tags = dict(db.execute("SELECT i.title, GROUP_CONCAT(t.tag) FROM items i "
                            "JOIN item_tags t ON t.item_id = i.id GROUP BY i.id").fetchall())
     assert "llm" in tags["Open-weights model Nimbus-7B released under Apache 2.0"]

@@ -182,14 +182,15 @@ def test_full_settings_are_read(tmp_path: Path) -> None:
 
 def test_relative_database_is_resolved_against_config_dir_not_cwd(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    path = write(tmp_path / "conf", MINIMAL.replace("tags:", "settings:\n  database: db/w.db\ntags:", 1))
+    write(tmp_path / "conf", MINIMAL.replace("tags:", "settings:\n  database: db/w.db\ntags:", 1))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     monkeypatch.delenv(DATABASE_ENV, raising=False)
     config = load_config(Path("..") / "conf" / "feeds.yaml")
-    assert config.settings.database.resolve() == tmp_path / "conf" / "db" / "w.db"
-    assert config.settings.digest.directory.resolve() == tmp_path / "conf" / "digests"
+    assert config.path == tmp_path / "conf" / "feeds.yaml"
+    assert config.settings.database == tmp_path / "conf" / "db" / "w.db"
+    assert config.settings.digest.directory == tmp_path / "conf" / "digests"
 
 
 def test_absolute_database_is_kept(tmp_path: Path) -> None:
@@ -266,9 +267,17 @@ def test_yaml_syntax_error_gives_the_line(tmp_path: Path) -> None:
             url: https://b.example/
         """)
     err = config_error(path)
-    assert err.line in (4, 5)
-    assert str(err).startswith(f"{path}:{err.line}: YAML syntax error")
+    assert err.line == 5
+    assert str(err).startswith(f"{path}:5: YAML syntax error")
+    assert "started at line 4" in str(err)
     assert "\n" not in str(err)
+
+
+def test_tab_indentation_gets_a_hint(tmp_path: Path) -> None:
+    path = write(tmp_path, "sources:\n\t- name: A\n")
+    err = config_error(path)
+    assert err.line == 2
+    assert "not allow tabs" in str(err)
 
 
 def test_duplicate_yaml_key_names_both_lines(tmp_path: Path) -> None:
@@ -323,13 +332,13 @@ def test_unknown_source_key(tmp_path: Path) -> None:
 
 
 def test_unknown_settings_key(tmp_path: Path) -> None:
-    path = write(tmp_path, """\
+    path = write(tmp_path, textwrap.dedent("""\
         settings:
           databse: x.db
           digest:
             day: monday
             hour: 7
-        """ + MINIMAL)
+        """) + MINIMAL)
     err = config_error(path)
     assert_problem(err, path, 2, "settings:", "unknown key 'databse'", "did you mean 'database'")
     assert_problem(err, path, 5, "settings.digest:", "unknown key 'hour'",
@@ -394,11 +403,11 @@ def test_duplicate_source_name_mentions_both_lines(tmp_path: Path) -> None:
             url: https://a.example/
           - name: Other
             url: https://b.example/
-          - name: hacker news
+          - name: HACKER news
             url: https://c.example/
         """)
     err = config_error(path)
-    assert_problem(err, path, 6, "duplicate source name 'hacker news'", "line 2", "ignoring case")
+    assert_problem(err, path, 6, "duplicate source name 'HACKER news'", "line 2", "ignoring case")
     assert err.field == "sources[2].name"
 
 
@@ -431,11 +440,7 @@ def test_integer_interval_means_seconds(tmp_path: Path) -> None:
 
 
 def test_unknown_tag_names_it_and_lists_known_ones(tmp_path: Path) -> None:
-    path = write(tmp_path, MINIMAL + """\
-          - name: Second
-            url: https://second.example/
-            tags: [llm, lmm]
-        """.replace("          ", "  ", 1).replace("\n            ", "\n    "))
+    path = write(tmp_path, MINIMAL + "  - name: Second\n    url: https://second.example/\n    tags: [llm, lmm]\n")
     err = config_error(path)
     text = assert_problem(err, path, 9, "sources[1] (name 'Second')", "unknown tag 'lmm'", "known tags: llm")
     assert "did you mean 'llm'" in text

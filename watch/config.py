@@ -4,7 +4,7 @@ This is the only module that reads YAML (house rule 6). Every problem found is r
 file, the line and the field, and all problems are reported together in one `ConfigError`, so a user
 fixes the file in one go.
 
-Environment (the only variable read, and only here):
+Environment (the only variable read, and only here; `load_config(..., environ=)` lets tests pass one):
     TECHWATCH_DATABASE  if set and non-empty, replaces `settings.database`; a relative value is taken
                         against the current directory (it comes from the shell, not from the file).
 
@@ -129,7 +129,7 @@ def _sum_interval_parts(text: str, compact: str) -> int:
 def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
     """Read and validate feeds.yaml once; raise one ConfigError listing every problem found."""
     shown = str(path)
-    file = Path(path).expanduser().absolute()
+    file = _absolute(Path(path).expanduser())
     document = _parse_yaml(_read_text(file, shown), shown)
     problems = _Problems()
     config = _build_config(document, file, problems, os.environ if environ is None else environ)
@@ -177,6 +177,8 @@ def _yaml_error(exc: MarkedYAMLError, shown: str) -> ConfigError:
         if exc.context_mark is not None and exc.context_mark.line + 1 != line:
             message += f" started at line {exc.context_mark.line + 1}"
         message += ")"
+    if "'\\t'" in problem:
+        message += "; indent with spaces, YAML does not allow tabs"
     return ConfigError(message, path=shown, line=line)
 
 
@@ -220,10 +222,11 @@ def _line(node: Any, default: int = 1) -> int:
 def _key_line(node: CommentedMap, key: Any, *, value: bool) -> int:
     """1-based line of a key (or of its value); keys merged in with `<<:` have none: use the mapping's."""
     try:
-        position = node.lc.value(key) if value else node.lc.key(key)
+        key_line = node.lc.key(key)[0] + 1
+        # For an alias (*name) ruamel records the anchor's position; a value never precedes its key.
+        return max(key_line, node.lc.value(key)[0] + 1) if value else key_line
     except (KeyError, TypeError):
         return _line(node)
-    return position[0] + 1
 
 
 def _is_bool(value: Any) -> bool:
@@ -418,10 +421,14 @@ def _build_config(document: Any, file: Path, problems: _Problems, environ: Mappi
     return Config(path=file, settings=settings, tags=tags, sources=sources, interests=interests)
 
 
+def _absolute(path: Path) -> Path:
+    """Absolute and normalised ('a/../b' -> 'b') without following symlinks, like os.path.abspath."""
+    return Path(os.path.abspath(path))
+
+
 def _resolve(raw: str, base: Path) -> Path:
     """A path from the file: `~` expanded, relative ones taken against the file's directory."""
-    path = Path(raw).expanduser()
-    return path if path.is_absolute() else base / path
+    return _absolute(base / Path(raw).expanduser())
 
 
 def _settings(block: _Block, base: Path, environ: Mapping[str, str]) -> Settings:
@@ -431,7 +438,7 @@ def _settings(block: _Block, base: Path, environ: Mapping[str, str]) -> Settings
     override = environ.get(DATABASE_ENV, "").strip()
     if override:
         # The environment wins over the file (one database per deployment); relative to the shell's cwd.
-        database = Path(override).expanduser().absolute()
+        database = _absolute(Path(override).expanduser())
     return Settings(database=database, digest=_digest(block.child("digest"), base),
                     summarizer=_summarizer(block.child("summarizer")), fetch=_fetch(block.child("fetch")))
 

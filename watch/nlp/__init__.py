@@ -1,0 +1,8 @@
+"""Embeddings, sentence splitting, extractive summaries and tagging; torch loads on first use."""
+
+from watch.nlp.embedder import Embedder, load_embedder
+from watch.nlp.sentences import split_sentences
+from watch.nlp.summarize import ExtractiveSummarizer
+from watch.nlp.tagger import EmbeddingTagger
+
+__all__ = ["EmbeddingTagger", "Embedder", "ExtractiveSummarizer", "load_embedder", "split_sentences"]
