@@ -5,4 +5,4 @@ from watch.nlp.sentences import split_sentences
 from watch.nlp.summarize import ExtractiveSummarizer
 from watch.nlp.tagger import EmbeddingTagger
 
-__all__ = ["EmbeddingTagger", "Embedder", "ExtractiveSummarizer", "load_embedder", "split_sentences"]
+__all__ = ["Embedder", "EmbeddingTagger", "ExtractiveSummarizer", "load_embedder", "split_sentences"]

@@ -5,23 +5,29 @@ from __future__ import annotations
 import re
 
 # Titles before a name: the next word is capitalised, yet the period never ends a sentence.
-_TITLES = frozenset(
-    "mr mrs ms mx dr prof rev gen sen rep gov lt col capt sgt cmdr hon pres st mt ft "
-    "mm mme mmes mlle mlles pr ste sts".split()
-)
+_TITLES = frozenset({
+    "mr", "mrs", "ms", "mx", "dr", "prof", "rev", "gen", "sen", "rep", "gov", "lt", "col", "capt",
+    "sgt", "cmdr", "hon", "pres", "st", "mt", "ft", "mm", "mme", "mmes", "mlle", "mlles", "pr",
+    "ste", "sts",
+})
 # Abbreviations that are followed by more of the same sentence, whatever comes next.
-_NEVER_FINAL = frozenset("e.g i.e cf vs viz approx ca ex resp dept cit op".split())
+_NEVER_FINAL = frozenset({"e.g", "i.e", "cf", "vs", "viz", "approx", "ca", "ex", "resp", "dept", "cit", "op"})
 # Abbreviations that go before a number ("No. 5", "art. 3"); elsewhere "no." can end a sentence.
-_BEFORE_NUMBER = frozenset("no nos nr n art arts pp fig figs eq eqs vol vols ch chap sec tel env ref".split())
+_BEFORE_NUMBER = frozenset({
+    "no", "nos", "nr", "n", "art", "arts", "pp", "fig", "figs", "eq", "eqs", "vol", "vols", "ch",
+    "chap", "sec", "tel", "env", "ref",
+})
 # Abbreviations that may end a sentence: a capitalised next word decides.
-_MAYBE_FINAL = frozenset("etc inc ltd corp co jr sr bros plc llc cie al".split())
+_MAYBE_FINAL = frozenset({"etc", "inc", "ltd", "corp", "co", "jr", "sr", "bros", "plc", "llc", "cie", "al"})
 # Words that usually open a sentence; they decide after dotted acronyms ("the U.S. The ...").
-_STARTERS = frozenset(
-    "the a an it its he she they we i in on at but and this that these those there his her "
-    "their our so yet if when while after before as however meanwhile still also then "
-    "le la les l il elle ils elles on nous vous je un une des ce cette ces mais et en au "
-    "aux dans pour selon depuis lors ainsi".split()
-)
+_STARTERS = frozenset({
+    "the", "a", "an", "it", "its", "he", "she", "they", "we", "i", "in", "on", "at", "but", "and",
+    "this", "that", "these", "those", "there", "his", "her", "their", "our", "so", "yet", "if",
+    "when", "while", "after", "before", "as", "however", "meanwhile", "still", "also", "then", "le",
+    "la", "les", "l", "il", "elle", "ils", "elles", "nous", "vous", "je", "un", "une", "des",
+    "ce", "cette", "ces", "mais", "et", "en", "au", "aux", "dans", "pour", "selon", "depuis",
+    "lors", "ainsi",
+})
 
 _SPACE = " \t\u00a0\u202f\u2009"
 # A terminator, then closing quotes/brackets; French puts a (no-break) space before ».

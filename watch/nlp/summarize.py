@@ -35,24 +35,27 @@ _BOILERPLATE = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+")
+_LETTER_WORD = re.compile(r"[^\W\d_]{2,}")  # datelines ("14:11 EST, 25 October 2013") are not prose
 
 
 def is_boilerplate(sentence: str, min_words: int = 5, max_words: int = 120) -> bool:
     """True for page furniture (subscribe, cookies, share...) and fragments too short or too long."""
-    words = len(_WORD.findall(sentence))
-    return words < min_words or words > max_words or _BOILERPLATE.search(sentence) is not None
+    if len(_LETTER_WORD.findall(sentence)) < min_words or len(_WORD.findall(sentence)) > max_words:
+        return True
+    return _BOILERPLATE.search(sentence) is not None
 
 
 class ExtractiveSummarizer:
     """Summary made only of article sentences, chosen by centrality, title similarity,
     a lead-position prior and MMR, and capped in sentences and characters."""
 
-    # Weights measured on CNN/DailyMail (see the nlp tests' module docstring); the lead prior
-    # dominates because news puts the point first, the rest picks among the early sentences.
+    # Chosen on corpus/summaries (CNN/DailyMail, OrangeSum) at 3 sentences / 400 chars: ROUGE is
+    # flat around these values. The lead prior matters most (news puts the point first); a
+    # stronger one degrades into Lead-3, a weaker one lets central but late sentences in.
     centrality_weight = 0.5
     title_weight = 0.3
-    position_weight = 1.0
-    position_decay = 3.0  # in sentences: the prior halves about every two of them
+    position_weight = 0.3
+    position_decay = 4.0  # in sentences: the prior halves about every three of them
     mmr_lambda = 0.7
     duplicate_similarity = 0.95
 
