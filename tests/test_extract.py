@@ -72,3 +72,7 @@ def test_extract_article_from_real_page_matches_truth():
 
 def test_extract_article_none_on_empty_page():
     assert extract_article("<html><body></body></html>", "https://e.org/") is None
+
+
+def test_control_characters_do_not_break_conversion():
+    assert html_to_text("<p>Bad\x00 byte\x0b and \x1fcontrol</p>") == "Bad byte and control"

@@ -124,3 +124,35 @@ def test_backoff_grows_and_is_capped():
     assert backoff(1).total_seconds() == 15 * 60
     assert backoff(2) == 2 * backoff(1)
     assert backoff(50).total_seconds() == 24 * 3600
+
+
+def test_item_whose_extraction_crashes_fails_alone(setup, monkeypatch):
+    config, archive, client = setup
+    import watch.pipeline as pl
+
+    real = pl.article_from_feed
+
+    def crashing(fragment, language):
+        if "GPU rental" in fragment:
+            raise ValueError("lxml choked")
+        return real(fragment, language)
+
+    monkeypatch.setattr(pl, "article_from_feed", crashing)
+    report = run_cycle(config, archive, client, fake_models)
+    assert (report.processed.processed, report.processed.failed) == (6, 1)
+    assert any("lxml choked" in e and "Lab" in e for e in report.processed.errors)
+
+
+def test_model_error_during_inference_leaves_items_pending_not_failed(setup):
+    config, archive, client = setup
+    models = fake_models()
+
+    def broken(docs):
+        raise ModelError("weights corrupt")
+
+    models.tagger.tag_many = broken
+    report = run_cycle(config, archive, client, lambda: models)
+    assert any("weights corrupt" in e for e in report.processed.errors)
+    assert report.processed.failed == 0
+    assert len(archive.pending_items()) == 7
+    assert archive.db.execute("SELECT MAX(attempts) FROM items").fetchone()[0] == 0

@@ -16,6 +16,8 @@ from .models import Article
 _BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
                "pre", "table", "tr", "section", "article", "header", "footer", "figure", "figcaption", "dd", "dt"}
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "svg", "form", "button")
+# lxml refuses text with NUL or C0 control characters (other than tab/newline); feeds do contain them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SPACES = re.compile(r"[ \t\u00a0\u200b]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
@@ -25,7 +27,8 @@ EXCERPT_CHARS = 500
 
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment from a feed, paragraphs kept as blank-line breaks."""
-    if not fragment or not fragment.strip():
+    fragment = _CONTROL.sub("", fragment or "")
+    if not fragment.strip():
         return ""
     if "<" not in fragment:
         return _tidy(htmlmod.unescape(fragment))

@@ -149,42 +149,58 @@ def refresh_all(config: Config, archive: Archive, client: httpx.Client,
 
 def process_pending(config: Config, archive: Archive, client: httpx.Client | None,
                     models: ModelLoader, batch_size: int = 32) -> ProcessReport:
-    """Extract, summarize and tag every pending item, committing one item at a time."""
+    """Extract, summarize and tag every pending item, committing one item at a time.
+
+    A ModelError (the model itself is broken) stops processing and leaves items pending; any
+    other error fails only the item it happened on.
+    """
     processed = failed = 0
     errors: list[str] = []
     loaded: Models | None = None
+
+    def fail(item: PendingItem, exc: Exception) -> None:
+        nonlocal failed
+        log.warning("item %s of %s failed: %s", item.id, item.source, exc)
+        archive.mark_failed(item.id, f"{type(exc).__name__}: {exc}")
+        failed += 1
+        errors.append(f"{item.source}: item {item.url or item.id}: {exc}")
+
     # A snapshot of ids: an item failing now is retried by a later run, not again in this loop.
     pending = archive.pending_ids()
     for start in range(0, len(pending), batch_size):
-        batch = archive.pending_items(pending[start:start + batch_size])
-        if not batch:
+        ready: list[tuple[PendingItem, Article]] = []
+        for item in archive.pending_items(pending[start:start + batch_size]):
+            try:
+                ready.append((item, _article_for(item, client, config)))
+            except Exception as exc:  # one bad item never stops the run (house rule 5)
+                fail(item, exc)
+        if not ready:
             continue
         if loaded is None:
             loaded = models()  # the model loads only when there is something to process
-        articles = [_article_for(item, client, config) for item in batch]
-        tag_sets = _tag_batch(loaded.tagger, batch, articles)
-        for item, article, tags in zip(batch, articles, tag_sets, strict=True):
+        tag_sets = _tag_batch(loaded.tagger, ready)
+        for (item, article), tags in zip(ready, tag_sets, strict=True):
             try:
                 if tags is None:  # the batch failed: find out whether this item is the culprit
                     tags = loaded.tagger.tag_many([(item.title, article.text)])[0]
                 summary = loaded.summarizer.summarize(item.title, article.text, article.language)
                 archive.save_processed(item.id, article, summary, tags, loaded.tagger.name, datetime.now(UTC))
                 processed += 1
-            except Exception as exc:  # one bad item never stops the run (house rule 5)
-                log.warning("item %s of %s failed: %s", item.id, item.source, exc)
-                archive.mark_failed(item.id, f"{type(exc).__name__}: {exc}")
-                failed += 1
-                errors.append(f"{item.source}: item {item.url or item.id}: {exc}")
+            except ModelError:
+                raise
+            except Exception as exc:
+                fail(item, exc)
     return ProcessReport(processed, failed, tuple(errors))
 
 
-def _tag_batch(tagger: Tagger, batch: Sequence[PendingItem],
-               articles: Sequence[Article]) -> Sequence[list[TagScore] | None]:
+def _tag_batch(tagger: Tagger, ready: Sequence[tuple[PendingItem, Article]]) -> Sequence[list[TagScore] | None]:
     try:
-        return tagger.tag_many([(i.title, a.text) for i, a in zip(batch, articles, strict=True)])
+        return tagger.tag_many([(item.title, article.text) for item, article in ready])
+    except ModelError:
+        raise
     except Exception as exc:
         log.warning("batch tagging failed (%s); tagging items one by one", exc)
-        return [None] * len(batch)
+        return [None] * len(ready)
 
 
 def _article_for(item: PendingItem, client: httpx.Client | None, config: Config) -> Article:
