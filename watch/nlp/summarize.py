@@ -58,6 +58,9 @@ class ExtractiveSummarizer:
     position_decay = 4.0  # in sentences: the prior halves about every three of them
     mmr_lambda = 0.7
     duplicate_similarity = 0.95
+    # Only the first sentences are embedded: past ~30 the position prior makes a pick
+    # nearly impossible, and long pages (full-content feeds) would cost seconds each.
+    max_candidates = 30
 
     def __init__(self, embedder: Embedder, sentences: int = 3, max_chars: int = 400) -> None:
         if sentences < 1 or max_chars < 2:
@@ -79,7 +82,7 @@ class ExtractiveSummarizer:
         sentences = split_sentences(text, language)
         if not sentences:
             return Summary(_cut(" ".join(text.split()), self.max_chars), self.name)
-        candidates = _candidates(sentences, title)
+        candidates = _candidates(sentences, title)[: self.max_candidates]
         if len(candidates) <= self.sentences:
             return Summary(self._join(candidates), self.name)
         chosen = self._choose(title, candidates)
