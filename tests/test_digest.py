@@ -52,6 +52,7 @@ def test_render_markdown_content():
     items = [_item(1, ("llm",), 24)]
     text = render_markdown(make_digest(items, TAGS, parse_period(week="2026-W48")))
     assert text.startswith("# Tech watch — 2026-W48")
+    assert "2026-11-23 → 2026-11-29 · 1 item from 1 source" in text
     assert "## llm" in text
     assert "### [Item 1](https://e.org/1)" in text
     assert "S · 2026-11-24 · `llm`" in text

@@ -97,6 +97,11 @@ def _day(value: datetime) -> str:
     return value.strftime("%Y-%m-%d")
 
 
+def _last_day(end: datetime) -> str:
+    # Periods are half-open [start, end): the last day shown is the one before `end` at midnight.
+    return _day(end - timedelta(microseconds=1))
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("watch", "templates"),
@@ -106,7 +111,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(md=md_escape, safe_url=safe_url, day=_day)
+    env.filters.update(md=md_escape, safe_url=safe_url, day=_day, last_day=_last_day)
     return env
 
 
