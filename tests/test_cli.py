@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -113,3 +114,39 @@ def test_end_to_end_run_digest_rerun(tmp_path, server, closed_port_url):
     assert counts_after == counts_before
     failing = dict(db.execute("SELECT name, error_count FROM sources WHERE last_error IS NOT NULL").fetchall())
     assert failing == {"Gone feed": 2, "Web page": 2, "Down server": 2}
+
+
+def test_feeds_check_reports_each_source(tmp_path, server, closed_port_url):
+    server.add("/lab.xml", fixture_bytes("ai_lab.rss.xml"))
+    server.add("/page.html", fixture_bytes("not_a_feed.html"), content_type="text/html")
+    path = write_config(tmp_path, [
+        {"name": "Lab", "url": server.url("/lab.xml")},
+        {"name": "Page", "url": server.url("/page.html")},
+        {"name": "Down", "url": closed_port_url},
+        {"name": "Off", "url": server.url("/lab.xml"), "enabled": "false"},
+    ])
+    result = run_cli("feeds", "check", "--config", str(path), cwd=tmp_path)
+    assert result.returncode == 1
+    out = result.stdout
+    assert "valid (4 sources, 6 tags)" in out
+    assert re.search(r"ok +Lab: HTTP 200, rss20, 4 entries, \d+ ms", out)
+    assert "FAILED     Page: not a feed" in out
+    assert "FAILED     Down: ConnectError" in out
+    assert "disabled   Off" in out
+    assert not (tmp_path / "watch.db").exists()  # a check stores nothing
+
+
+def test_feeds_list_shows_health_after_a_run(tmp_path, server):
+    server.add("/lab.xml", fixture_bytes("ai_lab.rss.xml"))
+    path = write_config(tmp_path, [
+        {"name": "Lab", "url": server.url("/lab.xml"), "tags": "[llm, agents]", "interval": "6h"},
+        {"name": "Gone", "url": server.url("/gone.xml")},
+    ])
+    before = run_cli("feeds", "list", "--config", str(path), cwd=tmp_path)
+    assert before.returncode == 0 and before.stdout.count("never fetched") == 2
+    run_cli("run", "--config", str(path), cwd=tmp_path)
+    after = run_cli("feeds", "list", "--config", str(path), cwd=tmp_path).stdout
+    lab = next(line for line in after.splitlines() if line.startswith("Lab\t"))
+    assert "tags=llm,agents" in lab and "every 6h" in lab and "ok, 4 items" in lab
+    gone = next(line for line in after.splitlines() if line.startswith("Gone\t"))
+    assert "failing x1: HTTP 404" in gone

@@ -133,7 +133,17 @@ def feeds_list(config_path: Path, db: Path | None) -> None:
             f"failing x{h['error_count']}: {h['last_error']}" if h.get("error_count")
             else f"ok, {h['items']} items" if h.get("last_success_at") else "never fetched")
         tags = ",".join(source.tags) or "-"
-        click.echo(f"{source.name}\t{source.url}\t{source.kind}\ttags={tags}\t{state}")
+        every = _human_interval(source.interval_seconds) if source.interval_seconds else "every run"
+        click.echo(f"{source.name}\t{source.url}\t{source.kind}\ttags={tags}\t{every}\t{state}")
+
+
+def _human_interval(seconds: int) -> str:
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "every " + "".join(parts)
 
 
 @feeds.command("check")
