@@ -55,7 +55,7 @@ def test_render_markdown_content():
     assert "2026-11-23 → 2026-11-29 · 1 item from 1 source" in text
     assert "## llm" in text
     assert "### [Item 1](https://e.org/1)" in text
-    assert "S · 2026-11-24 · `llm`" in text
+    assert "S · 2026-11-24 · `llm`\n\nSummary 1." in text
     assert "Summary 1." in text
 
 

@@ -76,3 +76,7 @@ def test_extract_article_none_on_empty_page():
 
 def test_control_characters_do_not_break_conversion():
     assert html_to_text("<p>Bad\x00 byte\x0b and \x1fcontrol</p>") == "Bad byte and control"
+
+
+def test_table_cells_are_separated():
+    assert html_to_text("<table><tr><td>Rust</td><td>5 s</td></tr></table>") == "Rust 5 s"

@@ -43,6 +43,8 @@ def html_to_text(fragment: str) -> str:
             element.tail = "\n\n" + (element.tail or "")
             if element.tag.lower() != "br":
                 element.text = "\n\n" + (element.text or "")
+        elif isinstance(element.tag, str) and element.tag.lower() in ("td", "th"):
+            element.tail = " " + (element.tail or "")
     # Some feeds double-escape entities inside CDATA; unescape what lxml left behind.
     return _tidy(htmlmod.unescape(root.text_content()))
 
