@@ -105,10 +105,16 @@ def test_end_to_end_run_digest_rerun(tmp_path, server, closed_port_url):
 
     counts_before = [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                      for t in ("items", "summaries", "item_tags", "items_fts")]
-    second = run_cli("run", "--config", str(path), cwd=tmp_path)
+    hits = len(server.requests)
+    not_due = run_cli("run", "--config", str(path), cwd=tmp_path)
+    assert not_due.returncode == 0 and "6 not due" in not_due.stdout
+    assert len(server.requests) == hits  # nothing was due: no request at all
+
+    second = run_cli("run", "--all", "--config", str(path), cwd=tmp_path)
     assert second.returncode == 1
     assert "0 new items; 0 processed" in second.stdout
     assert "unchanged  Lab news" in second.stdout
+    assert "failure #2 in a row" in second.stdout
     counts_after = [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                     for t in ("items", "summaries", "item_tags", "items_fts")]
     assert counts_after == counts_before
@@ -129,7 +135,9 @@ def test_feeds_check_reports_each_source(tmp_path, server, closed_port_url):
     assert result.returncode == 1
     out = result.stdout
     assert "valid (4 sources, 6 tags)" in out
-    assert re.search(r"ok +Lab: HTTP 200, rss20, 4 entries, \d+ ms", out)
+    assert re.search(r"ok +Lab: HTTP 200, \d+ ms, rss20, 4 entries \(excerpts only, median \d+ chars\), "
+                     r"last item 2026-11-26", out)
+    assert "validators: none (every poll downloads the whole feed)" in out
     assert "FAILED     Page: not a feed" in out
     assert "FAILED     Down: ConnectError" in out
     assert "disabled   Off" in out

@@ -160,7 +160,8 @@ def test_full_settings_are_read(tmp_path: Path) -> None:
           database: data/archive.db
           digest: {day: Friday, time: "7:30", max_items: 40, formats: [md], directory: out/digests}
           summarizer: {backend: generative, sentences: 5, max_chars: 800, model: ./models/tiny}
-          fetch: {timeout: 7.5, max_bytes: 1000, max_redirects: 0, user_agent: test-agent}
+          fetch: {timeout: 7.5, max_bytes: 1000, max_redirects: 0, user_agent: test-agent, connect_timeout: 3,
+                  total_timeout: 30, concurrency: 4, per_host: 1, default_interval: 2h, stale_factor: 3}
         interests: |
           Two lines
           of interests.
@@ -175,7 +176,9 @@ def test_full_settings_are_read(tmp_path: Path) -> None:
     assert settings.database == tmp_path / "data" / "archive.db"
     assert settings.digest == DigestSettings("friday", "07:30", 40, ("md",), tmp_path / "out" / "digests")
     assert settings.summarizer == SummarizerSettings("generative", 5, 800, "./models/tiny")
-    assert settings.fetch == FetchSettings(7.5, 1000, 0, "test-agent")
+    assert settings.fetch == FetchSettings(
+        timeout_seconds=7.5, connect_timeout_seconds=3, total_timeout_seconds=30, max_bytes=1000, max_redirects=0,
+        user_agent="test-agent", concurrency=4, per_host=1, default_interval_seconds=7200, stale_factor=3)
     source = load_config(path, environ={}).sources[0]
     assert source.enabled is False and source.interval_seconds == 5400
 

@@ -80,7 +80,7 @@ def test_corpus_feeds_end_to_end(tmp_path, server):
     items_in_digest = text.count("\n### ")
     assert items_in_digest == total
 
-    second = run_cli("run", "--config", str(path), cwd=tmp_path)
+    second = run_cli("run", "--all", "--config", str(path), cwd=tmp_path)
     assert second.returncode == 0
     assert "0 new items; 0 processed" in second.stdout
     assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == total

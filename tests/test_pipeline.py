@@ -10,7 +10,7 @@ from watch.config import load_config
 from watch.digest import parse_period
 from watch.errors import ModelError
 from watch.fetch import make_client
-from watch.pipeline import backoff, build_digest, process_pending, run_cycle
+from watch.pipeline import build_digest, process_pending, run_cycle
 from watch.store import open_archive
 
 
@@ -59,7 +59,7 @@ def test_second_cycle_adds_nothing_and_loads_no_model(setup, server):
     config, archive, client = setup
     run_cycle(config, archive, client, fake_models)
     before = archive.counts()
-    report = run_cycle(config, archive, client, lambda: pytest.fail("model loaded with nothing to do"))
+    report = run_cycle(config, archive, client, lambda: pytest.fail("model loaded with nothing to do"), force=True)
     assert report.new_items == 0 and report.processed.processed == 0
     after = archive.counts()
     assert {k: v for k, v in after.items() if k != "runs"} == {k: v for k, v in before.items() if k != "runs"}
@@ -73,7 +73,7 @@ def test_changed_item_is_processed_again(setup, server):
     run_cycle(config, archive, client, fake_models)
     body = fixture_bytes("ai_lab.rss.xml").replace(b"seven billion parameters", b"eight billion parameters")
     server.add("/lab.xml", body, etag=True)
-    report = run_cycle(config, archive, client, fake_models)
+    report = run_cycle(config, archive, client, fake_models, force=True)
     lab = next(s for s in report.sources if s.source == "Lab")
     assert (lab.new_items, lab.updated_items) == (0, 1)
     assert report.processed.processed == 1
@@ -120,12 +120,6 @@ def test_digest_from_archive(setup):
     assert "Open-weights model Nimbus-7B released under Apache 2.0" in titles
 
 
-def test_backoff_grows_and_is_capped():
-    assert backoff(1).total_seconds() == 15 * 60
-    assert backoff(2) == 2 * backoff(1)
-    assert backoff(50).total_seconds() == 24 * 3600
-
-
 def test_item_whose_extraction_crashes_fails_alone(setup, monkeypatch):
     config, archive, client = setup
     import watch.pipeline as pl
@@ -156,3 +150,13 @@ def test_model_error_during_inference_leaves_items_pending_not_failed(setup):
     assert report.processed.failed == 0
     assert len(archive.pending_items()) == 7
     assert archive.db.execute("SELECT MAX(attempts) FROM items").fetchone()[0] == 0
+
+
+def test_second_cycle_polls_only_due_sources(setup, server):
+    config, archive, client = setup
+    run_cycle(config, archive, client, fake_models)
+    hits = len(server.requests)
+    report = run_cycle(config, archive, client, fake_models)
+    assert len(server.requests) == hits  # nothing due: successes wait an interval, failures a backoff
+    statuses = {s.source: s.status for s in report.sources}
+    assert statuses["Lab"] == statuses["Broken"] == "not due" and statuses["Off"] == "disabled"

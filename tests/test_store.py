@@ -37,19 +37,19 @@ def test_migrations_create_schema_once(tmp_path):
 
 def test_save_refresh_is_idempotent_and_detects_changes(tmp_path):
     archive, feed = _archive_with_feed(tmp_path)
-    assert archive.save_refresh("Lab", RESULT, feed, "h1", NOW) == (4, 0)
-    assert archive.save_refresh("Lab", RESULT, feed, "h1", NOW) == (0, 0)
+    assert archive.save_refresh("Lab", RESULT, feed, "h1", NOW, NOW) == (4, 0)
+    assert archive.save_refresh("Lab", RESULT, feed, "h1", NOW, NOW) == (0, 0)
     state = archive.source_state("Lab")
     assert (state.etag, state.last_modified, state.content_hash, state.error_count) == ('"e1"', "lm", "h1", 0)
     changed = feed.entries[0].__class__(**{**feed.entries[0].__dict__, "feed_html": "<p>New text.</p>"})
     feed2 = feed.__class__(**{**feed.__dict__, "entries": (changed, *feed.entries[1:])})
-    assert archive.save_refresh("Lab", RESULT, feed2, "h2", NOW) == (0, 1)
+    assert archive.save_refresh("Lab", RESULT, feed2, "h2", NOW, NOW) == (0, 1)
     assert archive.counts()["items"] == 4
 
 
 def test_processed_item_is_searchable_and_leaves_pending(tmp_path):
     archive, feed = _archive_with_feed(tmp_path)
-    archive.save_refresh("Lab", RESULT, feed, "h", NOW)
+    archive.save_refresh("Lab", RESULT, feed, "h", NOW, NOW)
     pending = archive.pending_items()
     assert len(pending) == 4
     item = pending[0]
@@ -71,13 +71,13 @@ def test_failures_counted_and_reset_by_success(tmp_path):
     assert archive.record_failure("Lab", "HTTP 500", 500, NOW, NOW) == 2
     health = archive.source_health()[0]
     assert health["last_error"] == "HTTP 500" and health["error_count"] == 2
-    archive.save_refresh("Lab", RESULT, feed, "h", NOW)
+    archive.save_refresh("Lab", RESULT, feed, "h", NOW, NOW)
     assert archive.source_state("Lab").error_count == 0
 
 
 def test_item_failures_retry_then_stop(tmp_path):
     archive, feed = _archive_with_feed(tmp_path)
-    archive.save_refresh("Lab", RESULT, feed, "h", NOW)
+    archive.save_refresh("Lab", RESULT, feed, "h", NOW, NOW)
     item_id = archive.pending_items()[0].id
     for _ in range(3):
         archive.mark_failed(item_id, "boom")
@@ -88,7 +88,7 @@ def test_item_failures_retry_then_stop(tmp_path):
 
 def test_items_between_window_and_tags_order(tmp_path):
     archive, feed = _archive_with_feed(tmp_path)
-    archive.save_refresh("Lab", RESULT, feed, "h", NOW)
+    archive.save_refresh("Lab", RESULT, feed, "h", NOW, NOW)
     for item in archive.pending_items():
         archive.save_processed(item.id, Article(text="t"), Summary("s", "m"),
                                [TagScore("mlops", 0.4), TagScore("llm", 0.9)], "t", NOW)

@@ -6,11 +6,13 @@ import dataclasses
 import functools
 import logging
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import pipeline
 from .config import load_config
@@ -59,21 +61,22 @@ def cli(verbose: bool) -> None:
 
 
 @cli.command()
+@click.option("--all", "poll_all", is_flag=True, help="Poll every enabled source now, even those not yet due.")
 @_config_options
 @_handle_errors
-def run(config_path: Path, db: Path | None) -> None:
-    """Run one full cycle: poll every source, then extract, summarize and tag what is new."""
+def run(poll_all: bool, config_path: Path, db: Path | None) -> None:
+    """Run one full cycle: poll the sources that are due, then extract, summarize and tag what is new."""
     config = _load(config_path, db)
     archive = open_archive(config.settings.database)
-    with make_client(config.settings.fetch) as client:
+    with make_client(config.settings.fetch) as client, _SourceProgress(len(config.sources)) as progress:
         report = pipeline.run_cycle(config, archive, client, lambda: pipeline.load_models(config),
-                                    on_source=_print_source)
+                                    on_source=progress.report, force=poll_all)
     archive.close()
-    counts = {k: sum(1 for s in report.sources if s.status == k)
-              for k in ("new", "unchanged", "failed", "disabled")}
+    counts = Counter(s.status for s in report.sources)
     click.echo(
         f"Total: {len(report.sources)} sources ({counts['new']} with news, {counts['unchanged']} unchanged, "
-        f"{counts['failed']} failed, {counts['disabled']} disabled); {report.new_items} new items; "
+        f"{report.failed_sources} failed, {counts['not due']} not due, {counts['disabled'] + counts['gone']} "
+        f"disabled); {report.new_items} new items; "
         f"{report.processed.processed} processed, {report.processed.failed} failed."
     )
     for error in report.processed.errors:
@@ -82,13 +85,43 @@ def run(config_path: Path, db: Path | None) -> None:
         sys.exit(EXIT_PARTIAL)
 
 
-def _print_source(report: SourceReport) -> None:
-    if report.status == "failed":
-        click.echo(f"  FAILED     {report.source}: {report.error}")
-    elif report.status == "new":
-        click.echo(f"  new        {report.source}: {report.new_items} new, {report.updated_items} updated")
-    else:
-        click.echo(f"  {report.status:<10} {report.source}")
+class _SourceProgress:
+    """One line per source; on a terminal, a progress bar too (plain output otherwise)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: Progress | None = None
+
+    def __enter__(self) -> _SourceProgress:
+        if sys.stdout.isatty():
+            self.bar = Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("sources", total=self.total)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar:
+            self.bar.stop()
+
+    def report(self, report: SourceReport) -> None:
+        """Print one source's outcome (and advance the bar)."""
+        lines = [_source_line(report), *(f"             {note}" for note in report.notes)]
+        for line in lines:
+            if self.bar:
+                self.bar.console.print(line, markup=False, highlight=False)
+            else:
+                click.echo(line)
+        if self.bar:
+            self.bar.advance(self.task)
+
+
+def _source_line(report: SourceReport) -> str:
+    if report.error:
+        return f"  FAILED     {report.source}: {report.error}"
+    if report.status == "new":
+        return f"  new        {report.source}: {report.new_items} new, {report.updated_items} updated"
+    return f"  {report.status:<10} {report.source}"
 
 
 @cli.command()
@@ -122,16 +155,9 @@ def feeds() -> None:
 def feeds_list(config_path: Path, db: Path | None) -> None:
     """List configured sources with their tags, interval and last known health."""
     config = _load(config_path, db)
-    health = {}
-    if config.settings.database.exists():
-        archive = open_archive(config.settings.database)
-        health = {h["name"]: h for h in archive.source_health()}
-        archive.close()
+    health = _health(config)
     for source in config.sources:
-        h = health.get(source.name, {})
-        state = "disabled" if not source.enabled else (
-            f"failing x{h['error_count']}: {h['last_error']}" if h.get("error_count")
-            else f"ok, {h['items']} items" if h.get("last_success_at") else "never fetched")
+        state = "disabled" if not source.enabled else health.get(source.name, "never fetched")
         tags = ",".join(source.tags) or "-"
         every = _human_interval(source.interval_seconds) if source.interval_seconds else "every run"
         click.echo(f"{source.name}\t{source.url}\t{source.kind}\ttags={tags}\t{every}\t{state}")
@@ -147,28 +173,55 @@ def _human_interval(seconds: int) -> str:
 
 
 @feeds.command("check")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              default="feeds.yaml", show_default=True, envvar="TECHWATCH_CONFIG", help="The feeds.yaml to read.")
+@_config_options
 @_handle_errors
-def feeds_check(config_path: Path) -> None:
-    """Validate feeds.yaml, then fetch every enabled source and say whether it parses."""
-    config = load_config(config_path)
+def feeds_check(config_path: Path, db: Path | None) -> None:
+    """Validate feeds.yaml, then fetch every enabled source and describe how it behaves."""
+    config = _load(config_path, db)
     click.echo(f"{config_path}: valid ({len(config.sources)} sources, {len(config.tags)} tags)")
-    failures = 0
+    health = _health(config)
     with make_client(config.settings.fetch) as client:
-        for source in config.sources:
-            if not source.enabled:
-                click.echo(f"  disabled   {source.name}")
-                continue
-            check = pipeline.check_source(client, source, config)
-            if check.ok:
-                click.echo(f"  ok         {source.name}: HTTP {check.http_status}, {check.format}, "
-                           f"{check.entries} entries, {check.elapsed_seconds * 1000:.0f} ms")
-            else:
-                failures += 1
-                click.echo(f"  FAILED     {source.name}: {check.error}")
+        checks = pipeline.check_all(config, client)
+    failures = 0
+    for source in config.sources:
+        check = checks.get(source.name)
+        if check is None:
+            click.echo(f"  disabled   {source.name}")
+            continue
+        if check.ok:
+            content = ("full text" if check.full_text else "excerpts only") if check.full_text is not None else "-"
+            last = f"{check.last_item:%Y-%m-%d}" if check.last_item else "undated"
+            click.echo(f"  ok         {source.name}: HTTP {check.http_status}, {check.elapsed_seconds * 1000:.0f} ms, "
+                       f"{check.format}, {check.entries} entries ({content}, median {check.median_chars} chars), "
+                       f"last item {last}")
+            click.echo(f"             validators: {check.validators}")
+        else:
+            failures += 1
+            click.echo(f"  FAILED     {source.name}: {check.error}")
+        if source.name in health:
+            click.echo(f"             health: {health[source.name]}")
     if failures:
         sys.exit(EXIT_PARTIAL)
+
+
+def _health(config: Config) -> dict[str, str]:
+    """A sentence per source on its recorded health (empty when there is no archive yet)."""
+    if not config.settings.database.exists():
+        return {}
+    archive = open_archive(config.settings.database)
+    rows = archive.source_health()
+    archive.close()
+    out = {}
+    for h in rows:
+        if h["gone_reason"]:
+            out[h["name"]] = f"disabled: {h['gone_reason']}"
+        elif h["error_count"]:
+            out[h["name"]] = f"failing x{h['error_count']}: {h['last_error']} (next try {h['next_check_at']})"
+        elif h["stale_since"]:
+            out[h["name"]] = f"stale since {h['stale_since'][:10]} (last item {str(h['last_item_at'])[:10]})"
+        elif h["last_success_at"]:
+            out[h["name"]] = f"ok, {h['items']} items, last checked {h['last_checked_at']}"
+    return out
 
 
 def main() -> None:

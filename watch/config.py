@@ -63,7 +63,8 @@ TOP_LEVEL_KEYS = ("settings", "interests", "tags", "sources")
 SETTINGS_KEYS = ("database", "digest", "summarizer", "fetch")
 DIGEST_KEYS = ("day", "time", "max_items", "formats", "directory")
 SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model")
-FETCH_KEYS = ("timeout", "max_bytes", "max_redirects", "user_agent")
+FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent",
+              "concurrency", "per_host", "default_interval", "stale_factor")
 TAG_KEYS = ("name", "description", "keywords")
 SOURCE_KEYS = ("name", "url", "kind", "tags", "enabled", "interval")
 
@@ -511,14 +512,20 @@ def _summarizer(block: _Block | None) -> SummarizerSettings:
 
 
 def _fetch(block: _Block | None) -> FetchSettings:
-    """`settings.fetch`: HTTP client limits shared by every source."""
+    """`settings.fetch`: HTTP client limits and polling policy shared by every source."""
     defaults = FetchSettings()
     block.check_keys(FETCH_KEYS)
     return FetchSettings(
         timeout_seconds=block.positive_number("timeout", defaults.timeout_seconds),
+        connect_timeout_seconds=block.positive_number("connect_timeout", defaults.connect_timeout_seconds),
+        total_timeout_seconds=block.positive_number("total_timeout", defaults.total_timeout_seconds),
         max_bytes=block.integer("max_bytes", defaults.max_bytes, 1),
         max_redirects=block.integer("max_redirects", defaults.max_redirects, 0, 20),
         user_agent=block.text("user_agent", defaults.user_agent) or defaults.user_agent,
+        concurrency=block.integer("concurrency", defaults.concurrency, 1, 256),
+        per_host=block.integer("per_host", defaults.per_host, 1, 32),
+        default_interval_seconds=_interval(block, "default_interval") or defaults.default_interval_seconds,
+        stale_factor=block.positive_number("stale_factor", defaults.stale_factor),
     )
 
 
@@ -644,8 +651,13 @@ def _source_tags(block: _Block, known_tags: set[str]) -> tuple[str, ...]:
 
 
 def _source_interval(block: _Block) -> int | None:
-    """Polling interval in seconds, or None for the scheduler's default."""
-    value = block.get("interval")
+    """Polling interval in seconds, or None for the default (settings.fetch.default_interval)."""
+    return _interval(block, "interval")
+
+
+def _interval(block: _Block, key: str) -> int | None:
+    """An interval field (`30m`, `6h`, or plain seconds) in seconds, or None when absent."""
+    value = block.get(key)
     if value is _MISSING or value is None:
         return None
     if _is_int(value):
@@ -653,5 +665,5 @@ def _source_interval(block: _Block) -> int | None:
     try:
         return parse_interval(value)
     except ValueError as exc:
-        block.report("interval", f"invalid interval: {exc}")
+        block.report(key, f"invalid interval: {exc}")
         return None

@@ -50,3 +50,11 @@ class StoreError(WatchError):
 
 class DeliveryError(WatchError):
     """A digest could not be written or sent."""
+
+
+class DiscoveryError(WatchError):
+    """No usable feed was found at or behind a URL; `tried` lists every address attempted."""
+
+    def __init__(self, message: str, *, url: str = "", tried: tuple[str, ...] = ()) -> None:
+        self.url, self.tried = url, tried
+        super().__init__(message)

@@ -74,3 +74,13 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         "CREATE VIRTUAL TABLE items_fts USING fts5("
         "title, summary, content, tokenize = 'unicode61 remove_diacritics 2')"
     )
+
+
+@migration
+def m002_source_scheduling(db: sqlite_utils.Database) -> None:
+    """Where a source really lives (redirects), whether it is gone or stale, and how fast it answers."""
+    sources = db["sources"]
+    for column, kind in (("config_url", str), ("gone_at", str), ("gone_reason", str), ("stale_since", str),
+                         ("usual_gap_seconds", int), ("last_elapsed_ms", int), ("last_notes", str)):
+        sources.add_column(column, kind)
+    db.execute("UPDATE sources SET config_url = url")

@@ -52,12 +52,18 @@ class DigestSettings:
 
 @dataclass(frozen=True)
 class FetchSettings:
-    """HTTP client behaviour shared by every fetch."""
+    """HTTP client behaviour and polling policy shared by every fetch."""
 
-    timeout_seconds: float = 20.0
+    timeout_seconds: float = 20.0  # read timeout: the longest silence tolerated mid-response
+    connect_timeout_seconds: float = 10.0
+    total_timeout_seconds: float = 60.0  # a whole response, however slowly it trickles in
     max_bytes: int = 15 * 1024 * 1024
     max_redirects: int = 5
     user_agent: str = "techwatch/0.1 (+https://github.com/techwatch/techwatch; feed reader)"
+    concurrency: int = 16  # requests in flight, all hosts together
+    per_host: int = 2  # requests in flight to one host
+    default_interval_seconds: int = 3600  # for sources without their own `interval`
+    stale_factor: float = 5.0  # stale after this many usual gaps without a new item
 
 
 @dataclass(frozen=True)
@@ -86,11 +92,14 @@ class SourceState:
     """What the archive remembers about a source between runs."""
 
     name: str
-    url: str
+    url: str  # the address polled: the configured one, or where a permanent redirect led
     etag: str | None = None
     last_modified: str | None = None
     content_hash: str | None = None
     error_count: int = 0
+    next_check_at: datetime | None = None
+    gone_reason: str | None = None
+    stale_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,8 @@ class FetchResult:
     etag: str | None = None
     last_modified: str | None = None
     elapsed_seconds: float = 0.0
+    permanent_redirect: str | None = None  # set when every redirect hop was 301/308
+    max_age_seconds: float | None = None  # freshness the server asked for (Cache-Control / Expires)
 
     @property
     def not_modified(self) -> bool:
@@ -137,6 +148,7 @@ class ParsedFeed:
     language: str | None
     entries: tuple[Entry, ...]
     format: str = ""  # feedparser's version string, or "json1" for JSON Feed
+    ttl_seconds: int | None = None  # RSS <ttl>: how long the publisher says the feed stays fresh
 
 
 @dataclass(frozen=True)
@@ -186,10 +198,11 @@ class SourceReport:
     """Outcome of refreshing one source, for the run summary."""
 
     source: str
-    status: str  # "new" | "unchanged" | "failed" | "disabled"
+    status: str  # "new" | "unchanged" | "failed" | "disabled" | "gone" | "not due"
     new_items: int = 0
     updated_items: int = 0
     error: str | None = None
+    notes: tuple[str, ...] = ()  # things the user should know: moved, gone, stale, next check
 
 
 @dataclass(frozen=True)
@@ -203,6 +216,10 @@ class SourceCheck:
     entries: int = 0
     format: str = ""
     error: str | None = None
+    validators: str = ""  # which of ETag / Last-Modified the server sends, and whether it answers 304
+    full_text: bool | None = None  # entries carry the article, or only an excerpt
+    median_chars: int = 0
+    last_item: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -224,8 +241,8 @@ class RunReport:
 
     @property
     def failed_sources(self) -> int:
-        """Number of sources that failed this run."""
-        return sum(1 for s in self.sources if s.status == "failed")
+        """Number of sources that failed this run (errors, and sources found gone this run)."""
+        return sum(1 for s in self.sources if s.error)
 
     @property
     def new_items(self) -> int:

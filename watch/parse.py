@@ -39,7 +39,17 @@ def parse_feed(content: bytes, *, source_name: str, base_url: str, content_type:
         language=language,
         entries=tuple(entries),
         format=parsed.get("version") or "unknown",
+        ttl_seconds=_ttl_seconds(parsed.feed.get("ttl")),
     )
+
+
+def _ttl_seconds(value: Any) -> int | None:
+    # RSS 2.0 <ttl> is in minutes.
+    try:
+        minutes = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return minutes * 60 if minutes > 0 else None
 
 
 def _entry_from_feedparser(e: Any, source_name: str, feed_language: str | None,

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
+from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 import httpx
 
 from . import digest as digest_mod
+from . import schedule
 from .errors import ExtractError, FetchError, ModelError, ParseError
 from .extract import EXCERPT_CHARS, article_from_feed, extract_article
-from .fetch import fetch
+from .fetch import HostLimiter, fetch, host_of
 from .models import (
     Article,
     Config,
     Digest,
+    FetchResult,
+    ParsedFeed,
     PendingItem,
     Period,
     ProcessReport,
@@ -27,17 +33,15 @@ from .models import (
     Source,
     SourceCheck,
     SourceReport,
+    SourceState,
     Summary,
     TagScore,
 )
 from .parse import parse_feed
+from .robots import RobotsPolicy
 from .store import Archive
 
 log = logging.getLogger(__name__)
-
-# After a failure, wait 15 min, then 30, 60... never more than a day, never giving up.
-BACKOFF_BASE = timedelta(minutes=15)
-BACKOFF_CAP = timedelta(hours=24)
 
 
 class Summarizer(Protocol):
@@ -85,66 +89,207 @@ def load_models(config: Config) -> Models:
     )
 
 
-def backoff(error_count: int) -> timedelta:
-    """Delay before retrying a source that failed `error_count` times in a row."""
-    return min(BACKOFF_CAP, BACKOFF_BASE * (2 ** min(max(0, error_count - 1), 16)))
+@dataclass(frozen=True)
+class Fetched:
+    """What a worker thread brings back for one source: a parsed feed, an unchanged answer, or an error."""
+
+    source: Source
+    state: SourceState | None
+    result: FetchResult | None = None
+    feed: ParsedFeed | None = None
+    body_hash: str | None = None
+    error: Exception | None = None
+
+
+def fetch_source(client: httpx.Client, source: Source, state: SourceState | None, config: Config,
+                 limiter: HostLimiter | None = None, now: datetime | None = None) -> Fetched:
+    """Fetch and parse one source; touches no database, so it can run in a worker thread."""
+    settings = config.settings.fetch
+    try:
+        result = fetch(client, state.url if state else source.url, max_bytes=settings.max_bytes,
+                       etag=state.etag if state else None, last_modified=state.last_modified if state else None,
+                       total_timeout=settings.total_timeout_seconds, limiter=limiter)
+        body_hash = hashlib.sha256(result.content).hexdigest()
+        if result.not_modified or (state and state.content_hash == body_hash):
+            return Fetched(source, state, result)
+        feed = parse_feed(result.content, source_name=source.name, base_url=result.final_url,
+                          content_type=result.content_type, now=now)
+        return Fetched(source, state, result, feed, body_hash)
+    except (FetchError, ParseError) as exc:
+        return Fetched(source, state, error=exc)
+    except Exception as exc:  # one broken source must never stop a run (house rule 5)
+        log.exception("unexpected error refreshing %s", source.name)
+        return Fetched(source, state, error=RuntimeError(f"internal error: {type(exc).__name__}: {exc}"))
+
+
+def store_fetched(archive: Archive, fetched: Fetched, config: Config, now: datetime,
+                  rng: random.Random | None = None) -> SourceReport:
+    """Record one source's outcome (items, validators, schedule, health) and report it."""
+    source, state, result = fetched.source, fetched.state, fetched.result
+    if fetched.error is not None or result is None:
+        return _record_failure(archive, source, state, fetched.error, now, rng)
+    notes: list[str] = []
+    if result.permanent_redirect and state and result.permanent_redirect != state.url:
+        archive.record_moved(source.name, result.permanent_redirect)
+        notes.append(f"moved permanently to {result.permanent_redirect}: polling it from now on "
+                     f"(update the url in feeds.yaml)")
+    interval = source.interval_seconds or config.settings.fetch.default_interval_seconds
+    ttl = fetched.feed.ttl_seconds if fetched.feed else None
+    next_check = schedule.next_check_after_success(now, interval, ttl_seconds=ttl,
+                                                   max_age_seconds=result.max_age_seconds, rng=rng)
+    if fetched.feed is None:
+        archive.record_unchanged(source.name, result, now, next_check)
+        new = updated = 0
+    else:
+        new, updated = archive.save_refresh(source.name, result, fetched.feed, fetched.body_hash or "", now,
+                                            next_check)
+    notes += _update_staleness(archive, source.name, config, now)
+    return SourceReport(source.name, "new" if new or updated else "unchanged", new, updated, notes=tuple(notes))
+
+
+def _record_failure(archive: Archive, source: Source, state: SourceState | None, error: Exception | None,
+                    now: datetime, rng: random.Random | None) -> SourceReport:
+    cause = str(error) if error else "unknown error"
+    status = getattr(error, "status", None)
+    if status == 410:
+        reason = f"gone (HTTP 410) since {now:%Y-%m-%d}"
+        archive.record_gone(source.name, reason, now)
+        return SourceReport(source.name, "gone", error=cause,
+                            notes=("the server says this feed is gone for good: no longer polled; "
+                                   "remove it from feeds.yaml or give it a new url",))
+    count = (state.error_count if state else 0) + 1
+    next_check = schedule.next_check_after_failure(now, count, retry_after_seconds=getattr(error, "retry_after", None),
+                                                   rng=rng)
+    archive.record_failure(source.name, cause, status, now, next_check)
+    return SourceReport(source.name, "failed", error=cause,
+                        notes=(f"failure #{count} in a row; next attempt after {next_check:%Y-%m-%d %H:%M} UTC",))
+
+
+def _update_staleness(archive: Archive, name: str, config: Config, now: datetime) -> list[str]:
+    dates = archive.recent_published(name)
+    gap = schedule.usual_gap(dates)
+    since = schedule.stale_since(dates, now, config.settings.fetch.stale_factor)
+    archive.set_staleness(name, since, int(gap.total_seconds()) if gap else None)
+    if since is None or gap is None:
+        return []
+    return [f"stale: no new item since {max(dates):%Y-%m-%d} although it usually publishes every "
+            f"{_human(gap.total_seconds())}"]
+
+
+def _human(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} seconds"
 
 
 def refresh_source(archive: Archive, client: httpx.Client, source: Source, config: Config,
                    now: datetime | None = None) -> SourceReport:
-    """Fetch, parse and store one source; failures are recorded on the source, never raised."""
+    """Fetch, parse and store one source now; failures are recorded on the source, never raised."""
     now = now or datetime.now(UTC)
-    state = archive.source_state(source.name)
-    try:
-        result = fetch(client, source.url, max_bytes=config.settings.fetch.max_bytes,
-                       etag=state.etag if state else None,
-                       last_modified=state.last_modified if state else None)
-        body_hash = hashlib.sha256(result.content).hexdigest()
-        if result.not_modified or (state and state.content_hash == body_hash):
-            archive.record_unchanged(source.name, result, now)
-            return SourceReport(source.name, "unchanged")
-        feed = parse_feed(result.content, source_name=source.name, base_url=result.final_url,
-                          content_type=result.content_type, now=now)
-        new, updated = archive.save_refresh(source.name, result, feed, body_hash, now)
-    except (FetchError, ParseError) as exc:
-        return _record_source_failure(archive, source, str(exc), getattr(exc, "status", None), now)
-    except Exception as exc:  # one broken source must never stop a run (house rule 5)
-        log.exception("unexpected error refreshing %s", source.name)
-        return _record_source_failure(archive, source, f"internal error: {type(exc).__name__}: {exc}", None, now)
-    return SourceReport(source.name, "new" if new or updated else "unchanged", new, updated)
-
-
-def _record_source_failure(archive: Archive, source: Source, cause: str, status: int | None,
-                           now: datetime) -> SourceReport:
-    state = archive.source_state(source.name)
-    count = (state.error_count if state else 0) + 1
-    archive.record_failure(source.name, cause, status, now, now + backoff(count))
-    return SourceReport(source.name, "failed", error=cause)
+    archive.sync_sources([source], now)
+    fetched = fetch_source(client, source, archive.source_state(source.name), config, now=now)
+    return store_fetched(archive, fetched, config, now)
 
 
 def check_source(client: httpx.Client, source: Source, config: Config) -> SourceCheck:
-    """Fetch and parse a source without storing anything (for `feeds check`)."""
+    """Fetch and parse a source without storing anything, and describe how it behaves (`feeds check`)."""
+    settings = config.settings.fetch
     try:
-        result = fetch(client, source.url, max_bytes=config.settings.fetch.max_bytes)
+        result = fetch(client, source.url, max_bytes=settings.max_bytes, total_timeout=settings.total_timeout_seconds)
         feed = parse_feed(result.content, source_name=source.name, base_url=result.final_url,
                           content_type=result.content_type)
     except (FetchError, ParseError) as exc:
         return SourceCheck(source.name, False, getattr(exc, "status", None), error=str(exc))
-    return SourceCheck(source.name, True, result.status, result.elapsed_seconds, len(feed.entries), feed.format)
+    lengths = sorted(len(article_from_feed(e.feed_html, e.language).text) for e in feed.entries)
+    median = lengths[len(lengths) // 2] if lengths else 0
+    dates = [e.published for e in feed.entries if e.published]
+    return SourceCheck(
+        source.name, True, result.status, result.elapsed_seconds, len(feed.entries), feed.format,
+        validators=_validators(client, source.url, result, settings.max_bytes),
+        full_text=median >= EXCERPT_CHARS if lengths else None, median_chars=median,
+        last_item=max(dates) if dates else None,
+    )
+
+
+def check_all(config: Config, client: httpx.Client) -> dict[str, SourceCheck]:
+    """check_source for every enabled source, concurrently within the politeness limits."""
+    limiter = HostLimiter(config.settings.fetch.per_host)
+    enabled = [s for s in config.sources if s.enabled]
+
+    def one(source: Source) -> SourceCheck:
+        with limiter.slot(source.url):
+            return check_source(client, source, config)
+
+    with ThreadPoolExecutor(max_workers=config.settings.fetch.concurrency, thread_name_prefix="check") as pool:
+        return {check.source: check for check in pool.map(one, enabled)}
+
+
+def _validators(client: httpx.Client, url: str, first: FetchResult, max_bytes: int) -> str:
+    sent = [name for name, value in (("ETag", first.etag), ("Last-Modified", first.last_modified)) if value]
+    if not sent:
+        return "none (every poll downloads the whole feed)"
+    try:
+        again = fetch(client, url, max_bytes=max_bytes, etag=first.etag, last_modified=first.last_modified)
+    except FetchError as exc:
+        return f"{' + '.join(sent)}, conditional GET failed ({exc})"
+    answer = "304 honoured" if again.not_modified else f"ignored (answered {again.status})"
+    return f"{' + '.join(sent)}, {answer}"
+
+
+def _interleave_by_host(sources: Sequence[Source], states: dict[str, SourceState | None]) -> list[Source]:
+    """Round-robin over hosts, so that workers waiting on one busy host never starve the others."""
+    by_host: dict[str, list[Source]] = defaultdict(list)
+    for source in sources:
+        state = states.get(source.name)
+        by_host[host_of(state.url if state else source.url)].append(source)
+    queues = list(by_host.values())
+    out: list[Source] = []
+    while queues:
+        out += [q.pop(0) for q in queues]
+        queues = [q for q in queues if q]
+    return out
 
 
 def refresh_all(config: Config, archive: Archive, client: httpx.Client,
-                on_source: Callable[[SourceReport], None] | None = None) -> list[SourceReport]:
-    """Refresh every enabled source of the config; report each as it finishes."""
-    archive.sync_sources(config.sources, datetime.now(UTC))
-    reports = []
+                on_source: Callable[[SourceReport], None] | None = None, *, force: bool = False,
+                now: datetime | None = None, rng: random.Random | None = None) -> list[SourceReport]:
+    """Poll every enabled source that is due (all of them with `force`), concurrently and politely.
+
+    Fetching and parsing run in worker threads (global limit `concurrency`, per-host limit
+    `per_host`); all database writes happen here, one transaction per source.
+    """
+    now = now or datetime.now(UTC)
+    archive.sync_sources(config.sources, now)
+    states = {s.name: archive.source_state(s.name) for s in config.sources}
+    reports: dict[str, SourceReport] = {}
+    due: list[Source] = []
     for source in config.sources:
-        report = (refresh_source(archive, client, source, config) if source.enabled
-                  else SourceReport(source.name, "disabled"))
-        reports.append(report)
-        if on_source:
+        state = states[source.name]
+        if not source.enabled:
+            reports[source.name] = SourceReport(source.name, "disabled")
+        elif state and state.gone_reason:
+            reports[source.name] = SourceReport(source.name, "gone", notes=(state.gone_reason,))
+        elif not force and state and state.next_check_at and state.next_check_at > now:
+            reports[source.name] = SourceReport(source.name, "not due",
+                                                notes=(f"next check {state.next_check_at:%Y-%m-%d %H:%M} UTC",))
+        else:
+            due.append(source)
+    if on_source:
+        for report in reports.values():
             on_source(report)
-    return reports
+    settings = config.settings.fetch
+    limiter = HostLimiter(settings.per_host)
+    with ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="fetch") as pool:
+        futures = [pool.submit(fetch_source, client, s, states[s.name], config, limiter, now)
+                   for s in _interleave_by_host(due, states)]
+        for future in as_completed(futures):
+            fetched = future.result()
+            report = store_fetched(archive, fetched, config, now, rng)
+            reports[fetched.source.name] = report
+            if on_source:
+                on_source(report)
+    return [reports[s.name] for s in config.sources]
 
 
 def process_pending(config: Config, archive: Archive, client: httpx.Client | None,
@@ -165,13 +310,14 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
         failed += 1
         errors.append(f"{item.source}: item {item.url or item.id}: {exc}")
 
+    pages = PageFetcher(client, config) if client is not None else None
     # A snapshot of ids: an item failing now is retried by a later run, not again in this loop.
     pending = archive.pending_ids()
     for start in range(0, len(pending), batch_size):
         ready: list[tuple[PendingItem, Article]] = []
         for item in archive.pending_items(pending[start:start + batch_size]):
             try:
-                ready.append((item, _article_for(item, client, config)))
+                ready.append((item, _article_for(item, pages)))
             except Exception as exc:  # one bad item never stops the run (house rule 5)
                 fail(item, exc)
         if not ready:
@@ -203,13 +349,30 @@ def _tag_batch(tagger: Tagger, ready: Sequence[tuple[PendingItem, Article]]) -> 
         return [None] * len(ready)
 
 
-def _article_for(item: PendingItem, client: httpx.Client | None, config: Config) -> Article:
+class PageFetcher:
+    """Article pages, fetched politely: robots.txt, per-host limit, size and time caps."""
+
+    def __init__(self, client: httpx.Client, config: Config) -> None:
+        self.client = client
+        self.settings = config.settings.fetch
+        self.limiter = HostLimiter(self.settings.per_host)
+        self.robots = RobotsPolicy(client, self.settings, self.limiter)
+
+    def get(self, url: str) -> FetchResult:
+        """Fetch a page, or raise FetchError (also when robots.txt forbids it)."""
+        if not self.robots.allowed(url):
+            raise FetchError("disallowed by robots.txt", url=url)
+        return fetch(self.client, url, max_bytes=self.settings.max_bytes,
+                     total_timeout=self.settings.total_timeout_seconds, limiter=self.limiter)
+
+
+def _article_for(item: PendingItem, pages: PageFetcher | None) -> Article:
     """The feed's own text, or the extracted page when the feed only gives an excerpt."""
     from_feed = article_from_feed(item.feed_html, item.language)
-    if client is None or len(from_feed.text) >= EXCERPT_CHARS or not item.url.startswith(("http://", "https://")):
+    if pages is None or len(from_feed.text) >= EXCERPT_CHARS or not item.url.startswith(("http://", "https://")):
         return from_feed
     try:
-        page = fetch(client, item.url, max_bytes=config.settings.fetch.max_bytes)
+        page = pages.get(item.url)
         article = extract_article(page.content, page.final_url)
         if article is None:
             raise ExtractError("no article text found")
@@ -223,10 +386,10 @@ def _article_for(item: PendingItem, client: httpx.Client | None, config: Config)
 
 
 def run_cycle(config: Config, archive: Archive, client: httpx.Client, models: ModelLoader,
-              on_source: Callable[[SourceReport], None] | None = None) -> RunReport:
-    """One full cycle: refresh every source, then process what is new; recorded in `runs`."""
+              on_source: Callable[[SourceReport], None] | None = None, *, force: bool = False) -> RunReport:
+    """One full cycle: refresh the sources that are due (all with `force`), then process what is new."""
     run_id = archive.start_run(datetime.now(UTC))
-    sources = refresh_all(config, archive, client, on_source)
+    sources = refresh_all(config, archive, client, on_source, force=force)
     try:
         processed = process_pending(config, archive, client, models)
     except ModelError as exc:

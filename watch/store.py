@@ -55,27 +55,36 @@ class Archive:
     # -- sources ---------------------------------------------------------------------------
 
     def sync_sources(self, sources: Sequence[Source], now: datetime) -> None:
-        """Record configured sources (new ones added, url/kind/enabled updated, state kept)."""
+        """Record configured sources; a URL edited in feeds.yaml resets redirects, gone state and validators."""
         with self.db.atomic():
             for s in sources:
                 self.db.execute(
-                    "INSERT INTO sources (name, url, kind, enabled, added_at, error_count) "
-                    "VALUES (?, ?, ?, ?, ?, 0) "
-                    "ON CONFLICT(name) DO UPDATE SET url = excluded.url, kind = excluded.kind, "
-                    "enabled = excluded.enabled",
-                    [s.name, s.url, s.kind, int(s.enabled), iso(now)],
+                    "INSERT INTO sources (name, url, config_url, kind, enabled, added_at, error_count) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 0) "
+                    "ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, enabled = excluded.enabled",
+                    [s.name, s.url, s.url, s.kind, int(s.enabled), iso(now)],
+                )
+                self.db.execute(
+                    "UPDATE sources SET url = ?, config_url = ?, gone_at = NULL, gone_reason = NULL, etag = NULL, "
+                    "last_modified = NULL, content_hash = NULL, next_check_at = NULL, error_count = 0 "
+                    "WHERE name = ? AND config_url IS NOT ?",
+                    [s.url, s.url, s.name, s.url],
                 )
 
     def source_state(self, name: str) -> SourceState | None:
         """Fetch state of a source, or None if it was never recorded."""
         row = self.db.execute(
-            "SELECT name, url, etag, last_modified, content_hash, error_count FROM sources WHERE name = ?",
+            "SELECT name, url, etag, last_modified, content_hash, error_count, next_check_at, gone_reason, "
+            "stale_since FROM sources WHERE name = ?",
             [name],
         ).fetchone()
-        return SourceState(*row) if row else None
+        if not row:
+            return None
+        return SourceState(*row[:6], next_check_at=_from_iso(row[6]), gone_reason=row[7],
+                           stale_since=_from_iso(row[8]))
 
     def save_refresh(self, source: str, result: FetchResult, feed: ParsedFeed, body_hash: str,
-                     now: datetime) -> tuple[int, int]:
+                     now: datetime, next_check_at: datetime) -> tuple[int, int]:
         """Store a fetched feed's entries and the source's new state in one transaction."""
         new = updated = 0
         with self.db.atomic():
@@ -86,10 +95,11 @@ class Archive:
             self.db.execute(
                 "UPDATE sources SET etag = ?, last_modified = ?, content_hash = ?, last_status = ?, "
                 "last_checked_at = ?, last_success_at = ?, last_error = NULL, error_count = 0, "
-                "title = ?, site_url = ?, "
+                "title = ?, site_url = ?, next_check_at = ?, last_elapsed_ms = ?, "
                 "last_new_item_at = CASE WHEN ? > 0 THEN ? ELSE last_new_item_at END WHERE name = ?",
                 [result.etag, result.last_modified, body_hash, result.status, iso(now), iso(now),
-                 feed.title, feed.link, new, iso(now), source],
+                 feed.title, feed.link, iso(next_check_at), round(result.elapsed_seconds * 1000),
+                 new, iso(now), source],
             )
         return new, updated
 
@@ -117,13 +127,15 @@ class Archive:
         )
         return "new"
 
-    def record_unchanged(self, source: str, result: FetchResult, now: datetime) -> None:
-        """A 304 or an identical body: only the check time and validators move."""
+    def record_unchanged(self, source: str, result: FetchResult, now: datetime, next_check_at: datetime) -> None:
+        """A 304 or an identical body: only the check time, validators and schedule move."""
         with self.db.atomic():
             self.db.execute(
                 "UPDATE sources SET etag = ?, last_modified = ?, last_status = ?, last_checked_at = ?, "
-                "last_success_at = ?, last_error = NULL, error_count = 0 WHERE name = ?",
-                [result.etag, result.last_modified, result.status, iso(now), iso(now), source],
+                "last_success_at = ?, last_error = NULL, error_count = 0, next_check_at = ?, last_elapsed_ms = ? "
+                "WHERE name = ?",
+                [result.etag, result.last_modified, result.status, iso(now), iso(now), iso(next_check_at),
+                 round(result.elapsed_seconds * 1000), source],
             )
 
     def record_failure(self, source: str, error: str, status: int | None, now: datetime,
@@ -138,15 +150,48 @@ class Archive:
             row = self.db.execute("SELECT error_count FROM sources WHERE name = ?", [source]).fetchone()
         return int(row[0]) if row else 0
 
+    def record_moved(self, source: str, new_url: str) -> None:
+        """A permanent redirect: poll the new address from now on (until feeds.yaml names another)."""
+        with self.db.atomic():
+            self.db.execute("UPDATE sources SET url = ? WHERE name = ?", [new_url, source])
+
+    def record_gone(self, source: str, reason: str, now: datetime) -> None:
+        """The server said the feed is gone for good (410): stop polling it until its URL changes."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE sources SET gone_at = ?, gone_reason = ?, last_error = ?, last_checked_at = ?, "
+                "last_status = 410, error_count = error_count + 1 WHERE name = ?",
+                [iso(now), reason, reason, iso(now), source],
+            )
+
+    def recent_published(self, source: str, limit: int = 50) -> list[datetime]:
+        """Publication dates of a source's most recent dated items."""
+        rows = self.db.execute(
+            "SELECT published FROM items WHERE source = ? AND published IS NOT NULL "
+            "ORDER BY published DESC LIMIT ?", [source, limit],
+        ).fetchall()
+        return [datetime.fromisoformat(r[0]) for r in rows]
+
+    def set_staleness(self, source: str, stale_since: datetime | None, usual_gap_seconds: int | None) -> None:
+        """Record whether a source is stale, and its usual gap between items."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE sources SET stale_since = ?, usual_gap_seconds = ? WHERE name = ?",
+                [iso(stale_since) if stale_since else None, usual_gap_seconds, source],
+            )
+
     def source_health(self) -> list[dict]:
         """One dict per source: name, url, status, error, counts (for `feeds list`)."""
         rows = self.db.execute(
             "SELECT s.name, s.url, s.enabled, s.last_status, s.last_checked_at, s.last_success_at, "
-            "s.last_error, s.error_count, (SELECT COUNT(*) FROM items i WHERE i.source = s.name) "
+            "s.last_error, s.error_count, (SELECT COUNT(*) FROM items i WHERE i.source = s.name), "
+            "s.next_check_at, s.gone_reason, s.stale_since, s.usual_gap_seconds, s.last_elapsed_ms, "
+            "(SELECT MAX(published) FROM items i WHERE i.source = s.name), s.config_url "
             "FROM sources s ORDER BY s.name"
         ).fetchall()
         keys = ("name", "url", "enabled", "last_status", "last_checked_at", "last_success_at",
-                "last_error", "error_count", "items")
+                "last_error", "error_count", "items", "next_check_at", "gone_reason", "stale_since",
+                "usual_gap_seconds", "last_elapsed_ms", "last_item_at", "config_url")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
     # -- items -------------------------------------------------------------------------------
