@@ -65,10 +65,10 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/feed.xml"
 
 
-def write_config(tmp_path: Path, sources: list[dict], extra: str = "") -> Path:
+def write_config(tmp_path: Path, sources: list[dict], extra: str = "", fetch: str = "{timeout: 5}") -> Path:
     """Write a feeds.yaml with the test taxonomy and the given sources; return its path."""
     lines = ["settings:", "  database: watch.db", "  digest: {directory: digests}",
-             "  fetch: {timeout: 5}", extra.rstrip(), TAXONOMY.strip(), "sources:"]
+             f"  fetch: {fetch}", extra.rstrip(), TAXONOMY.strip(), "sources:"]
     for source in sources:
         lines.append(f"  - name: {source['name']}")
         for key, value in source.items():

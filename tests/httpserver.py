@@ -1,8 +1,10 @@
-"""A real HTTP server on 127.0.0.1 for tests: routes with status, headers, body, delay; ETag support."""
+"""A real HTTP server on 127.0.0.x for tests: routes with status, headers, body and misbehaviours."""
 
 from __future__ import annotations
 
 import hashlib
+import socket
+import struct
 import sys
 import threading
 import time
@@ -28,15 +30,39 @@ class Route:
     content_type: str = "application/xml"
     headers: dict[str, str] = field(default_factory=dict)
     etag: bool = False  # answer 304 to a matching If-None-Match
-    delay: float = 0.0
+    last_modified: str | None = None  # send it, and answer 304 to a matching If-Modified-Since
+    delay: float = 0.0  # seconds before answering
+    trickle: float = 0.0  # seconds between single bytes of the body
+    reset_after: int | None = None  # send this many body bytes, then reset the connection
+    hang: bool = False  # accept the request and never answer
+
+
+class InFlight:
+    """Counts requests being served at once (optionally shared by several servers)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = 0
+        self.peak = 0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+
+    def __exit__(self, *exc: object) -> None:
+        with self.lock:
+            self.now -= 1
 
 
 class FeedServer:
     """Serve Route objects by path; records every request for assertions."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", inflight: InFlight | None = None) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.inflight = inflight or InFlight()
+        self.stopping = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,41 +70,75 @@ class FeedServer:
 
             def do_GET(self) -> None:
                 server.requests.append((self.path, dict(self.headers.items())))
-                route = server.routes.get(self.path)
+                with server.inflight:
+                    self._answer(server.routes.get(self.path))
+
+            def _answer(self, route: Route | None) -> None:
                 if route is None:
                     self._send(404, b"not found", "text/plain", {})
+                    return
+                if route.hang:
+                    server.stopping.wait(60)
                     return
                 if route.delay:
                     time.sleep(route.delay)
                 headers = dict(route.headers)
+                if route.last_modified:
+                    headers["Last-Modified"] = route.last_modified
+                    if self.headers.get("If-Modified-Since") == route.last_modified:
+                        self._send(304, b"", route.content_type, headers)
+                        return
                 if route.etag:
                     tag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
                     headers["ETag"] = tag
                     if self.headers.get("If-None-Match") == tag:
                         self._send(304, b"", route.content_type, headers)
                         return
+                if route.reset_after is not None:
+                    self._send_headers(route.status, route.content_type, headers, len(route.body))
+                    self.wfile.write(route.body[: route.reset_after])
+                    self.wfile.flush()
+                    # SO_LINGER 0 turns close() into a TCP reset; the file objects hold the fd too.
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    self.wfile.close()
+                    self.rfile.close()
+                    self.connection.close()
+                    return
+                if route.trickle:
+                    self._send_headers(route.status, route.content_type, headers, len(route.body))
+                    for i in range(len(route.body)):
+                        if server.stopping.is_set():
+                            return
+                        self.wfile.write(route.body[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(route.trickle)
+                    return
                 self._send(route.status, route.body, route.content_type, headers)
 
-            def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str]) -> None:
+            def _send_headers(self, status: int, ctype: str, headers: dict[str, str], length: int) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(length))
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.end_headers()
+
+            def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str]) -> None:
+                self._send_headers(status, ctype, headers, len(body))
                 if body and status != 304:
                     self.wfile.write(body)
 
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer((host, 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def base(self) -> str:
-        """http://127.0.0.1:PORT"""
+        """http://127.0.0.x:PORT"""
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}"
 
@@ -86,7 +146,7 @@ class FeedServer:
         """Absolute URL of a path on this server."""
         return self.base + path
 
-    def add(self, path: str, body: bytes | str, **kwargs: object) -> str:
+    def add(self, path: str, body: bytes | str = b"", **kwargs: object) -> str:
         """Register a route and return its URL."""
         self.routes[path] = Route(body=body.encode() if isinstance(body, str) else body, **kwargs)
         return self.url(path)
@@ -102,5 +162,6 @@ class FeedServer:
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
+        self.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()

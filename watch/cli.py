@@ -14,7 +14,7 @@ from typing import Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import pipeline
+from . import pipeline, subscribe
 from .config import load_config
 from .digest import parse_period
 from .errors import WatchError
@@ -223,6 +223,73 @@ def _health(config: Config) -> dict[str, str]:
             out[h["name"]] = f"ok, {h['items']} items, last checked {h['last_checked_at']}"
     return out
 
+
+def _config_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                        default="feeds.yaml", show_default=True, envvar="TECHWATCH_CONFIG",
+                        help="The feeds.yaml to read and edit.")(fn)
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", help="Source name (default: the feed's title, made unique).")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag from the taxonomy; repeatable.")
+@click.option("--interval", help="Polling interval, e.g. 30m, 6h, 1d (default: settings.fetch.default_interval).")
+@click.option("--dry-run", is_flag=True, help="Find and check the feed, show what would be added, write nothing.")
+@_config_option
+@_handle_errors
+def feeds_add(url: str, name: str | None, tags: tuple[str, ...], interval: str | None, dry_run: bool,
+              config_path: Path) -> None:
+    """Find the feed of URL (a feed, or a site's page that links to one) and add it to feeds.yaml."""
+    config = load_config(config_path)
+    with make_client(config.settings.fetch) as client:
+        report = subscribe.add_feed(config_path, config, client, url, name=name, tags=tags, interval=interval,
+                                    dry_run=dry_run)
+    feed = report.feed
+    origin = {"direct": "the URL is the feed", "link": f"advertised by {feed.page_url}",
+              "guess": f"at a usual feed address of {feed.page_url}"}[feed.via]
+    click.echo(f"Feed: {feed.url} ({origin})")
+    for attempt in feed.tried:
+        click.echo(f"  not used: {attempt}")
+    click.echo(f"Title: {feed.title or '(none)'}; format {feed.format}; {feed.entries} entries")
+    verb = "Would add" if dry_run else "Added"
+    tagged = f" with tags {', '.join(report.source.tags)}" if report.source.tags else ""
+    click.echo(f"{verb} {report.source.name!r}{tagged} to {config_path} at line {report.line}"
+               + (" (dry run: nothing written)" if dry_run else ""))
+
+
+@feeds.command("import")
+@click.argument("opml_file", metavar="FILE.opml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag for every imported feed; repeatable.")
+@click.option("--dry-run", is_flag=True, help="Show what would be added and skipped, write nothing.")
+@_config_option
+@_handle_errors
+def feeds_import(opml_file: Path, tags: tuple[str, ...], dry_run: bool, config_path: Path) -> None:
+    """Add the feeds of an OPML file (a feed reader's export) to feeds.yaml; no network needed."""
+    config = load_config(config_path)
+    report = subscribe.import_opml(config_path, config, opml_file.read_bytes(), tags=tags, dry_run=dry_run)
+    for source, line in report.added:
+        click.echo(f"  {'would add' if dry_run else 'added'}  {source.name}: {source.url} (line {line})")
+    for feed, reason in report.skipped:
+        click.echo(f"  skipped    {feed.title or feed.url}: {reason}")
+    click.echo(f"{len(report.added)} {'would be ' if dry_run else ''}added, {len(report.skipped)} skipped"
+               + (" (dry run: nothing written)" if dry_run else f"; {config_path} updated" if report.added else ""))
+
+
+@feeds.command("export")
+@click.option("--out", type=click.File("w", encoding="utf-8", atomic=True),
+              help="Write the OPML to this file (default: standard output).")
+@_config_option
+@_handle_errors
+def feeds_export(out: Any, config_path: Path) -> None:
+    """Write the configured sources as OPML 2.0 (tags as categories), for a feed reader to import."""
+    config = load_config(config_path)
+    document = subscribe.export_opml(config)
+    if out is None:
+        click.echo(document, nl=False)
+    else:
+        out.write(document)
+        click.echo(f"Exported {len(config.sources)} sources to {out.name}", err=True)
 
 def main() -> None:
     """Console-script entry point."""

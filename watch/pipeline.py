@@ -104,22 +104,31 @@ class Fetched:
 def fetch_source(client: httpx.Client, source: Source, state: SourceState | None, config: Config,
                  limiter: HostLimiter | None = None, now: datetime | None = None) -> Fetched:
     """Fetch and parse one source; touches no database, so it can run in a worker thread."""
+    try:
+        return _fetch_and_parse(client, source, state, config, limiter, now)
+    except Exception as exc:  # one broken source must never stop a run (house rule 5)
+        log.exception("unexpected error refreshing %s", source.name)
+        return Fetched(source, state, error=RuntimeError(f"internal error: {type(exc).__name__}: {exc}"))
+
+
+def _fetch_and_parse(client: httpx.Client, source: Source, state: SourceState | None, config: Config,
+                     limiter: HostLimiter | None, now: datetime | None) -> Fetched:
     settings = config.settings.fetch
     try:
         result = fetch(client, state.url if state else source.url, max_bytes=settings.max_bytes,
                        etag=state.etag if state else None, last_modified=state.last_modified if state else None,
                        total_timeout=settings.total_timeout_seconds, limiter=limiter)
-        body_hash = hashlib.sha256(result.content).hexdigest()
-        if result.not_modified or (state and state.content_hash == body_hash):
-            return Fetched(source, state, result)
+    except FetchError as exc:
+        return Fetched(source, state, error=exc)
+    body_hash = hashlib.sha256(result.content).hexdigest()
+    if result.not_modified or (state and state.content_hash == body_hash):
+        return Fetched(source, state, result)
+    try:
         feed = parse_feed(result.content, source_name=source.name, base_url=result.final_url,
                           content_type=result.content_type, now=now)
-        return Fetched(source, state, result, feed, body_hash)
-    except (FetchError, ParseError) as exc:
-        return Fetched(source, state, error=exc)
-    except Exception as exc:  # one broken source must never stop a run (house rule 5)
-        log.exception("unexpected error refreshing %s", source.name)
-        return Fetched(source, state, error=RuntimeError(f"internal error: {type(exc).__name__}: {exc}"))
+    except ParseError as exc:
+        return Fetched(source, state, result, error=exc)
+    return Fetched(source, state, result, feed, body_hash)
 
 
 def store_fetched(archive: Archive, fetched: Fetched, config: Config, now: datetime,
@@ -127,7 +136,7 @@ def store_fetched(archive: Archive, fetched: Fetched, config: Config, now: datet
     """Record one source's outcome (items, validators, schedule, health) and report it."""
     source, state, result = fetched.source, fetched.state, fetched.result
     if fetched.error is not None or result is None:
-        return _record_failure(archive, source, state, fetched.error, now, rng)
+        return _record_failure(archive, source, state, fetched.error, result.status if result else None, now, rng)
     notes: list[str] = []
     if result.permanent_redirect and state and result.permanent_redirect != state.url:
         archive.record_moved(source.name, result.permanent_redirect)
@@ -148,9 +157,9 @@ def store_fetched(archive: Archive, fetched: Fetched, config: Config, now: datet
 
 
 def _record_failure(archive: Archive, source: Source, state: SourceState | None, error: Exception | None,
-                    now: datetime, rng: random.Random | None) -> SourceReport:
+                    http_status: int | None, now: datetime, rng: random.Random | None) -> SourceReport:
     cause = str(error) if error else "unknown error"
-    status = getattr(error, "status", None)
+    status = getattr(error, "status", None) or http_status
     if status == 410:
         reason = f"gone (HTTP 410) since {now:%Y-%m-%d}"
         archive.record_gone(source.name, reason, now)
