@@ -6,7 +6,9 @@ outcome of both: the bad one is recorded with its cause, the good one still gets
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import os
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -335,3 +337,33 @@ def test_every_corpus_feed_refreshes(tmp_path, server):
     failed = {r.source: r.error for r in reports if r.status != "new"}
     assert len(reports) >= 40 and failed == {}
     assert all(r.new_items > 0 for r in reports)
+
+
+def test_many_sources_are_parsed_in_worker_processes_with_errors_kept(tmp_path, server, monkeypatch):
+    import watch.pipeline as pl
+
+    used = []
+    real = pl.feed_parser
+
+    @contextlib.contextmanager
+    def spy(count):
+        with real(count) as parser:
+            used.append(parser is not pl.parse_feed)
+            yield parser
+
+    monkeypatch.setattr(pl, "feed_parser", spy)
+    sources = []
+    for i in range(pl.PARALLEL_PARSE_MIN_SOURCES + 2):
+        server.add(f"/f{i}.xml", fixture_bytes("ai_lab.rss.xml" if i % 2 else "regulation_fr.atom"))
+        sources.append({"name": f"S{i}", "url": server.url(f"/f{i}.xml")})
+    server.add("/html.xml", fixture_bytes("not_a_feed.html"), content_type="text/html")
+    sources.append({"name": "Html", "url": server.url("/html.xml")})
+    config = load_config(write_config(tmp_path, sources))
+    archive = open_archive(config.settings.database)
+    with make_client(config.settings.fetch) as client:
+        reports = {r.source: r for r in refresh_all(config, archive, client)}
+    if os.cpu_count() and os.cpu_count() > 1:
+        assert used == [True]
+    assert reports["Html"].status == "failed" and "not a feed" in reports["Html"].error
+    assert all(r.status == "new" for name, r in reports.items() if name != "Html")
+    assert archive.counts()["items"] == 9 * 4 + 9 * 3

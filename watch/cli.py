@@ -269,7 +269,8 @@ def feeds_import(opml_file: Path, tags: tuple[str, ...], dry_run: bool, config_p
     config = load_config(config_path)
     report = subscribe.import_opml(config_path, config, opml_file.read_bytes(), tags=tags, dry_run=dry_run)
     for source, line in report.added:
-        click.echo(f"  {'would add' if dry_run else 'added'}  {source.name}: {source.url} (line {line})")
+        tagged = f", tags {', '.join(source.tags)}" if source.tags else ""
+        click.echo(f"  {'would add' if dry_run else 'added'}  {source.name}: {source.url} (line {line}{tagged})")
     for feed, reason in report.skipped:
         click.echo(f"  skipped    {feed.title or feed.url}: {reason}")
     click.echo(f"{len(report.added)} {'would be ' if dry_run else ''}added, {len(report.skipped)} skipped"

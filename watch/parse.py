@@ -27,7 +27,10 @@ def parse_feed(content: bytes, *, source_name: str, base_url: str, content_type:
     headers = {"content-location": base_url}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(content, response_headers=headers)
+    # Feed HTML is never rendered: it is stored as untrusted data and only ever turned into text
+    # (extract.html_to_text drops scripts and styles). feedparser's sanitizer and URI rewriting
+    # would cost two thirds of the parse time for nothing.
+    parsed = feedparser.parse(content, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     if not parsed.get("version") and not parsed.entries:
         cause = parsed.get("bozo_exception")
         raise ParseError(f"not a feed ({cause or 'no RSS/Atom/JSON Feed structure found'})")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import multiprocessing
+import os
 import random
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,18 +104,39 @@ class Fetched:
     error: Exception | None = None
 
 
+FeedParser = Callable[..., ParsedFeed]
+# Below this many sources, starting parser processes costs more than it saves.
+PARALLEL_PARSE_MIN_SOURCES = 16
+
+
+@contextlib.contextmanager
+def feed_parser(sources: int) -> Iterator[FeedParser]:
+    """parse_feed, run in a pool of processes when there are enough sources and cores.
+
+    feedparser is pure Python: in threads, parsing holds the GIL and one core does all of it.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if sources < PARALLEL_PARSE_MIN_SOURCES or cores < 2:
+        yield parse_feed
+        return
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context(method)) as pool:
+        yield lambda *args, **kwargs: pool.submit(parse_feed, *args, **kwargs).result()
+
+
 def fetch_source(client: httpx.Client, source: Source, state: SourceState | None, config: Config,
-                 limiter: HostLimiter | None = None, now: datetime | None = None) -> Fetched:
+                 limiter: HostLimiter | None = None, now: datetime | None = None,
+                 parser: FeedParser = parse_feed) -> Fetched:
     """Fetch and parse one source; touches no database, so it can run in a worker thread."""
     try:
-        return _fetch_and_parse(client, source, state, config, limiter, now)
+        return _fetch_and_parse(client, source, state, config, limiter, now, parser)
     except Exception as exc:  # one broken source must never stop a run (house rule 5)
         log.exception("unexpected error refreshing %s", source.name)
         return Fetched(source, state, error=RuntimeError(f"internal error: {type(exc).__name__}: {exc}"))
 
 
 def _fetch_and_parse(client: httpx.Client, source: Source, state: SourceState | None, config: Config,
-                     limiter: HostLimiter | None, now: datetime | None) -> Fetched:
+                     limiter: HostLimiter | None, now: datetime | None, parser: FeedParser) -> Fetched:
     settings = config.settings.fetch
     try:
         result = fetch(client, state.url if state else source.url, max_bytes=settings.max_bytes,
@@ -124,8 +148,8 @@ def _fetch_and_parse(client: httpx.Client, source: Source, state: SourceState | 
     if result.not_modified or (state and state.content_hash == body_hash):
         return Fetched(source, state, result)
     try:
-        feed = parse_feed(result.content, source_name=source.name, base_url=result.final_url,
-                          content_type=result.content_type, now=now)
+        feed = parser(result.content, source_name=source.name, base_url=result.final_url,
+                      content_type=result.content_type, now=now)
     except ParseError as exc:
         return Fetched(source, state, result, error=exc)
     return Fetched(source, state, result, feed, body_hash)
@@ -289,8 +313,9 @@ def refresh_all(config: Config, archive: Archive, client: httpx.Client,
             on_source(report)
     settings = config.settings.fetch
     limiter = HostLimiter(settings.per_host)
-    with ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="fetch") as pool:
-        futures = [pool.submit(fetch_source, client, s, states[s.name], config, limiter, now)
+    with feed_parser(len(due)) as parser, \
+            ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="fetch") as pool:
+        futures = [pool.submit(fetch_source, client, s, states[s.name], config, limiter, now, parser)
                    for s in _interleave_by_host(due, states)]
         for future in as_completed(futures):
             fetched = future.result()

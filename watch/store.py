@@ -320,6 +320,9 @@ def open_archive(path: str | Path) -> Archive:
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 10000")
         db.enable_wal()
+        # In WAL mode NORMAL never corrupts and survives a crash of the process; only a power
+        # loss may drop the last commits. FULL would fsync every source's transaction.
+        db.execute("PRAGMA synchronous = NORMAL")
         migrate(db)
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"cannot open archive {path}: {exc}") from exc
