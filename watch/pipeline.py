@@ -8,6 +8,7 @@ import logging
 import multiprocessing
 import os
 import random
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
@@ -120,8 +121,20 @@ def feed_parser(sources: int) -> Iterator[FeedParser]:
         yield parse_feed
         return
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context(method)) as pool:
-        yield lambda *args, **kwargs: pool.submit(parse_feed, *args, **kwargs).result()
+    pools: list[ProcessPoolExecutor] = []
+    lock = threading.Lock()
+
+    def parse_in_pool(*args: object, **kwargs: object) -> ParsedFeed:
+        with lock:  # started on first use: a poll where nothing changed starts no process
+            if not pools:
+                pools.append(ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context(method)))
+        return pools[0].submit(parse_feed, *args, **kwargs).result()
+
+    try:
+        yield parse_in_pool
+    finally:
+        for pool in pools:
+            pool.shutdown()
 
 
 def fetch_source(client: httpx.Client, source: Source, state: SourceState | None, config: Config,
