@@ -146,7 +146,7 @@ def digest(week: str | None, since: str | None, out: Path | None, config_path: P
 
 @cli.group()
 def feeds() -> None:
-    """List and check the sources in feeds.yaml."""
+    """Manage the sources in feeds.yaml: list, check, add (with autodiscovery), import and export OPML."""
 
 
 @feeds.command("list")

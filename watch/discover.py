@@ -73,7 +73,7 @@ def feed_links(html: bytes | str, base_url: str) -> list[FeedLink]:
 def discover_feed(client: httpx.Client, url: str, settings: FetchSettings) -> DiscoveredFeed:
     """Return the feed at `url`, or the first working feed its page leads to; DiscoveryError if none."""
     try:
-        page = fetch(client, url, max_bytes=settings.max_bytes)
+        page = fetch(client, url, max_bytes=settings.max_bytes, total_timeout=settings.total_timeout_seconds)
     except FetchError as exc:
         raise DiscoveryError(f"cannot fetch {url}: {exc}", url=url, tried=(f"{url}: {exc}",)) from exc
     try:
@@ -105,7 +105,8 @@ def _first_feed(client: httpx.Client, candidates: list[str], settings: FetchSett
     empty: DiscoveredFeed | None = None
     for candidate in candidates:
         try:
-            parsed = _parse(fetch(client, candidate, max_bytes=settings.max_bytes))
+            parsed = _parse(fetch(client, candidate, max_bytes=settings.max_bytes,
+                                        total_timeout=settings.total_timeout_seconds))
         except (FetchError, ParseError) as exc:
             tried.append((candidate, str(exc)))
             continue

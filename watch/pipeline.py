@@ -328,9 +328,10 @@ def refresh_all(config: Config, archive: Archive, client: httpx.Client,
     limiter = HostLimiter(settings.per_host)
     with feed_parser(len(due)) as parser, \
             ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="fetch") as pool:
-        futures = [pool.submit(fetch_source, client, s, states[s.name], config, limiter, now, parser)
-                   for s in _interleave_by_host(due, states)]
+        futures = {pool.submit(fetch_source, client, s, states[s.name], config, limiter, now, parser)
+                   for s in _interleave_by_host(due, states)}
         for future in as_completed(futures):
+            futures.discard(future)  # a stored feed's body and entries can be freed at once
             fetched = future.result()
             report = store_fetched(archive, fetched, config, now, rng)
             reports[fetched.source.name] = report
