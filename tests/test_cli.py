@@ -158,3 +158,43 @@ def test_feeds_list_shows_health_after_a_run(tmp_path, server):
     assert "tags=llm,agents" in lab and "every 6h" in lab and "ok, 4 items" in lab
     gone = next(line for line in after.splitlines() if line.startswith("Gone\t"))
     assert "failing x1: HTTP 404" in gone
+
+
+def _run_in_pty(args: list[str], cwd: Path) -> str:
+    """Run the CLI with its stdout on a pseudo-terminal, as in an interactive shell."""
+    import os
+    import pty
+    import subprocess
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "COLUMNS": "100",
+           "TERM": "xterm"}
+    proc = subprocess.Popen([sys.executable, "-m", "watch", *args], cwd=cwd, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(master)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path, server):
+    server.add("/lab.xml", fixture_bytes("ai_lab.rss.xml"))
+    server.add("/gone.xml", "x", status=410)
+    path = write_config(tmp_path, [{"name": "Lab", "url": server.url("/lab.xml")},
+                                   {"name": "Gone", "url": server.url("/gone.xml")}])
+    interactive = _run_in_pty(["feeds", "list", "--config", str(path)], tmp_path)
+    assert "never fetched" in interactive  # the pty harness itself works
+    plain = run_cli("run", "--all", "--config", str(path), cwd=tmp_path)
+    assert "\x1b[" not in plain.stdout and "polling" not in plain.stdout
+    assert "gone for good" in plain.stdout
+    tty = _run_in_pty(["run", "--all", "--config", str(path)], tmp_path)
+    assert "polling" in tty and "\x1b[" in tty  # rich drew (and then cleared) a bar
+    assert "Total: 2 sources" in tty
