@@ -62,7 +62,7 @@ def test_allowed_page_is_fetched_and_extracted(tmp_path, server):
     config = load_config(write_config(tmp_path, [{"name": "E", "url": server.url("/feed.xml")}]))
     archive = open_archive(config.settings.database)
     with make_client(config.settings.fetch) as client:
-        assert PageFetcher(client, config).get(server.url("/article.html")).status == 200
+        assert PageFetcher(client, config, archive).get(server.url("/article.html")).status == 200
         run_cycle(config, archive, client, fake_models)
     content, from_page = archive.db.execute("SELECT content, from_page FROM items").fetchone()
     assert from_page == 1 and "Paragraph 19 of the full article text" in content

@@ -66,7 +66,8 @@ SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model")
 FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent",
               "concurrency", "per_host", "default_interval", "stale_factor")
 TAG_KEYS = ("name", "description", "keywords")
-SOURCE_KEYS = ("name", "url", "kind", "tags", "enabled", "interval")
+SOURCE_KEYS = ("name", "url", "kind", "tags", "enabled", "interval", "extract")
+EXTRACT_MODES = ("auto", "always", "never")
 
 # Under a minute is impolite to servers; over a month means the source is effectively dead.
 MIN_INTERVAL_SECONDS = 60
@@ -600,9 +601,10 @@ def _sources(top: _Block, known_tags: set[str]) -> tuple[Source, ...]:
         tags = _source_tags(block, known_tags)
         enabled = block.boolean("enabled", True)
         interval = _source_interval(block)
+        extract = block.choice("extract", "auto", EXTRACT_MODES)
         if name is not None and url is not None:
             sources.append(Source(name=name, url=url, kind=kind, tags=tags, enabled=enabled,
-                                  interval_seconds=interval, line=line))
+                                  interval_seconds=interval, extract=extract, line=line))
     return tuple(sources)
 
 

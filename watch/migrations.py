@@ -84,3 +84,15 @@ def m002_source_scheduling(db: sqlite_utils.Database) -> None:
                          ("usual_gap_seconds", int), ("last_elapsed_ms", int), ("last_notes", str)):
         sources.add_column(column, kind)
     db.execute("UPDATE sources SET config_url = url")
+
+
+@migration
+def m003_pages_and_extraction(db: sqlite_utils.Database) -> None:
+    """A cache of fetched article pages, and each source's learned full-text-or-excerpt decision."""
+    db["pages"].create({
+        "url": str, "final_url": str, "canonical_url": str, "status": int, "fetched_at": str, "error": str,
+        "text": str, "title": str, "author": str, "published": str, "language": str, "sitename": str,
+    }, pk="url")
+    sources = db["sources"]
+    for column, kind in (("extract_samples", int), ("extract_excerpt_votes", int), ("extract_decision", str)):
+        sources.add_column(column, kind)

@@ -26,6 +26,7 @@ class Source:
     tags: tuple[str, ...] = ()
     enabled: bool = True
     interval_seconds: int | None = None
+    extract: str = "auto"  # fetch article pages: "always", "never", or "auto" (decided from samples)
     line: int = 0  # line in feeds.yaml, for messages
 
 
@@ -162,6 +163,17 @@ class Article:
     language: str | None = None
     sitename: str | None = None
     from_page: bool = False
+    canonical_url: str | None = None  # the page's <link rel="canonical"> (or og:url), normalised
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    """An article page fetched once: its extracted article, or why there is none."""
+
+    url: str
+    status: int | None
+    article: Article | None
+    error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import multiprocessing
@@ -21,11 +22,12 @@ import httpx
 
 from . import digest as digest_mod
 from . import schedule
-from .errors import ExtractError, FetchError, ModelError, ParseError
+from .errors import FetchError, ModelError, ParseError
 from .extract import EXCERPT_CHARS, article_from_feed, extract_article
 from .fetch import HostLimiter, fetch, host_of
 from .models import (
     Article,
+    CachedPage,
     Config,
     Digest,
     FetchResult,
@@ -358,14 +360,15 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
         failed += 1
         errors.append(f"{item.source}: item {item.url or item.id}: {exc}")
 
-    pages = PageFetcher(client, config) if client is not None else None
+    pages = PageFetcher(client, config, archive) if client is not None else None
+    modes = {s.name: s.extract for s in config.sources}
     # A snapshot of ids: an item failing now is retried by a later run, not again in this loop.
     pending = archive.pending_ids()
     for start in range(0, len(pending), batch_size):
         ready: list[tuple[PendingItem, Article]] = []
         for item in archive.pending_items(pending[start:start + batch_size]):
             try:
-                ready.append((item, _article_for(item, pages)))
+                ready.append((item, _article_for(item, pages, modes.get(item.source, "auto"), archive)))
             except Exception as exc:  # one bad item never stops the run (house rule 5)
                 fail(item, exc)
         if not ready:
@@ -397,11 +400,19 @@ def _tag_batch(tagger: Tagger, ready: Sequence[tuple[PendingItem, Article]]) -> 
         return [None] * len(ready)
 
 
-class PageFetcher:
-    """Article pages, fetched politely: robots.txt, per-host limit, size and time caps."""
+# An `extract: auto` source is judged on this many items; a sample votes "excerpt" when the
+# feed gives less than this share of the page's text.
+EXTRACT_SAMPLES = 3
+EXCERPT_RATIO = 0.6
+FULL_TEXT_CHARS = 2000  # feed text this long is an article, not an excerpt
 
-    def __init__(self, client: httpx.Client, config: Config) -> None:
+
+class PageFetcher:
+    """Article pages, fetched politely (robots.txt, per-host limit, caps) and once: cached by URL."""
+
+    def __init__(self, client: httpx.Client, config: Config, archive: Archive) -> None:
         self.client = client
+        self.archive = archive
         self.settings = config.settings.fetch
         self.limiter = HostLimiter(self.settings.per_host)
         self.robots = RobotsPolicy(client, self.settings, self.limiter)
@@ -413,24 +424,49 @@ class PageFetcher:
         return fetch(self.client, url, max_bytes=self.settings.max_bytes,
                      total_timeout=self.settings.total_timeout_seconds, limiter=self.limiter)
 
-
-def _article_for(item: PendingItem, pages: PageFetcher | None) -> Article:
-    """The feed's own text, or the extracted page when the feed only gives an excerpt."""
-    from_feed = article_from_feed(item.feed_html, item.language)
-    if pages is None or len(from_feed.text) >= EXCERPT_CHARS or not item.url.startswith(("http://", "https://")):
-        return from_feed
-    try:
-        page = pages.get(item.url)
+    def article(self, url: str) -> Article | None:
+        """The page's extracted article (from the cache when fetched before), or None."""
+        cached = self.archive.cached_page(url)
+        if cached is not None:
+            return cached.article
+        try:
+            page = self.get(url)
+        except FetchError as exc:
+            # Lasting answers (4xx, robots.txt) are remembered; network trouble is tried again later.
+            if (exc.status is not None and 400 <= exc.status < 500) or "robots.txt" in str(exc):
+                self.archive.save_page(CachedPage(url, exc.status, None, str(exc)), url, datetime.now(UTC))
+            log.info("page %s not fetched: %s", url, exc)
+            return None
         article = extract_article(page.content, page.final_url)
-        if article is None:
-            raise ExtractError("no article text found")
-    except (FetchError, ExtractError) as exc:
-        log.info("page of %s not used (%s); keeping the feed text", item.url, exc)
+        error = None if article else "no article text found"
+        self.archive.save_page(CachedPage(url, page.status, article, error), page.final_url, datetime.now(UTC))
+        return article
+
+
+def _article_for(item: PendingItem, pages: PageFetcher | None, mode: str, archive: Archive) -> Article:
+    """The feed's own text, or the page's when the source only gives excerpts (per `extract`)."""
+    from_feed = article_from_feed(item.feed_html, item.language)
+    if pages is None or mode == "never" or not item.url.startswith(("http://", "https://")):
         return from_feed
-    if len(article.text) <= len(from_feed.text):
+    decision = "excerpt" if mode == "always" else archive.extract_decision(item.source)
+    if decision == "full":
         return from_feed
-    return Article(text=article.text, title=article.title, author=article.author, published=article.published,
-                   language=item.language or article.language, sitename=article.sitename, from_page=True)
+    if decision is None and len(from_feed.text) >= FULL_TEXT_CHARS:
+        # Clearly a whole article: a vote for "full" that costs no request.
+        archive.record_extract_sample(item.source, False, EXTRACT_SAMPLES)
+        return from_feed
+    page = pages.article(item.url)
+    if page is None:
+        return from_feed
+    if decision is None:
+        excerpt = len(from_feed.text) < EXCERPT_RATIO * len(page.text)
+        learned = archive.record_extract_sample(item.source, excerpt, EXTRACT_SAMPLES)
+        if learned:
+            log.info("%s: feed gives %s; %s", item.source, "excerpts" if learned == "excerpt" else "full text",
+                     "fetching pages from now on" if learned == "excerpt" else "pages no longer fetched")
+    if len(page.text) <= len(from_feed.text):
+        return dataclasses.replace(from_feed, canonical_url=page.canonical_url)
+    return dataclasses.replace(page, language=item.language or page.language)
 
 
 def run_cycle(config: Config, archive: Archive, client: httpx.Client, models: ModelLoader,

@@ -15,6 +15,7 @@ from .errors import StoreError
 from .migrations import migrate
 from .models import (
     Article,
+    CachedPage,
     DigestItem,
     Entry,
     FetchResult,
@@ -194,6 +195,56 @@ class Archive:
                 "usual_gap_seconds", "last_elapsed_ms", "last_item_at", "config_url")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
+    # -- pages and extraction decisions --------------------------------------------------------
+
+    def cached_page(self, url: str) -> CachedPage | None:
+        """A page fetched before (its article, or the lasting reason it has none), or None."""
+        row = self.db.execute(
+            "SELECT status, error, text, title, author, published, language, sitename, canonical_url "
+            "FROM pages WHERE url = ?", [url],
+        ).fetchone()
+        if row is None:
+            return None
+        status, error, text = row[0], row[1], row[2]
+        article = None if text is None else Article(
+            text=text, title=row[3], author=row[4], published=_from_iso(row[5]), language=row[6],
+            sitename=row[7], from_page=True, canonical_url=row[8])
+        return CachedPage(url, status, article, error)
+
+    def save_page(self, page: CachedPage, final_url: str, now: datetime) -> None:
+        """Remember a fetched page so that no later run fetches it again."""
+        a = page.article
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT OR REPLACE INTO pages (url, final_url, canonical_url, status, fetched_at, error, text, "
+                "title, author, published, language, sitename) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [page.url, final_url, a.canonical_url if a else None, page.status, iso(now), page.error,
+                 a.text if a else None, a.title if a else None, a.author if a else None,
+                 iso(a.published) if a and a.published else None, a.language if a else None,
+                 a.sitename if a else None],
+            )
+
+    def extract_decision(self, source: str) -> str | None:
+        """'full' or 'excerpt' once learned for an `extract: auto` source, else None."""
+        row = self.db.execute("SELECT extract_decision FROM sources WHERE name = ?", [source]).fetchone()
+        return row[0] if row else None
+
+    def record_extract_sample(self, source: str, excerpt: bool, samples_needed: int) -> str | None:
+        """Count one comparison of feed text with page text; decide by majority after enough samples."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE sources SET extract_samples = COALESCE(extract_samples, 0) + 1, "
+                "extract_excerpt_votes = COALESCE(extract_excerpt_votes, 0) + ? WHERE name = ?",
+                [int(excerpt), source],
+            )
+            samples, votes = self.db.execute(
+                "SELECT extract_samples, extract_excerpt_votes FROM sources WHERE name = ?", [source]).fetchone()
+            if samples < samples_needed:
+                return None
+            decision = "excerpt" if votes * 2 > samples else "full"
+            self.db.execute("UPDATE sources SET extract_decision = ? WHERE name = ?", [decision, source])
+        return decision
+
     # -- items -------------------------------------------------------------------------------
 
     def pending_ids(self, max_attempts: int = 3) -> list[str]:
@@ -225,10 +276,10 @@ class Archive:
         with self.db.atomic():
             self.db.execute(
                 "UPDATE items SET content = ?, content_hash = ?, language = COALESCE(?, language), "
-                "author = COALESCE(author, ?), from_page = ?, status = 'done', error = NULL, "
-                "processed_at = ?, attempts = attempts + 1 WHERE id = ?",
+                "author = COALESCE(author, ?), from_page = ?, canonical_url = COALESCE(?, canonical_url), "
+                "status = 'done', error = NULL, processed_at = ?, attempts = attempts + 1 WHERE id = ?",
                 [article.text, text_hash, article.language, article.author, int(article.from_page),
-                 iso(now), item_id],
+                 article.canonical_url, iso(now), item_id],
             )
             self.db.execute(
                 "INSERT OR REPLACE INTO summaries (item_id, model, text, content_hash, created_at) "
