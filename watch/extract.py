@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import lxml.html
 import trafilatura
 from lxml.etree import ParserError
+from trafilatura.settings import Document
 
 from .lang import detect_language, normalise_language
 from .models import Article
@@ -49,15 +50,28 @@ def html_to_text(fragment: str) -> str:
     return _tidy(htmlmod.unescape(root.text_content()))
 
 
+# Settings chosen on ../shared/corpus (benchmarks/extract_bench.py). deduplicate stays off: trafilatura's
+# dedup is a process-wide cache, so a page extracted a third time (same story from several feeds, a
+# re-fetch) would lose paragraphs or come back empty; cross-story duplicates are dedup.py's job.
+_OPTIONS = {"include_comments": False, "include_tables": True, "include_formatting": False, "deduplicate": False}
+# Precision mode drops boilerplate (captions, paywall and newsletter blurbs) but on a few layouts it
+# keeps only a fragment of the article; when it holds less than this share of what recall mode
+# finds, the recall text is used instead.
+_PRECISE_SHARE = 0.3
+
+
 def extract_article(page: bytes | str, url: str) -> Article | None:
     """Main text and metadata of an article page, or None when nothing usable is found."""
-    document = trafilatura.bare_extraction(
-        page, url=url, with_metadata=True, include_comments=False, include_tables=True,
-        favor_precision=False, deduplicate=True,
-    )
-    if document is None or not (document.text or "").strip():
+    tree = trafilatura.load_html(page)
+    if tree is None:
         return None
-    text = _tidy(document.text)
+    # bare_extraction copies a tree it is given, so one parse serves both passes.
+    precise = trafilatura.bare_extraction(tree, url=url, with_metadata=True, favor_precision=True, **_OPTIONS)
+    broad = trafilatura.bare_extraction(tree, url=url, with_metadata=precise is None, favor_recall=True, **_OPTIONS)
+    text = _tidy(_pick_text(precise, broad))
+    document = precise if precise is not None else broad
+    if document is None or not text:
+        return None
     return Article(
         text=text,
         title=document.title or None,
@@ -67,6 +81,13 @@ def extract_article(page: bytes | str, url: str) -> Article | None:
         sitename=document.sitename or None,
         from_page=True,
     )
+
+
+def _pick_text(precise: Document | None, broad: Document | None) -> str:
+    """The precision-mode text, unless recall mode found several times more (see _PRECISE_SHARE)."""
+    narrow = (precise.text or "") if precise is not None else ""
+    wide = (broad.text or "") if broad is not None else ""
+    return narrow if narrow.strip() and len(narrow) >= _PRECISE_SHARE * len(wide) else wide
 
 
 def article_from_feed(fragment: str, language: str | None) -> Article:
