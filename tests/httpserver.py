@@ -70,8 +70,9 @@ class FeedServer:
 
             def do_GET(self) -> None:
                 server.requests.append((self.path, dict(self.headers.items())))
+                route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
                 with server.inflight:
-                    self._answer(server.routes.get(self.path))
+                    self._answer(route)
 
             def _answer(self, route: Route | None) -> None:
                 if route is None:

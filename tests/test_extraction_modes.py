@@ -110,3 +110,17 @@ def test_bad_extract_value_is_a_config_error(tmp_path):
         load_config(path)
     assert "extract 'sometimes' is not one of: auto, always, never" in str(info.value)
     assert info.value.line and "feeds.yaml" in str(info.value)
+
+
+def test_page_canonical_link_becomes_the_item_canonical_url(tmp_path, server):
+    page = _page(1).replace("<head>", '<head><link rel="canonical" href="https://news.example.org/story-1/">')
+    server.add("/p.html", page, content_type="text/html")
+    server.add("/c.xml", f"<rss version='2.0'><channel><title>c</title><item><title>Story 1</title>"
+                         f"<link>{server.url('/p.html')}?utm_source=rss</link><guid>c1</guid>"
+                         f"<description>Teaser.</description></item></channel></rss>")
+    config, archive = _setup(tmp_path, server, [{"name": "C", "url": server.url("/c.xml"), "extract": "always"}])
+    with make_client(config.settings.fetch) as client:
+        run_cycle(config, archive, client, fake_models)
+    url, canonical = archive.db.execute("SELECT url, canonical_url FROM items").fetchone()
+    assert url.endswith("/p.html?utm_source=rss")
+    assert canonical == "https://news.example.org/story-1"

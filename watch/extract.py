@@ -11,6 +11,7 @@ import trafilatura
 from lxml.etree import ParserError
 from trafilatura.settings import Document
 
+from .dedup import canonical_url
 from .lang import detect_language, normalise_language
 from .models import Article
 
@@ -80,6 +81,8 @@ def extract_article(page: bytes | str, url: str) -> Article | None:
         language=normalise_language(document.language) or detect_language(text),
         sitename=document.sitename or None,
         from_page=True,
+        # trafilatura reads <link rel="canonical"> (then og:url) into `url`, else echoes ours.
+        canonical_url=canonical_url(document.url) if document.url else None,
     )
 
 
