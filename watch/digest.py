@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tempfile
@@ -56,18 +57,39 @@ def parse_period(week: str | None = None, since: str | None = None, now: datetim
     return week_period(int(match.group(1)), int(match.group(2)))
 
 
+def merge_stories(items: Sequence[DigestItem]) -> list[DigestItem]:
+    """One entry per story cluster: the first report's title, link and summary, every source listed."""
+    stories: dict[str, list[DigestItem]] = {}
+    for item in items:
+        stories.setdefault(item.cluster_id or item.id, []).append(item)
+    merged = []
+    for members in stories.values():
+        members.sort(key=lambda i: (i.published, i.id))
+        lead = members[0]
+        sources = tuple(dict.fromkeys(i.source for i in members))
+        tags = tuple(dict.fromkeys(t for i in members for t in i.tags))
+        summary = lead.summary or next((i.summary for i in members if i.summary), "")
+        merged.append(dataclasses.replace(lead, sources=sources, tags=tags, summary=summary,
+                                          published=members[-1].published))
+    return merged
+
+
 def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period) -> Digest:
-    """Group items under their best tag (taxonomy order, then 'other'), newest first in each."""
+    """One entry per story under its best tag (taxonomy order, then 'other').
+
+    Within a section, stories covered by more sources come first, then the newest.
+    """
     order = [t.name for t in tags]
     known = set(order)
     groups: dict[str, list[DigestItem]] = {}
-    for item in items:
-        best = next((t for t in item.tags if t in known), UNTAGGED)
-        groups.setdefault(best, []).append(item)
+    for story in merge_stories(items):
+        best = next((t for t in story.tags if t in known), UNTAGGED)
+        groups.setdefault(best, []).append(story)
     descriptions = {t.name: t.description for t in tags}
     sections = tuple(
         DigestSection(tag=name, description=descriptions.get(name, ""),
-                      items=tuple(sorted(groups[name], key=lambda i: (i.published, i.id), reverse=True)))
+                      items=tuple(sorted(groups[name], key=lambda i: (len(i.sources), i.published, i.id),
+                                         reverse=True)))
         for name in [*order, UNTAGGED] if name in groups
     )
     return Digest(

@@ -96,3 +96,16 @@ def m003_pages_and_extraction(db: sqlite_utils.Database) -> None:
     sources = db["sources"]
     for column, kind in (("extract_samples", int), ("extract_excerpt_votes", int), ("extract_decision", str)):
         sources.add_column(column, kind)
+
+
+@migration
+def m004_story_clusters(db: sqlite_utils.Database) -> None:
+    """Items telling the same story share a cluster; story embeddings are kept to compare new items."""
+    db["items"].add_column("cluster_id", str)
+    db["items"].create_index(["cluster_id"])
+    db["clusters"].create({
+        "id": str, "title": str, "created_at": str, "updated_at": str, "item_count": int, "source_count": int,
+    }, pk="id")
+    # float16 story vectors (title + lead), for clustering later items without re-embedding.
+    db["item_vectors"].create({"item_id": str, "model": str, "dim": int, "vector": bytes},
+                              pk="item_id", foreign_keys=[("item_id", "items", "id")])

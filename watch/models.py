@@ -282,6 +282,8 @@ class DigestItem:
     published: datetime
     summary: str
     tags: tuple[str, ...]
+    cluster_id: str | None = None
+    sources: tuple[str, ...] = ()  # every source of the story, once clusters are merged
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 import httpx
+import numpy as np
 
+from . import cluster, schedule
 from . import digest as digest_mod
-from . import schedule
 from .errors import FetchError, ModelError, ParseError
 from .extract import EXCERPT_CHARS, article_from_feed, extract_article
 from .fetch import HostLimiter, fetch, host_of
@@ -43,6 +44,7 @@ from .models import (
     Summary,
     TagScore,
 )
+from .nlp.embedder import Embedder
 from .parse import parse_feed
 from .robots import RobotsPolicy
 from .store import Archive
@@ -76,9 +78,22 @@ class Models:
 
     summarizer: Summarizer
     tagger: Tagger
+    embedder: Embedder | None = None  # for story clustering; None: exact rules only (URL, hash)
 
 
 ModelLoader = Callable[[], Models]
+
+
+def load_once(loader: ModelLoader) -> ModelLoader:
+    """A loader that loads on its first call only, so every stage of a run shares one model."""
+    loaded: list[Models] = []
+
+    def once() -> Models:
+        if not loaded:
+            loaded.append(loader())
+        return loaded[0]
+
+    return once
 
 
 def load_models(config: Config) -> Models:
@@ -92,6 +107,7 @@ def load_models(config: Config) -> Models:
     return Models(
         summarizer=ExtractiveSummarizer(embedder, sentences=settings.sentences, max_chars=settings.max_chars),
         tagger=EmbeddingTagger(embedder, config.tags),
+        embedder=embedder,
     )
 
 
@@ -474,13 +490,46 @@ def run_cycle(config: Config, archive: Archive, client: httpx.Client, models: Mo
     """One full cycle: refresh the sources that are due (all with `force`), then process what is new."""
     run_id = archive.start_run(datetime.now(UTC))
     sources = refresh_all(config, archive, client, on_source, force=force)
+    models = load_once(models)
     try:
         processed = process_pending(config, archive, client, models)
+        cluster_new(archive, models)
     except ModelError as exc:
         processed = ProcessReport(errors=(f"model: {exc}",))
     report = RunReport(run_id=run_id, sources=tuple(sources), processed=processed)
     archive.finish_run(run_id, report, datetime.now(UTC))
     return report
+
+
+class _RecordingEmbedder:
+    """Passes encode() through and keeps each text's vector, to store what clustering computed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.seen: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self.inner.encode(texts)
+        self.seen.update(zip(texts, vectors, strict=True))
+        return vectors
+
+
+def cluster_new(archive: Archive, models: ModelLoader, now: datetime | None = None) -> int:
+    """Put every processed, unclustered item into a story cluster (joining archived ones); return the count."""
+    new = archive.unclustered()
+    if not new:
+        return 0
+    embedder = models().embedder
+    recorder = _RecordingEmbedder(embedder) if embedder is not None else None
+    dates = [s.published for s in new if s.published] or [now or datetime.now(UTC)]
+    window = timedelta(days=cluster.DEFAULT_WINDOW_DAYS)
+    known = archive.clusters_between(min(dates) - window, max(dates) + window, recorder.name if recorder else None)
+    assignment = cluster.assign_to_existing(new, known, recorder)
+    vectors = {s.id: recorder.seen[cluster.story_text(s)] for s in new
+               if recorder and cluster.story_text(s) in recorder.seen}
+    archive.save_clusters(assignment, vectors, recorder.name if recorder else None, now or datetime.now(UTC))
+    return len(assignment)
 
 
 def build_digest(config: Config, archive: Archive, period: Period) -> Digest:

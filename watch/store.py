@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import sqlite_utils
 
+from .cluster import LEAD_CHARS, KnownCluster, StoryText
 from .dedup import content_hash
 from .errors import StoreError
 from .migrations import migrate
@@ -36,6 +38,11 @@ def iso(when: datetime) -> str:
 
 def _from_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _story(row: Sequence) -> StoryText:
+    return StoryText(id=row[0], source=row[1], title=row[2] or "", lead=row[3] or "", published=_from_iso(row[4]),
+                     canonical_url=row[5], content_hash=row[6])
 
 
 def entry_hash(entry: Entry) -> str:
@@ -313,13 +320,14 @@ class Archive:
         rows = self.db.execute(
             "SELECT i.id, i.title, COALESCE(NULLIF(i.url, ''), i.canonical_url), i.source, "
             "COALESCE(i.published, i.fetched_at) AS day, "
-            "(SELECT s.text FROM summaries s WHERE s.item_id = i.id ORDER BY s.created_at DESC LIMIT 1) "
-            "FROM items i WHERE i.status = 'done' AND day >= ? AND day < ? ORDER BY day DESC, i.id",
+            "(SELECT s.text FROM summaries s WHERE s.item_id = i.id ORDER BY s.created_at DESC LIMIT 1), "
+            "i.cluster_id FROM items i WHERE i.status = 'done' AND day >= ? AND day < ? ORDER BY day DESC, i.id",
             [iso(start), iso(end)],
         ).fetchall()
         tags = self._tags_for([r[0] for r in rows])
         return [DigestItem(id=r[0], title=r[1], url=r[2] or "", source=r[3], published=_from_iso(r[4]),
-                           summary=r[5] or "", tags=tuple(tags.get(r[0], ())))
+                           summary=r[5] or "", tags=tuple(tags.get(r[0], ())), cluster_id=r[6],
+                           sources=(r[3],))
                 for r in rows]
 
     def _tags_for(self, ids: Sequence[str]) -> dict[str, list[str]]:
@@ -333,6 +341,63 @@ class Archive:
             ).fetchall():
                 result.setdefault(item_id, []).append(tag)
         return result
+
+    # -- story clusters --------------------------------------------------------------------------
+
+    def unclustered(self) -> list[StoryText]:
+        """Processed items not yet assigned to a story cluster, oldest first."""
+        rows = self.db.execute(
+            "SELECT id, source, title, SUBSTR(COALESCE(content, ''), 1, ?), COALESCE(published, fetched_at), "
+            "COALESCE(canonical_url, ''), COALESCE(content_hash, '') FROM items "
+            "WHERE status = 'done' AND cluster_id IS NULL ORDER BY COALESCE(published, fetched_at), id",
+            [LEAD_CHARS * 2],
+        ).fetchall()
+        return [_story(r) for r in rows]
+
+    def clusters_between(self, start: datetime, end: datetime, model: str | None) -> list[KnownCluster]:
+        """Archived clusters with an item dated in [start, end], leader first, with stored vectors of `model`."""
+        rows = self.db.execute(
+            "SELECT i.id, i.source, i.title, SUBSTR(COALESCE(i.content, ''), 1, ?), "
+            "COALESCE(i.published, i.fetched_at) AS day, COALESCE(i.canonical_url, ''), "
+            "COALESCE(i.content_hash, ''), i.cluster_id, v.model, v.dim, v.vector FROM items i "
+            "LEFT JOIN item_vectors v ON v.item_id = i.id "
+            "WHERE i.cluster_id IN (SELECT DISTINCT cluster_id FROM items WHERE cluster_id IS NOT NULL "
+            "AND COALESCE(published, fetched_at) >= ? AND COALESCE(published, fetched_at) < ?) "
+            "ORDER BY i.cluster_id, i.id = i.cluster_id DESC, day, i.id",
+            [LEAD_CHARS * 2, iso(start), iso(end)],
+        ).fetchall()
+        grouped: dict[str, list[tuple]] = {}
+        for row in rows:
+            grouped.setdefault(row[7], []).append(row)
+        clusters = []
+        for cluster_id, members in grouped.items():
+            vectors = None
+            if model and all(m[8] == model for m in members):
+                vectors = np.stack([np.frombuffer(m[10], dtype=np.float16).astype(np.float32) for m in members])
+            clusters.append(KnownCluster(cluster_id, tuple(_story(m[:7]) for m in members), vectors))
+        return clusters
+
+    def save_clusters(self, assignment: dict[str, str], vectors: dict[str, np.ndarray], model: str | None,
+                      now: datetime) -> None:
+        """Link items to their clusters, keep their story vectors, refresh the clusters' counts."""
+        with self.db.atomic():
+            for item_id, cluster_id in assignment.items():
+                self.db.execute("UPDATE items SET cluster_id = ? WHERE id = ?", [cluster_id, item_id])
+                vector = vectors.get(item_id)
+                if vector is not None and model:
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO item_vectors (item_id, model, dim, vector) VALUES (?, ?, ?, ?)",
+                        [item_id, model, len(vector), np.asarray(vector, dtype=np.float16).tobytes()],
+                    )
+            for cluster_id in set(assignment.values()):
+                self.db.execute(
+                    "INSERT INTO clusters (id, title, created_at, updated_at, item_count, source_count) "
+                    "SELECT ?, (SELECT title FROM items WHERE id = ?), ?, ?, COUNT(*), COUNT(DISTINCT source) "
+                    "FROM items WHERE cluster_id = ? "
+                    "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, "
+                    "item_count = excluded.item_count, source_count = excluded.source_count",
+                    [cluster_id, cluster_id, iso(now), iso(now), cluster_id],
+                )
 
     # -- runs --------------------------------------------------------------------------------
 
