@@ -82,6 +82,12 @@ def main() -> None:
     print(f"first run wall time: {wall:.1f} s ({first.processed.processed / wall:.1f} items/s, model included)")
     print(f"second run: {second.new_items} new items, {second.processed.processed} processed, "
           f"{second_wall:.2f} s, model loads in total: {len(load_calls)}")
+    clusters = db.execute("SELECT COUNT(DISTINCT cluster_id) FROM items").fetchone()[0]
+    multi = db.execute("SELECT COUNT(*) FROM clusters WHERE source_count > 1").fetchone()[0]
+    from_page = db.execute("SELECT COUNT(*) FROM items WHERE from_page = 1").fetchone()[0]
+    decisions = db.execute("SELECT extract_decision, COUNT(*) FROM sources GROUP BY 1").fetchall()
+    print(f"stories (clusters): {clusters} for {counts['items']} items; {multi} told by several sources")
+    print(f"full text from pages: {from_page} items; extract decisions per source: {decisions}")
     print(f"languages: {langs}")
     print(f"tags: {top_tags}")
 

@@ -1,7 +1,8 @@
 """One entry per story: link items that tell the same story across sources into clusters.
 
 Three rules, strongest first:
-1. the same canonical URL, or 2. the same content hash: always the same story;
+1. the same canonical URL (unless one source uses it for several differently titled items: a
+   landing page), or 2. the same content hash: always the same story;
 3. otherwise a similar text (mean of the embedding cosine and the word Jaccard of title + lead,
    zero when the titles carry different version numbers) at or above a measured threshold,
    within a time window, and never between two items of the same source (a feed does not
@@ -23,11 +24,11 @@ import numpy as np
 
 from watch.nlp.embedder import Embedder
 
-# Measured by benchmarks/cluster_bench.py on benchmarks/data/cluster_pairs.jsonl (513 labelled
-# pairs): the mean of embedding cosine and word Jaccard, with the version veto, reached precision
-# 0.895 at recall >= 0.80 (F1 0.877 at its F1-best 0.32) at this threshold; embedding cosine alone
-# did as well on F1 (0.870) but missed more real and paraphrased pairs at the same false-merge
-# rate; MinHash (word 1-3-shingles) and SimHash alone missed most rewrites (F1 0.82 / 0.73 at best).
+# Measured by `.venv/bin/python benchmarks/cluster_bench.py` on benchmarks/data/cluster_pairs.jsonl
+# (513 labelled pairs, 224 same story): the mean of embedding cosine and word Jaccard, with the
+# version veto, gives P 0.899 / R 0.830 here (its F1-best, 0.878, is at 0.31). Embedding cosine
+# with the veto alone: F1 0.870, P 0.891 at R >= 0.8; word Jaccard / MinHash 1-shingles: F1 0.82;
+# SimHash: 0.73; MinHash 2-3-shingles miss nearly every rewrite (F1 <= 0.61).
 # Chosen as the highest precision at recall >= 0.8: a false merge hides a story from the digest,
 # a missed merge only shows it twice.
 DEFAULT_THRESHOLD = 0.37
@@ -45,6 +46,8 @@ _SECONDS_PER_DAY = 86400.0
 _BLOCK = 512
 _VERSION = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"\w+")
+# A product name followed by its version: "Small 4", "OCR 4", "GPT-5.6", "Grok 4.6", "Opus 5".
+_NAMED_VERSION = re.compile(r"\b([A-Z][\w]*)[\s-]+v?(\d+(?:\.\d+)*)\b")
 
 
 @dataclass(frozen=True)
@@ -90,14 +93,19 @@ def story_vectors(items: Sequence[StoryText], embedder: Embedder) -> np.ndarray:
 
 
 def version_conflict(title_a: str, title_b: str) -> bool:
-    """True when both titles carry numbers (versions, amounts) and share none of them.
+    """True when the titles name different versions: numbers with none in common, or, when both
+    name a product with its version ("Small 4", "OCR 4"), no such pair in common.
 
-    "Grok 4.5 in GitHub Copilot" vs "Grok 4.6 in GitHub Copilot" read almost alike to an
-    embedding model, yet they are two releases.
+    "Grok 4.5 in GitHub Copilot" vs "Grok 4.6 in GitHub Copilot", or "Mistral releases Small 4" vs
+    "Mistral releases OCR 4", read almost alike to an embedding model, yet they are two releases.
     """
     a = set(_VERSION.findall(title_a.replace(",", ".")))
     b = set(_VERSION.findall(title_b.replace(",", ".")))
-    return bool(a) and bool(b) and not (a & b)
+    if a and b and not (a & b):
+        return True
+    named_a = {(n.lower(), v) for n, v in _NAMED_VERSION.findall(title_a.replace(",", "."))}
+    named_b = {(n.lower(), v) for n, v in _NAMED_VERSION.findall(title_b.replace(",", "."))}
+    return bool(named_a) and bool(named_b) and not (named_a & named_b)
 
 
 def story_words(item: StoryText) -> frozenset[str]:
@@ -214,17 +222,31 @@ class _UnionFind:
 
 
 def _exact_units(items: Sequence[StoryText], order: list[int]) -> list[list[int]]:
-    """Items sharing a canonical URL or content hash (transitively), each unit in time order."""
+    """Items sharing a canonical URL or content hash (transitively), each unit in time order.
+
+    A URL that one source gives to several differently titled items (every episode of a podcast
+    linking to the show page, a sponsor post and a review linking to a home page) is a landing
+    page, not a story's address: for that source it links nothing.
+    """
     uf = _UnionFind(len(items))
-    first: dict[tuple[str, str], int] = {}
+    by_url: dict[str, list[int]] = {}
+    by_hash: dict[str, list[int]] = {}
     for index in order:
         item = items[index]
-        for key in (("url", item.canonical_url), ("hash", item.content_hash)):
-            if not key[1]:
-                continue
-            seen = first.setdefault(key, index)
-            if seen != index:
-                uf.union(seen, index)
+        if item.canonical_url:
+            by_url.setdefault(item.canonical_url, []).append(index)
+        if item.content_hash:
+            by_hash.setdefault(item.content_hash, []).append(index)
+    for group in by_url.values():
+        titles: dict[str, set[str]] = {}
+        for index in group:
+            titles.setdefault(items[index].source, set()).add(" ".join(items[index].title.lower().split()))
+        usable = [index for index in group if len(titles[items[index].source]) == 1]
+        for index in usable[1:]:
+            uf.union(usable[0], index)
+    for group in by_hash.values():
+        for index in group[1:]:
+            uf.union(group[0], index)
     units: dict[int, list[int]] = {}
     for index in order:
         units.setdefault(uf.find(index), []).append(index)
