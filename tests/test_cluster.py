@@ -104,6 +104,7 @@ def test_assign_to_existing_with_the_real_model(model) -> None:
 # --- plumbing, with a bag-of-words fake embedder -------------------------------------------------
 
 LEAD = "the quick brown fox jumps over the lazy dog near the river bank today"
+BODY = "A full article body, long enough for its hash to identify it. " * 3  # same content, same hash
 
 
 def test_same_canonical_url_merges_even_without_a_model() -> None:
@@ -115,10 +116,15 @@ def test_same_canonical_url_merges_even_without_a_model() -> None:
 
 
 def test_same_content_hash_merges_even_from_the_same_source_and_far_apart() -> None:
-    a = story("a", "feed", "Title", "one", digest="h1")
-    b = story("b", "feed", "Title again", "two", digest="h1", hours=24 * 60)
-    c = story("c", "feed", "Title", "one", digest="h2")
+    a = story("a", "feed", "Title", BODY, digest="h1")
+    b = story("b", "feed", "Title again", BODY, digest="h1", hours=24 * 60)
+    c = story("c", "feed", "Title", BODY + "!", digest="h2")
     assert sets(cluster_stories([a, b, c], None)) == {frozenset({"a", "b"}), frozenset({"c"})}
+
+
+def test_a_shared_hash_of_a_near_empty_body_links_nothing() -> None:
+    items = [story(f"e{i}", f"feed{i}", f"Episode {i}", "", digest="hash-of-empty", hours=i) for i in range(3)]
+    assert len(cluster_stories(items, None)) == 3
 
 
 def test_a_landing_page_url_shared_by_one_feed_links_nothing() -> None:
@@ -231,9 +237,9 @@ def test_assign_to_existing_joins_or_starts_clusters_and_reuses_cached_vectors()
 
 
 def test_assign_to_existing_without_model_uses_exact_rules_only() -> None:
-    old = story("old", "feed-a", "Fox jumps over dog", LEAD, digest="H")
+    old = story("old", "feed-a", "Fox jumps over dog", BODY, digest="H")
     known = [KnownCluster("K1", (old,))]
     new = [story("n1", "feed-b", "Fox jumps over dog", LEAD, hours=1),
-           story("n2", "feed-c", "anything", "else", hours=2, digest="H")]
+           story("n2", "feed-c", "anything", BODY, hours=2, digest="H")]
     assert assign_to_existing(new, known, None) == {"n1": "n1", "n2": "K1"}
     assert np.isfinite(DEFAULT_THRESHOLD)

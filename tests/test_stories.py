@@ -104,3 +104,14 @@ def test_same_canonical_url_is_one_story_even_without_a_model(tmp_path, server):
     assert archive.db.execute("SELECT COUNT(*) FROM items WHERE cluster_id IS NULL").fetchone()[0] == 0
     digest = build_digest(config, archive, parse_period(week="2026-W48"))
     assert sorted(len(i.sources) for s in digest.sections for i in s.items) == [1, 2]
+
+
+def test_items_without_text_are_not_one_story(tmp_path, server):
+    empty = _rss(server, "/e.xml", [(f"Episode {i}", "", f"https://pod.example/ep{i}") for i in range(4)])
+    other = _rss(server, "/o.xml", [("Unrelated", "", "https://other.example/x")])
+    config = load_config(write_config(tmp_path, [{"name": "E", "url": empty, "extract": "never"},
+                                                 {"name": "O", "url": other, "extract": "never"}]))
+    archive = open_archive(config.settings.database)
+    with make_client(config.settings.fetch) as client:
+        run_cycle(config, archive, client, fake_models)
+    assert archive.db.execute("SELECT COUNT(DISTINCT cluster_id) FROM items").fetchone()[0] == 5

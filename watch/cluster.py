@@ -41,6 +41,8 @@ DEFAULT_WINDOW_DAYS = 4.0
 # Title + this much lead: enough to tell "Grok 4.6 on Vertex AI" from "... on Amazon Bedrock",
 # short enough to stay inside MiniLM's 256-token window.
 LEAD_CHARS = 400
+# Shorter texts are not an identity: the same-content rule needs at least this much of them.
+MIN_HASHED_TEXT = 120
 
 _SECONDS_PER_DAY = 86400.0
 _BLOCK = 512
@@ -235,7 +237,8 @@ def _exact_units(items: Sequence[StoryText], order: list[int]) -> list[list[int]
         item = items[index]
         if item.canonical_url:
             by_url.setdefault(item.canonical_url, []).append(index)
-        if item.content_hash:
+        # An empty or one-line body ("Read more", a bare link) hashes alike across unrelated items.
+        if item.content_hash and len(item.lead.strip()) >= MIN_HASHED_TEXT:
             by_hash.setdefault(item.content_hash, []).append(index)
     for group in by_url.values():
         titles: dict[str, set[str]] = {}
