@@ -7,7 +7,6 @@ import json
 import httpx
 import pytest
 from conftest import corpus_path, fixture_bytes
-from httpserver import FeedServer
 
 from watch.discover import CONVENTIONAL_PATHS, FeedLink, discover_feed, feed_links
 from watch.errors import DiscoveryError
@@ -30,21 +29,6 @@ def page(*links: str, base: str | None = None, body: str = "<p>Hello</p>") -> st
 def rss_link(href: str, title: str = "", kind: str = "application/rss+xml", rel: str = "alternate") -> str:
     return f'<link rel="{rel}" type="{kind}" title="{title}" href="{href}">'
 
-
-@pytest.fixture(scope="module")
-def module_server():
-    """One real server for the module: stopping one costs half a second (serve_forever's poll)."""
-    srv = FeedServer().start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def server(module_server):
-    """The conftest `server`, without the per-test shutdown: routes and request log start empty."""
-    module_server.routes.clear()
-    module_server.requests.clear()
-    return module_server
 
 
 @pytest.fixture

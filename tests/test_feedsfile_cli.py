@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, fixture_bytes, run_cli
-from httpserver import FeedServer
 
 from watch.config import load_config
 
@@ -17,22 +16,12 @@ HOME = ('<!DOCTYPE html><html><head><title>Lab</title>'
         "<body>Welcome</body></html>")
 
 
-@pytest.fixture(scope="module")
-def module_server():
-    """One real server for the module: stopping one costs half a second (serve_forever's poll)."""
-    srv = FeedServer().start()
-    yield srv
-    srv.stop()
-
-
 @pytest.fixture
-def server(module_server):
-    """The conftest `server`, without the per-test shutdown: routes and request log start empty."""
-    module_server.routes.clear()
-    module_server.requests.clear()
-    module_server.add("/", HOME, content_type=HTML)
-    module_server.add("/feed.xml", fixture_bytes("ai_lab.rss.xml"))
-    return module_server
+def server(server):
+    """The conftest server, serving a home page that advertises the lab feed."""
+    server.add("/", HOME, content_type=HTML)
+    server.add("/feed.xml", fixture_bytes("ai_lab.rss.xml"))
+    return server
 
 
 @pytest.fixture
