@@ -37,12 +37,16 @@ def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _config_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                        default="feeds.yaml", show_default=True, envvar="TECHWATCH_CONFIG",
+                        help="The feeds.yaml to use.")(fn)
+
+
 def _config_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path),
                       help="Archive file (default: settings.database in the config).")(fn)
-    return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-                        default="feeds.yaml", show_default=True, envvar="TECHWATCH_CONFIG",
-                        help="The feeds.yaml to read.")(fn)
+    return _config_option(fn)
 
 
 def _load(config_path: Path, db: Path | None) -> Config:
@@ -224,10 +228,6 @@ def _health(config: Config) -> dict[str, str]:
     return out
 
 
-def _config_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-                        default="feeds.yaml", show_default=True, envvar="TECHWATCH_CONFIG",
-                        help="The feeds.yaml to read and edit.")(fn)
 
 
 @feeds.command("add")
