@@ -223,3 +223,21 @@ def test_real_articles_give_capped_extractive_summaries(name: str) -> None:
             assert any(s.startswith(summary[:-1]) for s in split_sentences(row["text"], row["lang"]))
         else:
             assert 1 <= len(chosen(summary, split_sentences(row["text"], row["lang"]))) <= 3
+
+
+def test_summarize_many_matches_one_by_one_in_a_single_model_call():
+    docs = [
+        ("GPU prices fall", "GPU rental prices fell by a third this year. New data centres came online in Europe. "
+                            "Serving a model now costs less per token. Teams compare reserved and on-demand "
+                            "capacity. Autoscaling keeps utilisation high.", "en"),
+        ("Short", "Just one sentence here.", "en"),
+        ("", "", None),
+        ("AI Act", "Le règlement impose de nouvelles obligations aux fournisseurs. Ils doivent publier un résumé "
+                   "des données. Les modèles à risque systémique seront testés. Des amendes sont prévues. "
+                   "La Commission veillera à son application.", "fr"),
+    ]
+    one_by_one = [ExtractiveSummarizer(HashEmbedder()).summarize(*doc) for doc in docs]
+    embedder = HashEmbedder()
+    batched = ExtractiveSummarizer(embedder).summarize_many(docs)
+    assert batched == one_by_one
+    assert len(embedder.calls) == 1  # every sentence of the batch in one encode call

@@ -160,3 +160,19 @@ def test_second_cycle_polls_only_due_sources(setup, server):
     assert len(server.requests) == hits  # nothing due: successes wait an interval, failures a backoff
     statuses = {s.source: s.status for s in report.sources}
     assert statuses["Lab"] == statuses["Broken"] == "not due" and statuses["Off"] == "disabled"
+
+
+def test_batch_summarizing_is_used_and_falls_back_item_by_item(setup):
+    config, archive, client = setup
+    models = fake_models()
+    batches = []
+
+    def many(docs):
+        batches.append(len(docs))
+        raise RuntimeError("batch exploded")
+
+    models.summarizer.summarize_many = many
+    report = run_cycle(config, archive, client, lambda: models)
+    assert batches == [7]  # one call for the whole batch...
+    assert report.processed.processed == 7 and report.processed.failed == 0  # ...then one by one
+    assert models.summarizer.calls == 7

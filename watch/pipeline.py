@@ -392,11 +392,13 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
         if loaded is None:
             loaded = models()  # the model loads only when there is something to process
         tag_sets = _tag_batch(loaded.tagger, ready)
-        for (item, article), tags in zip(ready, tag_sets, strict=True):
+        summaries = _summarize_batch(loaded.summarizer, ready)
+        for (item, article), tags, summary in zip(ready, tag_sets, summaries, strict=True):
             try:
                 if tags is None:  # the batch failed: find out whether this item is the culprit
                     tags = loaded.tagger.tag_many([(item.title, article.text)])[0]
-                summary = loaded.summarizer.summarize(item.title, article.text, article.language)
+                if summary is None:
+                    summary = loaded.summarizer.summarize(item.title, article.text, article.language)
                 archive.save_processed(item.id, article, summary, tags, loaded.tagger.name, datetime.now(UTC))
                 processed += 1
             except ModelError:
@@ -404,6 +406,21 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
             except Exception as exc:
                 fail(item, exc)
     return ProcessReport(processed, failed, tuple(errors))
+
+
+def _summarize_batch(summarizer: Summarizer,
+                     ready: Sequence[tuple[PendingItem, Article]]) -> Sequence[Summary | None]:
+    """Summaries of a whole batch in one model call when the summarizer can; None where it could not."""
+    many = getattr(summarizer, "summarize_many", None)
+    if many is None:
+        return [None] * len(ready)
+    try:
+        return many([(item.title, article.text, article.language) for item, article in ready])
+    except ModelError:
+        raise
+    except Exception as exc:
+        log.warning("batch summarizing failed (%s); summarizing items one by one", exc)
+        return [None] * len(ready)
 
 
 def _tag_batch(tagger: Tagger, ready: Sequence[tuple[PendingItem, Article]]) -> Sequence[list[TagScore] | None]:
