@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_compl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import httpx
 import numpy as np
@@ -50,6 +50,7 @@ from .robots import RobotsPolicy
 from .store import Archive
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Summarizer(Protocol):
@@ -408,29 +409,30 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
     return ProcessReport(processed, failed, tuple(errors))
 
 
+def _whole_batch(what: str, call: Callable[[], Sequence[T]], size: int) -> Sequence[T | None]:
+    """One model call for a whole batch; on an item-level failure, Nones so each item is retried alone.
+
+    A ModelError means the model itself is broken and stops processing.
+    """
+    try:
+        return call()
+    except ModelError:
+        raise
+    except Exception as exc:
+        log.warning("batch %s failed (%s); doing items one by one", what, exc)
+        return [None] * size
+
+
 def _summarize_batch(summarizer: Summarizer,
                      ready: Sequence[tuple[PendingItem, Article]]) -> Sequence[Summary | None]:
-    """Summaries of a whole batch in one model call when the summarizer can; None where it could not."""
     many = getattr(summarizer, "summarize_many", None)
     if many is None:
         return [None] * len(ready)
-    try:
-        return many([(item.title, article.text, article.language) for item, article in ready])
-    except ModelError:
-        raise
-    except Exception as exc:
-        log.warning("batch summarizing failed (%s); summarizing items one by one", exc)
-        return [None] * len(ready)
+    return _whole_batch("summarizing", lambda: many([(i.title, a.text, a.language) for i, a in ready]), len(ready))
 
 
 def _tag_batch(tagger: Tagger, ready: Sequence[tuple[PendingItem, Article]]) -> Sequence[list[TagScore] | None]:
-    try:
-        return tagger.tag_many([(item.title, article.text) for item, article in ready])
-    except ModelError:
-        raise
-    except Exception as exc:
-        log.warning("batch tagging failed (%s); tagging items one by one", exc)
-        return [None] * len(ready)
+    return _whole_batch("tagging", lambda: tagger.tag_many([(i.title, a.text) for i, a in ready]), len(ready))
 
 
 # An `extract: auto` source is judged on this many items; a sample votes "excerpt" when the
