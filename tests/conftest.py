@@ -85,6 +85,18 @@ def run_cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.Completed
                           timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
+def rss(title: str, items: list[dict[str, str]]) -> str:
+    """A small RSS 2.0 document; each item a dict of its elements (title, link, guid, description...).
+
+    `description` goes into CDATA, so it may hold HTML.
+    """
+    def element(tag: str, value: str) -> str:
+        return f"<{tag}><![CDATA[{value}]]></{tag}>" if tag == "description" else f"<{tag}>{value}</{tag}>"
+
+    body = "".join("<item>" + "".join(element(k, v) for k, v in item.items()) + "</item>" for item in items)
+    return f"<rss version='2.0'><channel><title>{title}</title>{body}</channel></rss>"
+
+
 def fixture_bytes(name: str) -> bytes:
     """Bytes of a file in tests/fixtures/feeds."""
     return (FIXTURES / "feeds" / name).read_bytes()

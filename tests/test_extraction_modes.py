@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import write_config
+from conftest import rss, write_config
 from fakes import fake_models
 
 from watch.config import load_config
@@ -21,10 +21,10 @@ def _feed(server, path: str, n: int, full: bool) -> None:
     items = []
     for i in range(n):
         text = ("<p>" + "A complete article body sentence. " * 80 + "</p>") if full else f"Teaser {i}."
-        items.append(f"<item><title>Story {i}</title><link>{server.url(f'{path}/a{i}.html')}</link>"
-                     f"<guid>{path}-{i}</guid><description><![CDATA[{text}]]></description></item>")
+        items.append({"title": f"Story {i}", "link": server.url(f"{path}/a{i}.html"), "guid": f"{path}-{i}",
+                      "description": text})
         server.add(f"{path}/a{i}.html", _page(i), content_type="text/html")
-    server.add(f"{path}.xml", f"<rss version='2.0'><channel><title>{path}</title>{''.join(items)}</channel></rss>")
+    server.add(f"{path}.xml", rss(path, items))
 
 
 def _setup(tmp_path, server, sources):
@@ -90,9 +90,8 @@ def test_pages_are_cached_so_a_rerun_fetches_nothing_again(tmp_path, server):
 
 
 def test_missing_page_is_remembered_and_feed_text_kept(tmp_path, server):
-    server.add("/f.xml", f"<rss version='2.0'><channel><title>f</title><item><title>x</title>"
-                         f"<link>{server.url('/nope.html')}</link><guid>x</guid><description>Short.</description>"
-                         f"</item></channel></rss>")
+    server.add("/f.xml", rss("f", [{"title": "x", "link": server.url("/nope.html"), "guid": "x",
+                                     "description": "Short."}]))
     config, archive = _setup(tmp_path, server, [{"name": "F", "url": server.url("/f.xml"), "extract": "always"}])
     with make_client(config.settings.fetch) as client:
         run_cycle(config, archive, client, fake_models)
@@ -115,9 +114,8 @@ def test_bad_extract_value_is_a_config_error(tmp_path):
 def test_page_canonical_link_becomes_the_item_canonical_url(tmp_path, server):
     page = _page(1).replace("<head>", '<head><link rel="canonical" href="https://news.example.org/story-1/">')
     server.add("/p.html", page, content_type="text/html")
-    server.add("/c.xml", f"<rss version='2.0'><channel><title>c</title><item><title>Story 1</title>"
-                         f"<link>{server.url('/p.html')}?utm_source=rss</link><guid>c1</guid>"
-                         f"<description>Teaser.</description></item></channel></rss>")
+    server.add("/c.xml", rss("c", [{"title": "Story 1", "link": server.url("/p.html") + "?utm_source=rss",
+                                     "guid": "c1", "description": "Teaser."}]))
     config, archive = _setup(tmp_path, server, [{"name": "C", "url": server.url("/c.xml"), "extract": "always"}])
     with make_client(config.settings.fetch) as client:
         run_cycle(config, archive, client, fake_models)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import write_config
+from conftest import rss, write_config
 from fakes import fake_models
 
 from watch.config import load_config
@@ -33,10 +33,8 @@ def test_robots_policy(server, robots, status, allowed):
 
 def test_pages_disallowed_by_robots_are_not_fetched_but_feeds_are(tmp_path, server):
     server.add("/robots.txt", "User-agent: *\nDisallow: /\n", content_type="text/plain")
-    excerpt_feed = f"""<rss version="2.0"><channel><title>E</title>
-    <item><title>Short</title><link>{server.url('/article.html')}</link><guid>e1</guid>
-    <description>Only a short excerpt of the article.</description></item></channel></rss>"""
-    server.add("/feed.xml", excerpt_feed)
+    server.add("/feed.xml", rss("E", [{"title": "Short", "link": server.url("/article.html"), "guid": "e1",
+                                       "description": "Only a short excerpt of the article."}]))
     server.add("/article.html", "<html><body><article><p>" + "Long text. " * 200 + "</p></article></body></html>",
                content_type="text/html")
     config = load_config(write_config(tmp_path, [{"name": "E", "url": server.url("/feed.xml")}]))
@@ -56,9 +54,8 @@ def test_allowed_page_is_fetched_and_extracted(tmp_path, server):
         f"<p>Paragraph {i} of the full article text, long enough to be kept by the extractor.</p>"
         for i in range(20)) + "</article></body></html>"
     server.add("/article.html", body, content_type="text/html")
-    server.add("/feed.xml", f"""<rss version="2.0"><channel><title>E</title>
-    <item><title>Short</title><link>{server.url('/article.html')}</link><guid>e1</guid>
-    <description>Only a short excerpt.</description></item></channel></rss>""")
+    server.add("/feed.xml", rss("E", [{"title": "Short", "link": server.url("/article.html"), "guid": "e1",
+                                       "description": "Only a short excerpt."}]))
     config = load_config(write_config(tmp_path, [{"name": "E", "url": server.url("/feed.xml")}]))
     archive = open_archive(config.settings.database)
     with make_client(config.settings.fetch) as client:

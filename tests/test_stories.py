@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import write_config
+from conftest import rss, write_config
 from fakes import fake_models
 
 from watch.config import load_config
@@ -30,10 +30,8 @@ OTHER_TOO = ("Mistral releases Small 4 for chat",
 
 
 def _rss(server, path: str, items: list[tuple[str, str, str]]) -> str:
-    body = "".join(f"<item><title>{t}</title><link>{link}</link><guid>{link}</guid>"
-                   f"<pubDate>Tue, 24 Nov 2026 10:00:00 GMT</pubDate><description>{d}</description></item>"
-                   for t, d, link in items)
-    return server.add(path, f"<rss version='2.0'><channel><title>{path}</title>{body}</channel></rss>")
+    return server.add(path, rss(path, [{"title": t, "link": link, "guid": link, "description": d,
+                                        "pubDate": "Tue, 24 Nov 2026 10:00:00 GMT"} for t, d, link in items]))
 
 
 def _serve_story(server) -> list[dict]:
