@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import sqlite_utils
 from conftest import fixture_bytes
 
 from watch.migrations import MIGRATIONS
-from watch.models import Article, FetchResult, Source, Summary, TagScore
+from watch.models import Article, DocVector, FetchResult, ModelOutput, Source, Summary, TagScore
 from watch.parse import parse_feed
 from watch.store import open_archive
 
@@ -47,6 +48,10 @@ def test_save_refresh_is_idempotent_and_detects_changes(tmp_path):
     assert archive.counts()["items"] == 4
 
 
+def _output(summary: str, *tags: TagScore, **extra) -> ModelOutput:
+    return ModelOutput(summary=Summary(summary, "m"), tags=tags, tagger="t", **extra)
+
+
 def test_processed_item_is_searchable_and_leaves_pending(tmp_path):
     archive, feed = _archive_with_feed(tmp_path)
     archive.save_refresh("Lab", RESULT, feed, "h", NOW, NOW)
@@ -54,13 +59,13 @@ def test_processed_item_is_searchable_and_leaves_pending(tmp_path):
     assert len(pending) == 4
     item = pending[0]
     archive.save_processed(item.id, Article(text="Nimbus weights are out.", language="en"),
-                           Summary("Nimbus weights are out.", "m"), [TagScore("llm", 0.8)], "t", NOW)
+                           _output("Nimbus weights are out.", TagScore("llm", 0.8)), NOW)
     assert len(archive.pending_items()) == 3
     hits = archive.db.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH 'nimbus'").fetchall()
     assert len(hits) == 1
     # processing again replaces, never duplicates, the summary, tags and index row
-    archive.save_processed(item.id, Article(text="Nimbus v2.", language="en"), Summary("Nimbus v2.", "m"),
-                           [TagScore("llm", 0.7), TagScore("mlops", 0.5)], "t", NOW)
+    archive.save_processed(item.id, Article(text="Nimbus v2.", language="en"),
+                           _output("Nimbus v2.", TagScore("llm", 0.7), TagScore("mlops", 0.5)), NOW)
     counts = archive.counts()
     assert (counts["summaries"], counts["item_tags"], counts["items_fts"]) == (1, 2, 1)
 
@@ -90,9 +95,61 @@ def test_items_between_window_and_tags_order(tmp_path):
     archive, feed = _archive_with_feed(tmp_path)
     archive.save_refresh("Lab", RESULT, feed, "h", NOW, NOW)
     for item in archive.pending_items():
-        archive.save_processed(item.id, Article(text="t"), Summary("s", "m"),
-                               [TagScore("mlops", 0.4), TagScore("llm", 0.9)], "t", NOW)
+        archive.save_processed(item.id, Article(text="t"), _output("s", TagScore("mlops", 0.4), TagScore("llm", 0.9)),
+                               NOW)
     start, end = datetime(2026, 11, 24, tzinfo=UTC), datetime(2026, 11, 26, tzinfo=UTC)
     items = archive.items_between(start, end)
     assert [i.published.day for i in items] == [25, 24]
     assert items[0].tags == ("llm", "mlops")
+
+
+def test_model_outputs_are_found_again_by_input_hash(tmp_path):
+    archive, feed = _archive_with_feed(tmp_path)
+    archive.save_refresh("Lab", RESULT, feed, "h", NOW, NOW)
+    first, second = archive.pending_items()[:2]
+    vector = np.array([0.6, 0.8, 0.0], dtype=np.float32)
+    doc = DocVector("d1", "enc", vector)
+    archive.save_processed(first.id, Article(text="Nimbus weights are out."),
+                           _output("Nimbus.", summary_key="k1", doc=doc, relevance=0.42), NOW)
+    assert archive.cached_summaries(["k1", "k2"], "m") == {"k1": "Nimbus."}
+    assert archive.cached_summaries(["k1"], "another-model") == {}
+    found = archive.cached_doc_vectors(["d1", "d2"], "enc")
+    assert list(found) == ["d1"] and np.allclose(found["d1"], vector, atol=1e-3)
+    assert archive.cached_doc_vectors(["d1"], "other-encoder") == {}
+    # the same document in a second item reuses the stored vector row
+    archive.save_processed(second.id, Article(text="Nimbus weights are out."),
+                           _output("Nimbus.", summary_key="k1", doc=DocVector("d1", "enc", vector)), NOW)
+    assert archive.db.execute("SELECT COUNT(*) FROM doc_vectors").fetchone()[0] == 1
+    assert archive.db.execute("SELECT relevance FROM items WHERE id = ?", [first.id]).fetchone()[0] == 0.42
+    batches = list(archive.vectors_for_relevance("enc"))
+    assert sorted(batches[0][0]) == sorted([first.id, second.id]) and batches[0][1].shape == (2, 3)
+
+
+def test_generative_queue_and_summary_replacement(tmp_path):
+    archive, feed = _archive_with_feed(tmp_path)
+    archive.save_refresh("Lab", RESULT, feed, "h", NOW, NOW)
+    item = archive.pending_items()[0]
+    archive.save_processed(item.id, Article(text="Nimbus weights are out.", language="en"), _output("Nimbus."), NOW)
+    queued = archive.items_without_summary("gen", datetime(2026, 1, 1, tzinfo=UTC))
+    assert [(q[0], q[2], q[3]) for q in queued] == [(item.id, "Nimbus weights are out.", "en")]
+    archive.replace_summary(item.id, Summary("A rewritten Zephyr summary.", "gen"), "g1",
+                            NOW + timedelta(minutes=1))
+    assert archive.items_without_summary("gen", datetime(2026, 1, 1, tzinfo=UTC)) == []
+    hits = archive.db.execute("SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'zephyr'").fetchone()[0]
+    assert hits == 1 and archive.counts()["items_fts"] == 1
+    day = archive.items_between(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    assert [i.summary for i in day if i.id == item.id] == ["A rewritten Zephyr summary."]  # the newest wins
+
+
+def test_meta_and_relevance_clearing(tmp_path):
+    archive, feed = _archive_with_feed(tmp_path)
+    archive.save_refresh("Lab", RESULT, feed, "h", NOW, NOW)
+    item = archive.pending_items()[0]
+    archive.save_processed(item.id, Article(text="x"), _output("x", relevance=0.5), NOW)
+    assert archive.meta("relevance_key") is None
+    archive.set_meta("relevance_key", "abc")
+    assert archive.meta("relevance_key") == "abc"
+    archive.set_meta("relevance_key", None)
+    assert archive.meta("relevance_key") is None
+    assert archive.clear_relevance() == 1
+    assert archive.db.execute("SELECT COUNT(*) FROM items WHERE relevance IS NOT NULL").fetchone()[0] == 0

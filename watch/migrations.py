@@ -109,3 +109,18 @@ def m004_story_clusters(db: sqlite_utils.Database) -> None:
     # float16 story vectors (title + lead), for clustering later items without re-embedding.
     db["item_vectors"].create({"item_id": str, "model": str, "dim": int, "vector": bytes},
                               pk="item_id", foreign_keys=[("item_id", "items", "id")])
+
+
+@migration
+def m005_model_cache(db: sqlite_utils.Database) -> None:
+    """Model outputs kept by input hash, so nothing is computed twice; relevance to `interests`."""
+    # float16 document vectors (title + start of the text), shared by tagging and relevance.
+    db["doc_vectors"].create({"input_hash": str, "model": str, "dim": int, "vector": bytes, "created_at": str},
+                             pk=("input_hash", "model"))
+    db["summaries"].add_column("input_hash", str)
+    db["summaries"].create_index(["input_hash", "model"])
+    items = db["items"]
+    items.add_column("doc_hash", str)
+    items.add_column("relevance", float)
+    # Small facts about the archive itself (the interests text that relevance was computed for...).
+    db["meta"].create({"key": str, "value": str}, pk="key")

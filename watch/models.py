@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,27 @@ class TagScore:
 
     tag: str
     score: float
+
+
+@dataclass(frozen=True)
+class DocVector:
+    """An item's document embedding (title + start of text), keyed by the hash of the text embedded."""
+
+    input_hash: str
+    model: str
+    vector: Any  # numpy float32 array, L2-normalised; stored as float16
+
+
+@dataclass(frozen=True)
+class ModelOutput:
+    """Everything the model stage produced for one item, stored in one transaction."""
+
+    summary: Summary
+    tags: tuple[TagScore, ...]
+    tagger: str
+    summary_key: str | None = None  # hash of the summarizer's input, to reuse the summary
+    doc: DocVector | None = None
+    relevance: float | None = None  # similarity to `interests`; None without interests
 
 
 @dataclass(frozen=True)

