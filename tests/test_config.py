@@ -16,7 +16,7 @@ from watch.config import (
     parse_interval,
 )
 from watch.errors import ConfigError
-from watch.models import Config, DigestSettings, FetchSettings, SummarizerSettings
+from watch.models import Config, DigestSettings, FetchSettings, SummarizerSettings, TaggerSettings
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "feeds.yaml"
@@ -159,7 +159,8 @@ def test_full_settings_are_read(tmp_path: Path) -> None:
         settings:
           database: data/archive.db
           digest: {day: Friday, time: "7:30", max_items: 40, formats: [md], directory: out/digests}
-          summarizer: {backend: generative, sentences: 5, max_chars: 800, model: ./models/tiny}
+          summarizer: {backend: generative, sentences: 5, max_chars: 800, model: ./models/tiny, time_budget: 20m}
+          tagger: {model: use-multilingual, threshold: 0.42, max_tags: 2}
           fetch: {timeout: 7.5, max_bytes: 1000, max_redirects: 0, user_agent: test-agent, connect_timeout: 3,
                   total_timeout: 30, concurrency: 4, per_host: 1, default_interval: 2h, stale_factor: 3}
         interests: |
@@ -175,7 +176,8 @@ def test_full_settings_are_read(tmp_path: Path) -> None:
     settings = load_config(path, environ={}).settings
     assert settings.database == tmp_path / "data" / "archive.db"
     assert settings.digest == DigestSettings("friday", "07:30", 40, ("md",), tmp_path / "out" / "digests")
-    assert settings.summarizer == SummarizerSettings("generative", 5, 800, "./models/tiny")
+    assert settings.summarizer == SummarizerSettings("generative", 5, 800, "./models/tiny", 1200)
+    assert settings.tagger == TaggerSettings("use-multilingual", 0.42, 2)
     assert settings.fetch == FetchSettings(
         timeout_seconds=7.5, connect_timeout_seconds=3, total_timeout_seconds=30, max_bytes=1000, max_redirects=0,
         user_agent="test-agent", concurrency=4, per_host=1, default_interval_seconds=7200, stale_factor=3)
@@ -505,6 +507,11 @@ def test_max_items_true_is_not_an_integer(tmp_path: Path) -> None:
     ("summarizer:\n    sentences: 11", 3, "between 1 and 10"),
     ("summarizer:\n    max_chars: 79", 3, "between 80 and 4000"),
     ("summarizer:\n    model: 42", 3, "model must be text"),
+    ("summarizer:\n    time_budget: 10x", 3, "invalid interval"),
+    ("tagger:\n    threshold: 1.5", 3, "threshold must be a number between 0 and 1, got the number 1.5"),
+    ("tagger:\n    threshold: high", 3, "threshold must be a number between 0 and 1, got the text 'high'"),
+    ("tagger:\n    max_tags: 0", 3, "max_tags must be between 1 and 10"),
+    ("tagger:\n    modle: x", 3, "modle"),
     ("fetch:\n    timeout: 0", 3, "timeout must be a number greater than 0"),
     ("fetch:\n    timeout: -1.5", 3, "greater than 0"),
     ("fetch:\n    timeout: false", 3, "timeout must be a number of seconds, got false"),

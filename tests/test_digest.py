@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime
 
@@ -46,6 +47,19 @@ def test_make_digest_groups_by_best_tag_in_taxonomy_order_newest_first():
     assert [i.id for i in digest.sections[0].items] == ["4", "2"]
     assert [i.id for i in digest.sections[1].items] == ["1"]
     assert digest.item_count == 4 and digest.source_count == 1
+
+
+def test_relevance_to_interests_orders_stories_with_equal_coverage():
+    items = [dataclasses.replace(_item(1, ("llm",), 26), relevance=0.21),  # newest, off-interest
+             dataclasses.replace(_item(2, ("llm",), 24), relevance=0.62),  # on-interest
+             dataclasses.replace(_item(3, ("llm",), 25), relevance=0.61),  # as relevant (same 0.05 step): newer wins
+             _item(4, ("llm",), 23)]                                       # no score at all: last
+    # a story two sources cover still beats any single-source one
+    items += [dataclasses.replace(_item(5, ("llm",), 22), cluster_id="c", relevance=0.1),
+              dataclasses.replace(_item(6, ("llm",), 22), cluster_id="c", source="T", relevance=0.3)]
+    section = make_digest(items, TAGS, parse_period(week="2026-W48")).sections[0]
+    assert [i.id for i in section.items] == ["5", "3", "2", "1", "4"]
+    assert section.items[0].relevance == 0.3  # a story's relevance is its best item's
 
 
 def test_render_markdown_content():

@@ -38,6 +38,7 @@ from watch.models import (
     Source,
     SummarizerSettings,
     Tag,
+    TaggerSettings,
 )
 
 __all__ = [
@@ -60,9 +61,10 @@ SUMMARIZER_BACKENDS: tuple[str, ...] = ("extractive", "generative")
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 TOP_LEVEL_KEYS = ("settings", "interests", "tags", "sources")
-SETTINGS_KEYS = ("database", "digest", "summarizer", "fetch")
+SETTINGS_KEYS = ("database", "digest", "summarizer", "tagger", "fetch")
 DIGEST_KEYS = ("day", "time", "max_items", "formats", "directory")
-SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model")
+SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model", "time_budget")
+TAGGER_KEYS = ("model", "threshold", "max_tags")
 FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent",
               "concurrency", "per_host", "default_interval", "stale_factor")
 TAG_KEYS = ("name", "description", "keywords")
@@ -442,7 +444,8 @@ def _settings(block: _Block, base: Path, environ: Mapping[str, str]) -> Settings
         # The environment wins over the file (one database per deployment); relative to the shell's cwd.
         database = _absolute(Path(override).expanduser())
     return Settings(database=database, digest=_digest(block.child("digest"), base),
-                    summarizer=_summarizer(block.child("summarizer")), fetch=_fetch(block.child("fetch")))
+                    summarizer=_summarizer(block.child("summarizer")), tagger=_tagger(block.child("tagger")),
+                    fetch=_fetch(block.child("fetch")))
 
 
 def _digest(block: _Block, base: Path) -> DigestSettings:
@@ -509,7 +512,24 @@ def _summarizer(block: _Block | None) -> SummarizerSettings:
     if backend == "generative" and block.get("model") in (_MISSING, None):
         # No generative model ships with techwatch (DESIGN.md): the user must name one.
         block.report("backend", "backend 'generative' needs 'model' (a Hugging Face model id or a local path)")
-    return SummarizerSettings(backend=backend, sentences=sentences, max_chars=max_chars, model=model)
+    budget = _interval(block, "time_budget") or defaults.time_budget_seconds
+    return SummarizerSettings(backend=backend, sentences=sentences, max_chars=max_chars, model=model,
+                              time_budget_seconds=budget)
+
+
+def _tagger(block: _Block | None) -> TaggerSettings:
+    """`settings.tagger`: the document embedding model, threshold and number of tags per item."""
+    defaults = TaggerSettings()
+    block.check_keys(TAGGER_KEYS)
+    threshold = block.get("threshold")
+    if threshold in (_MISSING, None):
+        threshold = None
+    elif not isinstance(threshold, (int, float)) or _is_bool(threshold) or not 0 < threshold < 1:
+        block.report("threshold", f"threshold must be a number between 0 and 1, got {_describe(threshold)}")
+        threshold = None
+    return TaggerSettings(model=block.text("model", defaults.model, nullable=True),
+                          threshold=None if threshold is None else float(threshold),
+                          max_tags=block.integer("max_tags", defaults.max_tags, 1, 10))
 
 
 def _fetch(block: _Block | None) -> FetchSettings:

@@ -69,15 +69,17 @@ def merge_stories(items: Sequence[DigestItem]) -> list[DigestItem]:
         sources = tuple(dict.fromkeys(i.source for i in members))
         tags = tuple(dict.fromkeys(t for i in members for t in i.tags))
         summary = lead.summary or next((i.summary for i in members if i.summary), "")
+        scores = [i.relevance for i in members if i.relevance is not None]
         merged.append(dataclasses.replace(lead, sources=sources, tags=tags, summary=summary,
-                                          published=members[-1].published))
+                                          published=members[-1].published, relevance=max(scores, default=None)))
     return merged
 
 
 def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period) -> Digest:
     """One entry per story under its best tag (taxonomy order, then 'other').
 
-    Within a section, stories covered by more sources come first, then the newest.
+    Within a section, stories covered by more sources come first, then those most relevant to
+    the `interests` (when set), then the newest.
     """
     order = [t.name for t in tags]
     known = set(order)
@@ -88,8 +90,7 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
     descriptions = {t.name: t.description for t in tags}
     sections = tuple(
         DigestSection(tag=name, description=descriptions.get(name, ""),
-                      items=tuple(sorted(groups[name], key=lambda i: (len(i.sources), i.published, i.id),
-                                         reverse=True)))
+                      items=tuple(sorted(groups[name], key=_rank, reverse=True)))
         for name in [*order, UNTAGGED] if name in groups
     )
     return Digest(
@@ -100,6 +101,11 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
         item_count=len(items),
         source_count=len({i.source for i in items}),
     )
+
+
+def _rank(story: DigestItem) -> tuple:
+    # Relevance in steps of 0.05: closer scores are noise, and then the newer story wins.
+    return (len(story.sources), round((story.relevance or 0.0) * 20), story.published, story.id)
 
 
 def md_escape(text: str) -> str:

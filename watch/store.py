@@ -426,13 +426,14 @@ class Archive:
             "SELECT i.id, i.title, COALESCE(NULLIF(i.url, ''), i.canonical_url), i.source, "
             "COALESCE(i.published, i.fetched_at) AS day, "
             "(SELECT s.text FROM summaries s WHERE s.item_id = i.id ORDER BY s.created_at DESC LIMIT 1), "
-            "i.cluster_id FROM items i WHERE i.status = 'done' AND day >= ? AND day < ? ORDER BY day DESC, i.id",
+            "i.cluster_id, i.relevance FROM items i WHERE i.status = 'done' AND day >= ? AND day < ? "
+            "ORDER BY day DESC, i.id",
             [iso(start), iso(end)],
         ).fetchall()
         tags = self._tags_for([r[0] for r in rows])
         return [DigestItem(id=r[0], title=r[1], url=r[2] or "", source=r[3], published=_from_iso(r[4]),
                            summary=r[5] or "", tags=tuple(tags.get(r[0], ())), cluster_id=r[6],
-                           sources=(r[3],))
+                           sources=(r[3],), relevance=r[7])
                 for r in rows]
 
     def _tags_for(self, ids: Sequence[str]) -> dict[str, list[str]]:
