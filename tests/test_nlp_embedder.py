@@ -11,6 +11,7 @@ from nlp_fakes import HashEmbedder
 
 from watch.errors import ModelError
 from watch.nlp import Embedder, load_embedder
+from watch.nlp.embedder import model_version
 
 
 def test_importing_and_configuring_loads_no_torch() -> None:
@@ -65,5 +66,17 @@ def test_an_uncached_hub_id_is_not_downloaded() -> None:
 def test_a_local_directory_is_named_by_its_path(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text('{"hidden_size": 8}', encoding="utf-8")
     embedder = load_embedder(str(tmp_path))
-    assert embedder.name == str(tmp_path)
+    assert embedder.name == f"{tmp_path}@{model_version(tmp_path)}"
     assert embedder.encode([]).shape == (0, 8)
+
+
+def test_model_version_follows_the_weights_and_uses_snapshot_revisions(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text('{"hidden_size": 8}', encoding="utf-8")
+    (tmp_path / "model.safetensors").write_bytes(b"x" * 10)
+    before = model_version(tmp_path)
+    assert before == model_version(tmp_path) and len(before) == 12
+    (tmp_path / "model.safetensors").write_bytes(b"x" * 11)  # new weights, new version
+    assert model_version(tmp_path) != before
+    snapshot = tmp_path / "models--org--m" / "snapshots" / ("ab12" * 10)
+    snapshot.mkdir(parents=True)
+    assert model_version(snapshot) == "ab12ab12ab12"

@@ -83,6 +83,9 @@ def run(poll_all: bool, config_path: Path, db: Path | None) -> None:
         f"disabled); {report.new_items} new items; "
         f"{report.processed.processed} processed, {report.processed.failed} failed."
     )
+    if report.processed.generated or report.processed.waiting:
+        click.echo(f"Generative summaries: {report.processed.generated} written, {report.processed.waiting} items "
+                   "still have the extractive one (time budget spent; they are done in the next runs).")
     for error in report.processed.errors:
         click.echo(f"  error: {error}", err=True)
     if report.failed_sources or report.processed.failed or report.processed.errors:

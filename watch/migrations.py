@@ -124,3 +124,10 @@ def m005_model_cache(db: sqlite_utils.Database) -> None:
     items.add_column("relevance", float)
     # Small facts about the archive itself (the interests text that relevance was computed for...).
     db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+@migration
+def m006_summary_rejections(db: sqlite_utils.Database) -> None:
+    """Items whose generative summary was rejected (unfaithful or degenerate): not generated again."""
+    db["summary_rejections"].create({"item_id": str, "model": str, "reason": str, "created_at": str},
+                                    pk=("item_id", "model"), foreign_keys=[("item_id", "items", "id")])

@@ -276,6 +276,10 @@ class ProcessReport:
     processed: int = 0
     failed: int = 0
     errors: tuple[str, ...] = ()
+    # generative summarizer: summaries generated this run, and items still waiting for one (they
+    # have the extractive summary meanwhile, because the run's time budget ran out)
+    generated: int = 0
+    waiting: int = 0
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import random
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
@@ -23,7 +24,7 @@ import numpy as np
 
 from . import cluster, schedule
 from . import digest as digest_mod
-from .enrich import Models, Summarizer, enrich
+from .enrich import Models, Summarizer, enrich, summary_key
 from .errors import FetchError, ModelError, ParseError
 from .extract import EXCERPT_CHARS, article_from_feed, extract_article
 from .fetch import HostLimiter, fetch, host_of
@@ -83,7 +84,10 @@ def load_models(config: Config) -> Models:
     tagger = EmbeddingTagger(documents, config.tags, max_tags=tagging.max_tags, **options)
     summarizer: Summarizer = extractive
     if summarizing.backend == "generative":
-        raise ModelError("summarizer backend 'generative' is not available yet")
+        from .nlp.generative import GenerativeSummarizer
+
+        summarizer = GenerativeSummarizer(summarizing.model or "", sentences=summarizing.sentences,
+                                          max_chars=summarizing.max_chars, fallback=extractive)
     return Models(
         summarizer=summarizer, tagger=tagger, embedder=embedder,
         relevance=RelevanceScorer(documents, config.interests) if config.interests.strip() else None,
@@ -338,15 +342,17 @@ def refresh_all(config: Config, archive: Archive, client: httpx.Client,
 
 
 def process_pending(config: Config, archive: Archive, client: httpx.Client | None,
-                    models: ModelLoader, batch_size: int = 32) -> ProcessReport:
+                    models: ModelLoader, batch_size: int = 32, deadline: float | None = None) -> ProcessReport:
     """Extract, summarize and tag every pending item, committing one item at a time.
 
     A ModelError (the model itself is broken) stops processing and leaves items pending; any
-    other error fails only the item it happened on.
+    other error fails only the item it happened on. `deadline` (time.monotonic()) bounds the
+    generative summarizer: past it, items get the extractive summary and wait for the next run.
     """
-    processed = failed = 0
+    processed = failed = generated = 0
     errors: list[str] = []
     loaded: Models | None = None
+    generative_name: str | None = None
 
     def fail(item: PendingItem, exc: Exception) -> None:
         nonlocal failed
@@ -370,16 +376,19 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
             continue
         if loaded is None:
             loaded = models()  # the model loads only when there is something to process
-        for (item, article), output in zip(ready, enrich(ready, loaded, archive), strict=True):
+            if hasattr(loaded.summarizer, "generated"):
+                generative_name = loaded.summarizer.name
+        for (item, article), output in zip(ready, enrich(ready, loaded, archive, deadline), strict=True):
             if isinstance(output, Exception):
                 fail(item, output)
                 continue
             try:
                 archive.save_processed(item.id, article, output, datetime.now(UTC))
                 processed += 1
+                generated += output.summary.model == generative_name
             except Exception as exc:
                 fail(item, exc)
-    return ProcessReport(processed, failed, tuple(errors))
+    return ProcessReport(processed, failed, tuple(errors), generated=generated)
 
 
 # An `extract: auto` source is judged on this many items; a sample votes "excerpt" when the
@@ -457,15 +466,55 @@ def run_cycle(config: Config, archive: Archive, client: httpx.Client, models: Mo
     run_id = archive.start_run(datetime.now(UTC))
     sources = refresh_all(config, archive, client, on_source, force=force)
     models = load_once(models)
+    deadline = None
+    if config.settings.summarizer.backend == "generative":
+        deadline = time.monotonic() + config.settings.summarizer.time_budget_seconds
     try:
-        processed = process_pending(config, archive, client, models)
+        processed = process_pending(config, archive, client, models, deadline=deadline)
         cluster_new(archive, models)
         refresh_relevance(config, archive, models)
+        if deadline is not None:
+            processed = summarize_backlog(archive, models, deadline, processed)
     except ModelError as exc:
         processed = ProcessReport(errors=(f"model: {exc}",))
     report = RunReport(run_id=run_id, sources=tuple(sources), processed=processed)
     archive.finish_run(run_id, report, datetime.now(UTC))
     return report
+
+
+# A generative summarizer works back through this many days of items that only have the
+# extractive summary; older ones keep it (switching backends must not start a months-long job).
+BACKLOG_DAYS = 14
+
+
+def summarize_backlog(archive: Archive, models: ModelLoader, deadline: float, report: ProcessReport,
+                      batch_size: int = 8) -> ProcessReport:
+    """Give recent items that only have a fallback summary their generative one, newest first,
+    until `deadline` (time.monotonic()); return `report` with the counts of this work added."""
+    summarizer = models().summarizer
+    generated = getattr(summarizer, "generated", None)
+    if generated is None:
+        return report
+    since = datetime.now(UTC) - timedelta(days=BACKLOG_DAYS)
+    done = 0
+    while time.monotonic() < deadline:
+        batch = archive.items_without_summary(summarizer.name, since, limit=batch_size)
+        if not batch:
+            break
+        summaries = summarizer.summarize_many([(title, text, language) for _, title, text, language in batch],
+                                              deadline=deadline)
+        rejections: dict[int, str] = getattr(summarizer, "rejections", {})
+        for n, ((item_id, title, text, language), summary) in enumerate(zip(batch, summaries, strict=True)):
+            if generated(summary):
+                archive.replace_summary(item_id, summary, summary_key(summarizer, title, text, language),
+                                        datetime.now(UTC))
+                done += 1
+            elif n in rejections or time.monotonic() < deadline:
+                # It keeps its extractive summary: greedy decoding would give the same rejected output again.
+                reason = rejections.get(n, "no generative summary (e.g. no article text)")
+                archive.record_rejection(item_id, summarizer.name, reason, datetime.now(UTC))
+    waiting = archive.count_without_summary(summarizer.name, since)
+    return dataclasses.replace(report, generated=report.generated + done, waiting=waiting)
 
 
 RELEVANCE_KEY = "relevance_key"

@@ -368,10 +368,26 @@ class Archive:
         return [tuple(row) for row in self.db.execute(
             "SELECT id, title, COALESCE(content, ''), language FROM items i "
             "WHERE status = 'done' AND COALESCE(published, fetched_at) >= ? AND NOT EXISTS "
-            "(SELECT 1 FROM summaries s WHERE s.item_id = i.id AND s.model = ?) "
+            "(SELECT 1 FROM summaries s WHERE s.item_id = i.id AND s.model = ?) AND NOT EXISTS "
+            "(SELECT 1 FROM summary_rejections r WHERE r.item_id = i.id AND r.model = ?) "
             "ORDER BY COALESCE(published, fetched_at) DESC, id LIMIT ?",
-            [iso(since), model, limit],
+            [iso(since), model, model, limit],
         ).fetchall()]
+
+    def count_without_summary(self, model: str, since: datetime) -> int:
+        """How many processed items dated since `since` have no summary by `model` yet."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM items i WHERE status = 'done' AND COALESCE(published, fetched_at) >= ? "
+            "AND NOT EXISTS (SELECT 1 FROM summaries s WHERE s.item_id = i.id AND s.model = ?) "
+            "AND NOT EXISTS (SELECT 1 FROM summary_rejections r WHERE r.item_id = i.id AND r.model = ?)",
+            [iso(since), model, model],
+        ).fetchone()[0]
+
+    def record_rejection(self, item_id: str, model: str, reason: str, now: datetime) -> None:
+        """Remember that `model`'s summary of an item was rejected, so it is not generated again."""
+        with self.db.atomic():
+            self.db.execute("INSERT OR REPLACE INTO summary_rejections (item_id, model, reason, created_at) "
+                            "VALUES (?, ?, ?, ?)", [item_id, model, reason, iso(now)])
 
     def vectors_for_relevance(self, model: str, batch: int = 5000) -> Iterator[tuple[list[str], np.ndarray]]:
         """(item ids, their document vectors) of `model`, in batches, for recomputing relevance."""
@@ -425,7 +441,7 @@ class Archive:
         rows = self.db.execute(
             "SELECT i.id, i.title, COALESCE(NULLIF(i.url, ''), i.canonical_url), i.source, "
             "COALESCE(i.published, i.fetched_at) AS day, "
-            "(SELECT s.text FROM summaries s WHERE s.item_id = i.id ORDER BY s.created_at DESC LIMIT 1), "
+            "(SELECT s.text FROM summaries s WHERE s.item_id = i.id ORDER BY s.created_at DESC, s.rowid DESC LIMIT 1), "
             "i.cluster_id, i.relevance FROM items i WHERE i.status = 'done' AND day >= ? AND day < ? "
             "ORDER BY day DESC, i.id",
             [iso(start), iso(end)],

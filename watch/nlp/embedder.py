@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -184,12 +185,28 @@ def load_embedder(model: str | None = None) -> Embedder:
         config = path / "config.json"
         if not config.is_file():
             raise ModelError(f"model directory {model} has no config.json: not a Hugging Face model")
-        return TransformerEmbedder(path, name=model, config_file=config)
+        return TransformerEmbedder(path, name=f"{model}@{model_version(path)}", config_file=config)
     if path.exists():
         raise ModelError(f"model path {model} is a file; expected a model directory")
     if model.startswith((".", "~")) or not _HF_ID.match(model):
         raise ModelError(f"model directory {model} does not exist")
-    return TransformerEmbedder(model, name=model, config_file=_cached_config(model))
+    config = _cached_config(model)
+    return TransformerEmbedder(model, name=f"{model}@{model_version(config.parent)}", config_file=config)
+
+
+def model_version(path: str | os.PathLike[str]) -> str:
+    """A short version tag for a model directory: the Hugging Face snapshot revision when it is one,
+    else a hash of its config and of its weight files' names and sizes (changes when they change)."""
+    path = Path(path)
+    if path.parent.name == "snapshots" and re.fullmatch(r"[0-9a-f]{40}", path.name):
+        return path.name[:12]
+    digest = hashlib.sha256()
+    config = path / "config.json"
+    if config.is_file():
+        digest.update(config.read_bytes())
+    for weights in sorted(p for p in path.iterdir() if p.suffix in (".safetensors", ".bin", ".pt", ".gguf")):
+        digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+    return digest.hexdigest()[:12]
 
 
 def _bundled() -> TransformerEmbedder:
