@@ -52,6 +52,11 @@ ENGLISH = [
     ("By . Associated Press . The story.", ["By .", "Associated Press .", "The story."]),
     ("Text. | . More text.", ["Text.", "More text."]),
     ("ASP.NET and Node.js run here. OK.", ["ASP.NET and Node.js run here.", "OK."]),
+    # A quote glued to the next word closes an open quotation...
+    ('He said "Stop."Then he left.', ['He said "Stop."', "Then he left."]),
+    # ...and opens the next sentence when every quote before it is paired (paragraphs glued by extraction).
+    ('"It works," he told Reuters."We ship today," he added.',
+     ['"It works," he told Reuters.', '"We ship today," he added.']),
 ]
 
 FRENCH = [
@@ -80,6 +85,11 @@ FRENCH = [
      ['Il parle de "rêves".', "Conscient du risque, il continue."]),
     ("Lancé en 2024.Le succès suit.", ["Lancé en 2024.", "Le succès suit."]),
     ("Visitez www.Exemple.Com pour en savoir plus. Merci.", ["Visitez www.Exemple.Com pour en savoir plus.", "Merci."]),
+    ('"C\'est grave", explique-t-il à l\'AFP."L\'hypothèse tient", poursuit-il.',
+     ['"C\'est grave", explique-t-il à l\'AFP.', '"L\'hypothèse tient", poursuit-il.']),
+    ('Les Français restent "confinés" chez eux."On rêve de ce qu\'on vit", dit-elle.',
+     ['Les Français restent "confinés" chez eux.', '"On rêve de ce qu\'on vit", dit-elle.']),
+    ('Il cite "la fin du monde."Personne ne rit.', ['Il cite "la fin du monde."', "Personne ne rit."]),
 ]
 
 

