@@ -62,6 +62,12 @@ def test_relevance_to_interests_orders_stories_with_equal_coverage():
     assert section.items[0].relevance == 0.3  # a story's relevance is its best item's
 
 
+def test_sections_show_the_first_phrase_of_a_long_bilingual_description():
+    tags = (Tag("llm", "Large language models; A new model is released / Grands modèles de langage; Sortie"),)
+    digest = make_digest([_item(1, ("llm",), 24)], tags, parse_period(week="2026-W48"))
+    assert digest.sections[0].description == "Large language models"
+
+
 def test_render_markdown_content():
     items = [_item(1, ("llm",), 24)]
     text = render_markdown(make_digest(items, TAGS, parse_period(week="2026-W48")))

@@ -87,7 +87,7 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
     for story in merge_stories(items):
         best = next((t for t in story.tags if t in known), UNTAGGED)
         groups.setdefault(best, []).append(story)
-    descriptions = {t.name: t.description for t in tags}
+    descriptions = {t.name: headline(t.description) for t in tags}
     sections = tuple(
         DigestSection(tag=name, description=descriptions.get(name, ""),
                       items=tuple(sorted(groups[name], key=_rank, reverse=True)))
@@ -101,6 +101,12 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
         item_count=len(items),
         source_count=len({i.source for i in items}),
     )
+
+
+def headline(description: str) -> str:
+    """The first phrase of a tag description ("LLMs and generative AI; ... / Les LLM ..." -> "LLMs and
+    generative AI"): descriptions are written for the tagger, several phrases in two languages."""
+    return description.split(" / ")[0].split(";")[0].strip()
 
 
 def _rank(story: DigestItem) -> tuple:
