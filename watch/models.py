@@ -62,6 +62,22 @@ class DigestSettings:
     max_items: int = 25
     formats: tuple[str, ...] = ("md",)
     directory: Path = Path("digests")
+    templates: Path | None = None  # a folder whose digest.<format>.j2 files replace the built-in ones
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """SMTP delivery of the digest (`settings.email`); the password only ever comes from the environment."""
+
+    host: str
+    sender: str
+    recipients: tuple[str, ...]
+    port: int = 587
+    security: str = "starttls"  # starttls (port 587), tls (implicit TLS, port 465) or none (local relays)
+    user: str | None = None
+    password_env: str = "TECHWATCH_SMTP_PASSWORD"
+    subject: str = "Tech watch {label}"  # {label}: the period, e.g. 2026-W48
+    timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,7 @@ class Settings:
     summarizer: SummarizerSettings = field(default_factory=SummarizerSettings)
     tagger: TaggerSettings = field(default_factory=TaggerSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    email: EmailSettings | None = None  # None: no `email:` block, `digest --email` refuses
 
 
 @dataclass(frozen=True)
@@ -336,6 +353,42 @@ class DigestSection:
 
 
 @dataclass(frozen=True)
+class ReleaseLine:
+    """A release of a project, for the digest's Releases section."""
+
+    project: str
+    version: str
+    published: datetime
+    url: str
+    source: str
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class HealthLine:
+    """A source that needs attention, for the digest's Sources health section."""
+
+    source: str
+    state: str  # failing | stale | gone | disabled
+    cause: str
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TagTrend:
+    """How many stories a tag had in the period and in the one before."""
+
+    tag: str
+    count: int
+    previous: int
+
+    @property
+    def change(self) -> float | None:
+        """Relative change against the previous period (0.4 = +40%); None when there was nothing before."""
+        return None if self.previous == 0 else (self.count - self.previous) / self.previous
+
+
+@dataclass(frozen=True)
 class Digest:
     """A period's items, grouped and ordered, ready to render."""
 
@@ -343,5 +396,24 @@ class Digest:
     start: datetime
     end: datetime
     sections: tuple[DigestSection, ...]
-    item_count: int
-    source_count: int
+    item_count: int  # items seen in the period
+    source_count: int  # sources they came from
+    label: str = ""  # the period's label, e.g. 2026-W48
+    story_count: int = 0  # stories (clusters of items) in the period
+    also: tuple[DigestItem, ...] = ()  # stories past max_items: one line each
+    releases: tuple[ReleaseLine, ...] = ()
+    health: tuple[HealthLine, ...] = ()
+    trends: tuple[TagTrend, ...] = ()  # the top tags, biggest first
+
+
+@dataclass(frozen=True)
+class DigestRecord:
+    """A digest already written, as kept in the archive (for the Atom feed of past digests)."""
+
+    label: str
+    start: datetime
+    end: datetime
+    written_at: datetime
+    title: str
+    html: str  # the rendered HTML digest
+    text: str  # the plain-text rendering (a summary for feed readers)
