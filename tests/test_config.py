@@ -174,6 +174,7 @@ def test_full_settings_are_read(tmp_path: Path) -> None:
             interval: 1h30m
         """)
     settings = load_config(path, environ={}).settings
+    assert settings.email is None  # no email block: --email refuses
     assert settings.database == tmp_path / "data" / "archive.db"
     assert settings.digest == DigestSettings("friday", "07:30", 40, ("md",), tmp_path / "out" / "digests")
     assert settings.summarizer == SummarizerSettings("generative", 5, 800, "./models/tiny", 1200)
@@ -496,7 +497,13 @@ def test_max_items_true_is_not_an_integer(tmp_path: Path) -> None:
     ("digest:\n    day: funday", 3, "day 'funday' is not one of: monday"),
     ("digest:\n    time: '25:00'", 3, "time '25:00' is not a 24-hour HH:MM"),
     ("digest:\n    time: 7", 3, "time must be text"),
-    ("digest:\n    formats: [md, html]", 3, "unknown format 'html' (allowed: md)"),
+    ("digest:\n    formats: [md, pdf]", 3, "unknown format 'pdf' (allowed: md, html, text, atom)"),
+    ("digest:\n    templates: nowhere", 3, "templates folder 'nowhere' does not exist"),
+    ("email:\n    host: smtp.example.org\n    to: [c@d.org]", 3, "missing required key 'from'"),
+    ("email:\n    host: h\n    from: a@b.org\n    to: [not-an-address]", 5, "'not-an-address' is not an e-mail address"),
+    ("email:\n    host: h\n    from: a@b.org\n    to: [c@d.org]\n    security: ssl", 6, "security 'ssl' is not one of"),
+    ("email:\n    host: h\n    from: a@b.org\n    to: [c@d.org]\n    password: hunter2", 6, "unknown key 'password'"),
+    ("email:\n    host: h\n    from: a@b.org\n    to: [c@d.org]\n    subject: 'Week {week}'", 6, "only use the placeholder"),
     ("digest:\n    formats: [md, md]", 3, "listed twice"),
     ("digest:\n    formats: []", 3, "at least one"),
     ("digest:\n    formats: md", 3, "must be a list"),
@@ -524,6 +531,33 @@ def test_settings_values_are_checked(tmp_path: Path, section: str, line: int, ex
     err = config_error(path)
     assert_problem(err, path, line, "settings", expected)
     assert len(problem_lines(err)) == 1
+
+
+def test_email_and_weight_settings(tmp_path: Path) -> None:
+    path = write(tmp_path, """\
+        settings:
+          email:
+            host: smtp.example.org
+            security: tls
+            user: watch@example.org
+            from: Tech watch <watch@example.org>
+            to: [cto@example.org, team@example.org]
+            subject: "Veille {label}"
+        sources:
+          - name: A
+            url: http://a.example/rss
+            weight: 2.5
+          - name: B
+            url: http://b.example/rss
+        """)
+    config = load_config(path, environ={})
+    email = config.settings.email
+    assert (email.host, email.port, email.security, email.user) == ("smtp.example.org", 465, "tls", "watch@example.org")
+    assert email.recipients == ("cto@example.org", "team@example.org") and email.subject == "Veille {label}"
+    assert email.password_env == "TECHWATCH_SMTP_PASSWORD"
+    assert [s.weight for s in config.sources] == [2.5, 1.0]
+    bad = write(tmp_path, "sources:\n  - name: A\n    url: http://a.example/rss\n    weight: heavy\n")
+    assert_problem(config_error(bad), bad, 4, "weight must be a number from 0 to 10")
 
 
 def test_settings_must_be_a_mapping(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ from watch.errors import ConfigError
 from watch.models import (
     Config,
     DigestSettings,
+    EmailSettings,
     FetchSettings,
     Settings,
     Source,
@@ -56,24 +57,27 @@ DATABASE_ENV = "TECHWATCH_DATABASE"
 
 # Allowed values live in one place each, so adding a renderer or a source kind is a one-line change.
 SOURCE_KINDS: tuple[str, ...] = ("feed",)
-DIGEST_FORMATS: tuple[str, ...] = ("md",)
+DIGEST_FORMATS: tuple[str, ...] = ("md", "html", "text", "atom")  # atom: the feed of past digests
+EMAIL_SECURITY: tuple[str, ...] = ("starttls", "tls", "none")
 SUMMARIZER_BACKENDS: tuple[str, ...] = ("extractive", "generative")
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 TOP_LEVEL_KEYS = ("settings", "interests", "tags", "sources")
-SETTINGS_KEYS = ("database", "digest", "summarizer", "tagger", "fetch")
-DIGEST_KEYS = ("day", "time", "max_items", "formats", "directory")
+SETTINGS_KEYS = ("database", "digest", "summarizer", "tagger", "fetch", "email")
+EMAIL_KEYS = ("host", "port", "security", "user", "password_env", "from", "to", "subject", "timeout")
+DIGEST_KEYS = ("day", "time", "max_items", "formats", "directory", "templates")
 SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model", "time_budget")
 TAGGER_KEYS = ("model", "threshold", "max_tags")
 FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent",
               "concurrency", "per_host", "default_interval", "stale_factor")
 TAG_KEYS = ("name", "description", "keywords")
-SOURCE_KEYS = ("name", "url", "kind", "tags", "enabled", "interval", "extract")
+SOURCE_KEYS = ("name", "url", "kind", "tags", "enabled", "interval", "extract", "weight")
 EXTRACT_MODES = ("auto", "always", "never")
 
 # Under a minute is impolite to servers; over a month means the source is effectively dead.
 MIN_INTERVAL_SECONDS = 60
 MAX_INTERVAL_SECONDS = 30 * 86400
+_EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _UNIT_ORDER = "wdhms"
 
@@ -445,7 +449,8 @@ def _settings(block: _Block, base: Path, environ: Mapping[str, str]) -> Settings
         database = _absolute(Path(override).expanduser())
     return Settings(database=database, digest=_digest(block.child("digest"), base),
                     summarizer=_summarizer(block.child("summarizer")), tagger=_tagger(block.child("tagger")),
-                    fetch=_fetch(block.child("fetch")))
+                    fetch=_fetch(block.child("fetch")),
+                    email=_email(block.child("email")) if block.get("email") not in (_MISSING, None) else None)
 
 
 def _digest(block: _Block, base: Path) -> DigestSettings:
@@ -458,7 +463,52 @@ def _digest(block: _Block, base: Path) -> DigestSettings:
         max_items=block.integer("max_items", defaults.max_items, 1, 500),
         formats=_formats(block, defaults.formats),
         directory=_resolve(block.text("directory") or str(defaults.directory), base),
+        templates=_templates(block, base),
     )
+
+
+def _templates(block: _Block, base: Path) -> Path | None:
+    """`digest.templates`: an existing folder of digest.<format>.j2 files that replace the built-in ones."""
+    raw = block.text("templates", nullable=True)
+    if raw is None:
+        return None
+    path = _resolve(raw, base)
+    if not path.is_dir():
+        block.report("templates", f"templates folder {raw!r} does not exist ({path})")
+        return None
+    return path
+
+
+def _email(block: _Block) -> EmailSettings | None:
+    """`settings.email`: SMTP delivery of the digest; the password is read from an environment variable."""
+    block.check_keys(EMAIL_KEYS)
+    host = block.text("host", required=True)
+    sender = block.text("from", required=True)
+    security = block.choice("security", "starttls", EMAIL_SECURITY)
+    port = block.integer("port", 465 if security == "tls" else 587 if security == "starttls" else 25, 1, 65535)
+    recipients: list[str] = []
+    entries = block.text_list("to", "to (a list of addresses)")
+    if block.get("to") is _MISSING:
+        block.report("to", "missing required key 'to': a list of recipient addresses")
+    for value, line in entries or ():
+        if not _EMAIL_RE.match(value):
+            block.report("to", f"{value!r} is not an e-mail address", line)
+        else:
+            recipients.append(value)
+    if sender is not None and not _EMAIL_RE.match(sender.rsplit("<", 1)[-1].rstrip(">").strip()):
+        block.report("from", f"{sender!r} is not an e-mail address (write name@example.org or Name <name@example.org>)")
+        sender = None
+    subject = block.text("subject", EmailSettings.subject) or EmailSettings.subject
+    if "{" in subject.replace("{label}", ""):
+        block.report("subject", "subject may only use the placeholder {label}")
+    password_env = block.text("password_env", EmailSettings.password_env) or EmailSettings.password_env
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", password_env):
+        block.report("password_env", f"password_env {password_env!r} is not an environment variable name")
+    if host is None or sender is None or not recipients:
+        return None
+    return EmailSettings(host=host, sender=sender, recipients=tuple(recipients), port=port, security=security,
+                         user=block.text("user", nullable=True), password_env=password_env, subject=subject,
+                         timeout_seconds=block.positive_number("timeout", EmailSettings.timeout_seconds))
 
 
 def _clock_time(block: _Block, default: str) -> str:
@@ -622,10 +672,22 @@ def _sources(top: _Block, known_tags: set[str]) -> tuple[Source, ...]:
         enabled = block.boolean("enabled", True)
         interval = _source_interval(block)
         extract = block.choice("extract", "auto", EXTRACT_MODES)
+        weight = _weight(block)
         if name is not None and url is not None:
             sources.append(Source(name=name, url=url, kind=kind, tags=tags, enabled=enabled,
-                                  interval_seconds=interval, extract=extract, line=line))
+                                  interval_seconds=interval, extract=extract, weight=weight, line=line))
     return tuple(sources)
+
+
+def _weight(block: _Block) -> float:
+    """A source's weight in the digest's ranking: a number from 0 to 10, 1 by default."""
+    value = block.get("weight")
+    if value is _MISSING or value is None:
+        return 1.0
+    if _is_bool(value) or not isinstance(value, (int, float)) or not 0 <= value <= 10:
+        block.report("weight", f"weight must be a number from 0 to 10 (1 = normal), got {_describe(value)}")
+        return 1.0
+    return float(value)
 
 
 def _source_url(block: _Block) -> str | None:

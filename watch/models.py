@@ -28,6 +28,7 @@ class Source:
     enabled: bool = True
     interval_seconds: int | None = None
     extract: str = "auto"  # fetch article pages: "always", "never", or "auto" (decided from samples)
+    weight: float = 1.0  # ranking in the digest: 2 = this source's stories count double, 0.5 = half
     line: int = 0  # line in feeds.yaml, for messages
 
 
