@@ -491,6 +491,9 @@ def test_max_items_true_is_not_an_integer(tmp_path: Path) -> None:
     assert err.field == "settings.digest.max_items"
 
 
+EMAIL = "email:\n    host: h\n    from: a@b.org"
+
+
 @pytest.mark.parametrize("section, line, expected", [
     ("digest:\n    max_items: 0", 3, "max_items must be between 1 and 500, got 0"),
     ("digest:\n    max_items: 501", 3, "max_items must be between 1 and 500"),
@@ -500,10 +503,10 @@ def test_max_items_true_is_not_an_integer(tmp_path: Path) -> None:
     ("digest:\n    formats: [md, pdf]", 3, "unknown format 'pdf' (allowed: md, html, text, atom)"),
     ("digest:\n    templates: nowhere", 3, "templates folder 'nowhere' does not exist"),
     ("email:\n    host: smtp.example.org\n    to: [c@d.org]", 3, "missing required key 'from'"),
-    ("email:\n    host: h\n    from: a@b.org\n    to: [not-an-address]", 5, "'not-an-address' is not an e-mail address"),
-    ("email:\n    host: h\n    from: a@b.org\n    to: [c@d.org]\n    security: ssl", 6, "security 'ssl' is not one of"),
-    ("email:\n    host: h\n    from: a@b.org\n    to: [c@d.org]\n    password: hunter2", 6, "unknown key 'password'"),
-    ("email:\n    host: h\n    from: a@b.org\n    to: [c@d.org]\n    subject: 'Week {week}'", 6, "only use the placeholder"),
+    (f"{EMAIL}\n    to: [not-an-address]", 5, "'not-an-address' is not an e-mail address"),
+    (f"{EMAIL}\n    to: [c@d.org]\n    security: ssl", 6, "security 'ssl' is not one of"),
+    (f"{EMAIL}\n    to: [c@d.org]\n    password: hunter2", 6, "unknown key 'password'"),
+    (f"{EMAIL}\n    to: [c@d.org]\n    subject: 'Week {{week}}'", 6, "only use the placeholder"),
     ("digest:\n    formats: [md, md]", 3, "listed twice"),
     ("digest:\n    formats: []", 3, "at least one"),
     ("digest:\n    formats: md", 3, "must be a list"),

@@ -8,10 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from watch.digest import make_digest, md_escape, parse_period, render_markdown, safe_url, write_text
+from watch.digest import make_digest, parse_period, write_text
 from watch.models import DigestItem, Tag
+from watch.render import md_escape, render, safe_url
 
 TAGS = (Tag("llm", "Language models"), Tag("regulation", "AI rules"))
+
+
+def render_markdown(digest):
+    return render(digest, "md")
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
@@ -24,7 +29,8 @@ def test_parse_period_week_forms():
     p = parse_period(week="2026-W48")
     assert (p.start, p.end, p.label) == (datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC),
                                          "2026-W48")
-    assert parse_period(now=NOW).label == "2026-W48"
+    assert parse_period(now=NOW).label == "2026-W47"  # default: the last complete week
+    assert parse_period(week="current", now=NOW).label == "2026-W48"
     assert parse_period(week="last", now=NOW).label == "2026-W47"
     assert parse_period(week="2020W53").label == "2020-W53"
 

@@ -7,9 +7,10 @@ from conftest import rss, write_config
 from fakes import fake_models
 
 from watch.config import load_config
-from watch.digest import parse_period, render_markdown
+from watch.digest import parse_period
 from watch.fetch import make_client
 from watch.pipeline import build_digest, load_models, run_cycle
+from watch.render import render
 from watch.store import open_archive
 
 STORY = {
@@ -66,7 +67,7 @@ def test_same_story_from_three_sources_is_one_digest_entry(tmp_path, server):
     assert set(nimbus.sources) == set(STORY)
     section = next(s for s in digest.sections if nimbus in s.items)
     assert section.items[0] is nimbus  # more sources rank first
-    text = render_markdown(digest)
+    text = render(digest, "md")
     assert text.count("Nimbus-7B") >= 1 and text.count("### ") == 3
     assert "Lab blog, Tech press, Aggregator" in text or ("Lab blog" in text and "Aggregator" in text)
 

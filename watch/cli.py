@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -15,9 +16,9 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import pipeline, subscribe
-from .config import load_config
+from .config import DIGEST_FORMATS, load_config
 from .digest import parse_period
-from .errors import WatchError
+from .errors import DeliveryError, WatchError
 from .fetch import make_client
 from .models import Config, SourceReport
 from .store import open_archive
@@ -132,23 +133,45 @@ def _source_line(report: SourceReport) -> str:
 
 
 @cli.command()
-@click.option("--week", help="ISO week, e.g. 2026-W48, or 'current' / 'last' (default: current week).")
+@click.option("--week", help="ISO week, e.g. 2026-W48, or 'current' / 'last' (default: the last complete week).")
 @click.option("--since", help="A rolling window ending now instead of a week, e.g. 7d, 48h.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(DIGEST_FORMATS),
+              help="Format to write; repeat for several (default: settings.digest.formats). "
+                   "atom rewrites the feed of past digests, digests/feed.atom.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Output file (default: <digest directory>/<period>.md).")
+              help="Output file, with a single --format (default: <digest directory>/<period>.<ext>).")
+@click.option("--email", "send", is_flag=True, help="Also e-mail it (text + HTML) as set in settings.email.")
+@click.option("--force", is_flag=True, help="With --email: send even if this period was already sent.")
 @_config_options
 @_handle_errors
-def digest(week: str | None, since: str | None, out: Path | None, config_path: Path, db: Path | None) -> None:
-    """Write the Markdown digest of a period: items grouped by tag, newest first."""
+def digest(week: str | None, since: str | None, formats: tuple[str, ...], out: Path | None, send: bool,
+           force: bool, config_path: Path, db: Path | None) -> None:
+    """Write the digest of a period: top stories by tag, also-this-week, releases, sources health."""
     try:
         period = parse_period(week=week, since=since)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    if out is not None and len(formats) > 1:
+        raise click.UsageError("--out names one file: give a single --format with it")
+    if force and not send:
+        raise click.UsageError("--force only applies to --email")
     config = _load(config_path, db)
     archive = open_archive(config.settings.database)
-    path = pipeline.write_digest(config, archive, period, out)
-    archive.close()
-    click.echo(f"Digest {period.label} written to {path}")
+    try:
+        paths = pipeline.write_digest(config, archive, period, out, formats or None)
+        for path in paths:
+            click.echo(f"Digest {period.label} written to {path}")
+        if send:
+            try:
+                message_id = pipeline.email_digest(config, archive, period, os.environ, force=force)
+            except DeliveryError as exc:
+                click.echo(f"error: digest {period.label} not sent: {exc}", err=True)
+                click.echo(f"The digest is kept in {', '.join(str(p) for p in paths)}.", err=True)
+                sys.exit(EXIT_PARTIAL)
+            email = config.settings.email
+            click.echo(f"Digest {period.label} sent to {', '.join(email.recipients)} ({message_id})")
+    finally:
+        archive.close()
 
 
 @cli.group()

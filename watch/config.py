@@ -493,6 +493,8 @@ def _email(block: _Block) -> EmailSettings | None:
     for value, line in entries or ():
         if not _EMAIL_RE.match(value):
             block.report("to", f"{value!r} is not an e-mail address", line)
+        elif not value.isascii():
+            block.report("to", f"{value!r}: addresses with non-ASCII characters are not supported", line)
         else:
             recipients.append(value)
     if sender is not None and not _EMAIL_RE.match(sender.rsplit("<", 1)[-1].rstrip(">").strip()):

@@ -6,14 +6,13 @@ import dataclasses
 import os
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import jinja2
-
 from .errors import DeliveryError
-from .models import Digest, DigestItem, DigestSection, Period, Tag
+from .models import Digest, DigestItem, DigestSection, HealthLine, Period, ReleaseLine, Source, Tag, TagTrend
 
 UNTAGGED = "other"
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
@@ -33,7 +32,8 @@ def week_period(year: int, week: int) -> Period:
 
 
 def parse_period(week: str | None = None, since: str | None = None, now: datetime | None = None) -> Period:
-    """Period from `--week 2026-W48` (or 'current'/'last'), `--since 7d`, or this ISO week by default."""
+    """Period from `--week 2026-W48` (or 'current'/'last'), `--since 7d`, or by default the last complete
+    ISO week (a Monday digest covers the week that just ended)."""
     now = now or datetime.now(UTC)
     if week and since:
         raise ValueError("give --week or --since, not both")
@@ -45,10 +45,10 @@ def parse_period(week: str | None = None, since: str | None = None, now: datetim
         delta = {"d": timedelta(days=amount), "h": timedelta(hours=amount), "w": timedelta(weeks=amount)}[unit]
         start = now - delta
         return Period(start, now, f"{start:%Y-%m-%d}_to_{now:%Y-%m-%d}")
-    if week in (None, "", "current", "this"):
+    if week in ("current", "this"):
         year, number, _ = now.isocalendar()
         return week_period(year, number)
-    if week == "last":
+    if week in (None, "", "last"):
         year, number, _ = (now - timedelta(days=7)).isocalendar()
         return week_period(year, number)
     match = _WEEK.match(week.strip())
@@ -75,24 +75,59 @@ def merge_stories(items: Sequence[DigestItem]) -> list[DigestItem]:
     return merged
 
 
-def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period) -> Digest:
-    """One entry per story under its best tag (taxonomy order, then 'other').
+# Ranking weights. A story's coverage (its sources, each counted at its `weight`) comes first:
+# one more source outweighs any difference in relevance (cosine to `interests`, mostly 0.1-0.6)
+# times RELEVANCE_WEIGHT; recency (1 at the period's end, 0 at its start) breaks near-ties.
+RELEVANCE_WEIGHT = 1.5
+RECENCY_WEIGHT = 0.25
+TOP_TAGS = 5
+_RELEASE_URL = re.compile(r"^https?://(?:www\.)?(?:github\.com/[^/]+/([^/]+)/releases\.atom|"
+                          r"pypi\.org/rss/project/([^/]+)/releases\.xml)", re.IGNORECASE)
 
-    Within a section, stories covered by more sources come first, then those most relevant to
-    the `interests` (when set), then the newest.
+
+def release_project(source: Source) -> str | None:
+    """The project a release source follows (GitHub releases, PyPI releases), or None for other sources."""
+    if source.kind not in ("feed",):
+        return source.name
+    match = _RELEASE_URL.match(source.url)
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def story_score(story: DigestItem, weights: dict[str, float], period: Period) -> float:
+    """The ranking score of a merged story: weighted source count, relevance, recency."""
+    coverage = sum(weights.get(source, 1.0) for source in (story.sources or (story.source,)))
+    span = (period.end - period.start).total_seconds() or 1.0
+    recency = min(1.0, max(0.0, (story.published - period.start).total_seconds() / span))
+    return coverage + RELEVANCE_WEIGHT * (story.relevance or 0.0) + RECENCY_WEIGHT * recency
+
+
+def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period, *,
+                sources: Sequence[Source] = (), max_items: int = 25, previous: Sequence[DigestItem] = (),
+                health: Sequence[HealthLine] = ()) -> Digest:
+    """Arrange a period's items into a Digest; the same archive always gives the same digest.
+
+    Items of one story are merged (every source listed). Release sources' items go to Releases.
+    The other stories are ranked by story_score; the best `max_items` appear once each, under
+    their best tag (taxonomy order, then 'other'), and the rest as one-line "also this week".
+    `previous` (the period before) gives each top tag its change.
     """
+    weights = {s.name: s.weight for s in sources}
+    projects = {s.name: p for s in sources if (p := release_project(s))}
+    releases = tuple(sorted(
+        (ReleaseLine(project=projects[i.source], version=i.title, published=i.published, url=i.url,
+                     source=i.source, summary=i.summary) for i in items if i.source in projects),
+        key=lambda r: (r.project.lower(), r.published, r.version)))
+    stories = merge_stories([i for i in items if i.source not in projects])
+    ranked = sorted(stories, key=lambda st: (-story_score(st, weights, period), -st.published.timestamp(), st.id))
+    top, also = ranked[:max_items], ranked[max_items:]
     order = [t.name for t in tags]
     known = set(order)
     groups: dict[str, list[DigestItem]] = {}
-    for story in merge_stories(items):
-        best = next((t for t in story.tags if t in known), UNTAGGED)
-        groups.setdefault(best, []).append(story)
+    for story in top:  # already in rank order
+        groups.setdefault(next((t for t in story.tags if t in known), UNTAGGED), []).append(story)
     descriptions = {t.name: headline(t.description) for t in tags}
-    sections = tuple(
-        DigestSection(tag=name, description=descriptions.get(name, ""),
-                      items=tuple(sorted(groups[name], key=_rank, reverse=True)))
-        for name in [*order, UNTAGGED] if name in groups
-    )
+    sections = tuple(DigestSection(tag=name, description=descriptions.get(name, ""), items=tuple(groups[name]))
+                     for name in [*order, UNTAGGED] if name in groups)
     return Digest(
         title=f"Tech watch — {period.label}",
         start=period.start,
@@ -100,59 +135,55 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
         sections=sections,
         item_count=len(items),
         source_count=len({i.source for i in items}),
+        label=period.label,
+        story_count=len(stories) + len(releases),
+        also=tuple(also),
+        releases=releases,
+        health=tuple(health),
+        trends=tag_trends(stories, merge_stories([i for i in previous if i.source not in projects]), order),
     )
+
+
+def tag_trends(stories: Sequence[DigestItem], previous: Sequence[DigestItem], order: Sequence[str],
+               top: int = TOP_TAGS) -> tuple[TagTrend, ...]:
+    """The `top` tags by number of stories (any of a story's tags counts), with last period's count."""
+    now = Counter(t for s in stories for t in set(s.tags))
+    before = Counter(t for s in previous for t in set(s.tags))
+    rank = {name: n for n, name in enumerate(order)}
+    best = sorted(now, key=lambda t: (-now[t], rank.get(t, len(rank)), t))[:top]
+    return tuple(TagTrend(tag, now[tag], before.get(tag, 0)) for tag in best)
+
+
+def health_lines(health: Sequence[dict]) -> tuple[HealthLine, ...]:
+    """Sources needing attention, from Archive.source_health(): gone, failing, stale (then by name)."""
+    lines: list[HealthLine] = []
+    for h in health:
+        if h.get("gone_reason"):
+            # The stored reason reads "gone (HTTP 410) since <date>"; the date is `since` here.
+            cause = re.sub(r"^gone \((.+)\)\s+since \S+$", r"\1", h["gone_reason"])
+            lines.append(HealthLine(h["name"], "gone", f"{cause}: no longer polled; give it a new url in feeds.yaml",
+                                    _when(h.get("gone_at") or h.get("last_checked_at"))))
+        elif not h.get("enabled", 1):
+            continue  # switched off in feeds.yaml: the reader's own choice, not news
+        elif h.get("error_count"):
+            cause = h.get("last_error") or "unknown error"
+            lines.append(HealthLine(h["name"], "failing", f"{cause} ({h['error_count']} attempts in a row)",
+                                    _when(h.get("last_success_at"))))
+        elif h.get("stale_since"):
+            lines.append(HealthLine(h["name"], "stale", "no new item for longer than usual",
+                                    _when(h.get("stale_since"))))
+    state_order = {"gone": 0, "failing": 1, "stale": 2}
+    return tuple(sorted(lines, key=lambda line: (state_order[line.state], line.source.lower())))
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def headline(description: str) -> str:
     """The first phrase of a tag description ("LLMs and generative AI; ... / Les LLM ..." -> "LLMs and
     generative AI"): descriptions are written for the tagger, several phrases in two languages."""
     return description.split(" / ")[0].split(";")[0].strip()
-
-
-def _rank(story: DigestItem) -> tuple:
-    # Relevance in steps of 0.05: closer scores are noise, and then the newer story wins.
-    return (len(story.sources), round((story.relevance or 0.0) * 20), story.published, story.id)
-
-
-def md_escape(text: str) -> str:
-    """Escape feed text (untrusted) so that it renders literally in Markdown, on one line."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
-
-
-def safe_url(url: str) -> str:
-    """The URL if it is http(s) and safe inside a Markdown link, else ''."""
-    url = (url or "").strip()
-    if not re.match(r"^https?://[^\s]+$", url, re.IGNORECASE):
-        return ""
-    return url.replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
-
-
-def _day(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d")
-
-
-def _last_day(end: datetime) -> str:
-    # Periods are half-open [start, end): the last day shown is the one before `end` at midnight.
-    return _day(end - timedelta(microseconds=1))
-
-
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("watch", "templates"),
-        autoescape=False,  # Markdown: escaping is the md filter's job
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters.update(md=md_escape, safe_url=safe_url, day=_day, last_day=_last_day)
-    return env
-
-
-def render_markdown(digest: Digest) -> str:
-    """Render a Digest as Markdown."""
-    text = _environment().get_template("digest.md.j2").render(digest=digest)
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 def write_text(path: Path, text: str) -> Path:

@@ -131,3 +131,12 @@ def m006_summary_rejections(db: sqlite_utils.Database) -> None:
     """Items whose generative summary was rejected (unfaithful or degenerate): not generated again."""
     db["summary_rejections"].create({"item_id": str, "model": str, "reason": str, "created_at": str},
                                     pk=("item_id", "model"), foreign_keys=[("item_id", "items", "id")])
+
+
+@migration
+def m007_digests(db: sqlite_utils.Database) -> None:
+    """Digests written (rendered HTML and text, for the Atom feed of past digests) and sent by e-mail."""
+    db["digests"].create({
+        "label": str, "start": str, "end": str, "written_at": str, "title": str, "html": str, "text": str,
+        "sent_at": str, "message_id": str, "recipients": str,
+    }, pk="label")

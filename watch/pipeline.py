@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +25,7 @@ import numpy as np
 from . import cluster, schedule
 from . import digest as digest_mod
 from .enrich import Models, Summarizer, enrich, summary_key
-from .errors import FetchError, ModelError, ParseError
+from .errors import DeliveryError, FetchError, ModelError, ParseError
 from .extract import EXCERPT_CHARS, article_from_feed, extract_article
 from .fetch import HostLimiter, fetch, host_of
 from .models import (
@@ -33,6 +33,7 @@ from .models import (
     CachedPage,
     Config,
     Digest,
+    DigestRecord,
     FetchResult,
     ParsedFeed,
     PendingItem,
@@ -585,13 +586,67 @@ def cluster_new(archive: Archive, models: ModelLoader, now: datetime | None = No
 
 
 def build_digest(config: Config, archive: Archive, period: Period) -> Digest:
-    """Select the period's processed items and arrange them into a Digest."""
+    """Select the period's processed items (and the period before, for trends) and arrange them into a Digest."""
     items = archive.items_between(period.start, period.end)
-    return digest_mod.make_digest(items, config.tags, period)
+    previous = archive.items_between(period.start - (period.end - period.start), period.start)
+    return digest_mod.make_digest(items, config.tags, period, sources=config.sources,
+                                  max_items=config.settings.digest.max_items, previous=previous,
+                                  health=digest_mod.health_lines(archive.source_health()))
 
 
-def write_digest(config: Config, archive: Archive, period: Period, out: Path | None = None) -> Path:
-    """Build the period's digest and write it as Markdown; return the file written."""
+FORMAT_SUFFIXES = {"md": ".md", "html": ".html", "text": ".txt"}
+FEED_FILE = "feed.atom"
+
+
+def write_digest(config: Config, archive: Archive, period: Period, out: Path | None = None,
+                 formats: Sequence[str] | None = None) -> list[Path]:
+    """Build the period's digest, write it in each format (default: settings.digest.formats; "atom"
+    rewrites the feed of past digests), keep it in the archive, and return the files written.
+
+    `out` names the file when a single format is written.
+    """
+    from .render import render, render_atom
+
+    settings = config.settings.digest
+    formats = list(dict.fromkeys(formats or settings.formats))
     digest = build_digest(config, archive, period)
-    path = out or config.settings.digest.directory / f"{period.label}.md"
-    return digest_mod.write_text(path, digest_mod.render_markdown(digest))
+    html = render(digest, "html", settings.templates)
+    text = render(digest, "text", settings.templates)
+    archive.save_digest(DigestRecord(period.label, period.start, period.end, datetime.now(UTC), digest.title,
+                                     html, text))
+    written: list[Path] = []
+    for fmt in formats:
+        if fmt == "atom":
+            feed_id = "urn:techwatch:" + hashlib.sha256(str(settings.directory).encode()).hexdigest()[:16]
+            content = render_atom(archive.digest_records(), feed_id=feed_id)
+            path = out if out and len(formats) == 1 else settings.directory / FEED_FILE
+        else:
+            content = {"html": html, "text": text}.get(fmt) or render(digest, fmt, settings.templates)
+            path = out if out and len(formats) == 1 else settings.directory / f"{period.label}{FORMAT_SUFFIXES[fmt]}"
+        written.append(digest_mod.write_text(path, content))
+    return written
+
+
+def email_digest(config: Config, archive: Archive, period: Period, environ: Mapping[str, str], *,
+                 force: bool = False) -> str:
+    """E-mail the period's digest (written with write_digest first) as text + HTML; return its Message-ID.
+
+    Raises DeliveryError when e-mail is not configured, when this period was already sent (unless
+    `force`), or when sending fails; the rendered digest stays on disk and in the archive.
+    """
+    from .mail import send_digest
+
+    settings = config.settings.email
+    if settings is None:
+        raise DeliveryError("no e-mail settings: add an 'email:' block under 'settings:' in feeds.yaml "
+                            "(host, from, to; the password comes from an environment variable)")
+    sent = archive.digest_sent(period.label)
+    if sent and not force:
+        raise DeliveryError(f"the digest {period.label} was already sent on {sent[0]:%Y-%m-%d %H:%M} UTC to "
+                            f"{sent[1]}; use --force to send it again")
+    record = next(iter(archive.digest_records(label=period.label)), None)
+    if record is None:
+        raise DeliveryError(f"the digest {period.label} has not been written yet")
+    message_id = send_digest(settings, label=period.label, text=record.text, html=record.html, environ=environ)
+    archive.mark_digest_sent(period.label, message_id, settings.recipients, datetime.now(UTC))
+    return message_id

@@ -19,6 +19,7 @@ from .models import (
     Article,
     CachedPage,
     DigestItem,
+    DigestRecord,
     Entry,
     FetchResult,
     ModelOutput,
@@ -199,12 +200,12 @@ class Archive:
             "SELECT s.name, s.url, s.enabled, s.last_status, s.last_checked_at, s.last_success_at, "
             "s.last_error, s.error_count, (SELECT COUNT(*) FROM items i WHERE i.source = s.name), "
             "s.next_check_at, s.gone_reason, s.stale_since, s.usual_gap_seconds, s.last_elapsed_ms, "
-            "(SELECT MAX(published) FROM items i WHERE i.source = s.name), s.config_url "
+            "(SELECT MAX(published) FROM items i WHERE i.source = s.name), s.config_url, s.gone_at "
             "FROM sources s ORDER BY s.name"
         ).fetchall()
         keys = ("name", "url", "enabled", "last_status", "last_checked_at", "last_success_at",
                 "last_error", "error_count", "items", "next_check_at", "gone_reason", "stale_since",
-                "usual_gap_seconds", "last_elapsed_ms", "last_item_at", "config_url")
+                "usual_gap_seconds", "last_elapsed_ms", "last_item_at", "config_url", "gone_at")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
     # -- pages and extraction decisions --------------------------------------------------------
@@ -439,7 +440,7 @@ class Archive:
     def items_between(self, start: datetime, end: datetime) -> list[DigestItem]:
         """Processed items whose date (published, else fetched) falls in [start, end)."""
         rows = self.db.execute(
-            "SELECT i.id, i.title, COALESCE(NULLIF(i.url, ''), i.canonical_url), i.source, "
+            "SELECT i.id, i.title, COALESCE(NULLIF(i.canonical_url, ''), i.url), i.source, "
             "COALESCE(i.published, i.fetched_at) AS day, "
             "(SELECT s.text FROM summaries s WHERE s.item_id = i.id ORDER BY s.created_at DESC, s.rowid DESC LIMIT 1), "
             "i.cluster_id, i.relevance FROM items i WHERE i.status = 'done' AND day >= ? AND day < ? "
@@ -520,6 +521,38 @@ class Archive:
                     "item_count = excluded.item_count, source_count = excluded.source_count",
                     [cluster_id, cluster_id, iso(now), iso(now), cluster_id],
                 )
+
+    # -- digests ---------------------------------------------------------------------------
+
+    def save_digest(self, record: DigestRecord) -> None:
+        """Keep a written digest (replacing an earlier rendering of the same period); its sending state stays."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO digests (label, start, end, written_at, title, html, text) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(label) DO UPDATE SET start = excluded.start, end = excluded.end, "
+                "written_at = excluded.written_at, title = excluded.title, html = excluded.html, text = excluded.text",
+                [record.label, iso(record.start), iso(record.end), iso(record.written_at), record.title,
+                 record.html, record.text],
+            )
+
+    def digest_records(self, limit: int = 20, label: str | None = None) -> list[DigestRecord]:
+        """The most recent digests written (by period start), newest first; or the one of `label`."""
+        where, args = ("WHERE label = ?", [label]) if label is not None else ("", [])
+        rows = self.db.execute(
+            f"SELECT label, start, end, written_at, title, html, text FROM digests {where} "
+            "ORDER BY start DESC, label DESC LIMIT ?", [*args, limit]).fetchall()
+        return [DigestRecord(r[0], _from_iso(r[1]), _from_iso(r[2]), _from_iso(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def digest_sent(self, label: str) -> tuple[datetime, str] | None:
+        """When the digest of `label` was e-mailed and to whom, or None if it never was."""
+        row = self.db.execute("SELECT sent_at, recipients FROM digests WHERE label = ?", [label]).fetchone()
+        return (_from_iso(row[0]), row[1] or "") if row and row[0] else None
+
+    def mark_digest_sent(self, label: str, message_id: str, recipients: Sequence[str], now: datetime) -> None:
+        """Record that the digest of `label` was e-mailed."""
+        with self.db.atomic():
+            self.db.execute("UPDATE digests SET sent_at = ?, message_id = ?, recipients = ? WHERE label = ?",
+                            [iso(now), message_id, ", ".join(recipients), label])
 
     # -- runs --------------------------------------------------------------------------------
 
