@@ -23,9 +23,10 @@ from httpserver import FeedServer  # noqa: E402
 
 from watch import pipeline  # noqa: E402
 from watch.config import load_config  # noqa: E402
-from watch.digest import make_digest, render_markdown  # noqa: E402
+from watch.digest import make_digest  # noqa: E402
 from watch.fetch import make_client  # noqa: E402
 from watch.models import Period  # noqa: E402
+from watch.render import render  # noqa: E402
 from watch.store import open_archive  # noqa: E402
 
 FEED_SUFFIXES = {".xml", ".atom", ".rdf", ".json"}
@@ -93,7 +94,7 @@ def main() -> None:
 
     everything = Period(datetime(1970, 1, 1, tzinfo=UTC), datetime.now(UTC), "corpus")
     digest = make_digest(archive.items_between(everything.start, everything.end), config.tags, everything)
-    text = render_markdown(digest)
+    text = render(digest, "md")
     (workdir / "digest.md").write_text(text, encoding="utf-8")
     print(f"\n--- digest excerpt ({workdir / 'digest.md'}) ---")
     print("\n".join(text.splitlines()[:40]))
