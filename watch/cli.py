@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import logging
 import os
 import sys
 from collections import Counter
@@ -20,6 +19,7 @@ from .config import DIGEST_FORMATS, load_config
 from .digest import parse_period
 from .errors import DeliveryError, WatchError
 from .fetch import make_client
+from .logs import setup_logging
 from .models import Config, SourceReport
 from .store import open_archive
 
@@ -58,11 +58,13 @@ def _load(config_path: Path, db: Path | None) -> Config:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Log details to stderr.")
-def cli(verbose: bool) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Log every event (one logfmt line each) to stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Log errors only.")
+def cli(verbose: bool, quiet: bool) -> None:
     """techwatch: poll AI news and release feeds, summarize and tag them, write weekly digests."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if verbose and quiet:
+        raise click.UsageError("--verbose and --quiet exclude each other")
+    setup_logging(verbose=verbose, quiet=quiet)
 
 
 @cli.command()

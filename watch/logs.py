@@ -1,0 +1,49 @@
+"""Structured logging: one line per event, logfmt (key=value), so job logs can be grepped and parsed."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import TextIO
+
+_BARE = re.compile(r"^[\w.:/@+-]+$")
+# Attributes every LogRecord has; anything else was passed with `extra=` and is logged as a field.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+
+
+def _value(value: object) -> str:
+    text = str(value)
+    if text and _BARE.match(text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+class LogfmtFormatter(logging.Formatter):
+    """`time=... level=... logger=... msg="..." key=value...`, one line per record."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render one record as a single logfmt line (exceptions folded into `error=`)."""
+        fields: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        fields.update({k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")})
+        if record.exc_info:
+            fields["error"] = self.formatException(record.exc_info)
+        return " ".join(f"{key}={_value(value)}" for key, value in fields.items())
+
+
+def setup_logging(verbose: bool = False, quiet: bool = False, stream: TextIO | None = None) -> None:
+    """Log to stderr in logfmt: warnings by default, info with `verbose`, errors only with `quiet`."""
+    level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(LogfmtFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
