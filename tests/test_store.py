@@ -153,3 +153,11 @@ def test_meta_and_relevance_clearing(tmp_path):
     assert archive.meta("relevance_key") is None
     assert archive.clear_relevance() == 1
     assert archive.db.execute("SELECT COUNT(*) FROM items WHERE relevance IS NOT NULL").fetchone()[0] == 0
+
+
+def test_a_run_left_running_by_a_dead_process_is_closed_as_crashed(tmp_path):
+    archive = open_archive(tmp_path / "a.db")
+    dead = archive.start_run(NOW)  # its process was killed -9: never finished
+    archive.start_run(NOW + timedelta(minutes=15))
+    rows = dict(archive.db.execute("SELECT id, status FROM runs").fetchall())
+    assert rows[dead] == "crashed" and list(rows.values()).count("running") == 1

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
+import signal
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -19,8 +22,9 @@ from .config import DIGEST_FORMATS, load_config
 from .digest import parse_period
 from .errors import DeliveryError, WatchError
 from .fetch import make_client
+from .lock import archive_lock, describe_holder
 from .logs import setup_logging
-from .models import Config, SourceReport
+from .models import Config, Period, SourceReport
 from .store import open_archive
 
 EXIT_PARTIAL = 1  # the run finished but some sources or items failed
@@ -69,16 +73,26 @@ def cli(verbose: bool, quiet: bool) -> None:
 
 @cli.command()
 @click.option("--all", "poll_all", is_flag=True, help="Poll every enabled source now, even those not yet due.")
+@click.option("--wait", "wait_seconds", type=click.FloatRange(min=0), default=0, show_default=True,
+              metavar="SECONDS", help="If another techwatch process uses the archive, wait this long for it.")
 @_config_options
 @_handle_errors
-def run(poll_all: bool, config_path: Path, db: Path | None) -> None:
-    """Run one full cycle: poll the sources that are due, then extract, summarize and tag what is new."""
+def run(poll_all: bool, wait_seconds: float, config_path: Path, db: Path | None) -> None:
+    """Run one full cycle: poll the sources that are due, then extract, summarize and tag what is new.
+
+    SIGTERM or Ctrl-C finishes the current source or batch of items and stops; the rest stays for
+    the next run (exit code 143 or 130).
+    """
     config = _load(config_path, db)
-    archive = open_archive(config.settings.database)
-    with make_client(config.settings.fetch) as client, _SourceProgress(len(config.sources)) as progress:
-        report = pipeline.run_cycle(config, archive, client, lambda: pipeline.load_models(config),
-                                    on_source=progress.report, force=poll_all)
-    archive.close()
+    database = config.settings.database
+    with archive_lock(database, "techwatch run", wait_seconds, on_wait=_waiting(database, wait_seconds)), \
+            _StopOnSignal() as stop:
+        archive = open_archive(database)
+        with make_client(config.settings.fetch) as client, _SourceProgress(len(config.sources)) as progress:
+            report = pipeline.run_cycle(config, archive, client, lambda: pipeline.load_models(config),
+                                        on_source=progress.report, force=poll_all, stop=stop.event)
+        left = len(archive.pending_ids())
+        archive.close()
     counts = Counter(s.status for s in report.sources)
     click.echo(
         f"Total: {len(report.sources)} sources ({counts['new']} with news, {counts['unchanged']} unchanged, "
@@ -91,8 +105,46 @@ def run(poll_all: bool, config_path: Path, db: Path | None) -> None:
                    "still have the extractive one (time budget spent; they are done in the next runs).")
     for error in report.processed.errors:
         click.echo(f"  error: {error}", err=True)
+    if report.interrupted:
+        click.echo(f"stopped by {stop.name}: {left} items left pending for the next run "
+                   f"({report.processed.processed} processed in this one)", err=True)
+        sys.exit(128 + stop.signum)
     if report.failed_sources or report.processed.failed or report.processed.errors:
         sys.exit(EXIT_PARTIAL)
+
+
+def _waiting(database: Path, wait_seconds: float) -> Callable[[dict], None]:
+    def say(holder: dict) -> None:
+        click.echo(f"waiting for {describe_holder(holder)} to release the archive {database} "
+                   f"(up to {wait_seconds:g} s)", err=True)
+    return say
+
+
+class _StopOnSignal:
+    """SIGTERM and SIGINT set a stop flag instead of killing the process; a second signal acts as usual."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signum = 0
+        self.name = ""
+        self.saved: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopOnSignal:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self.saved[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self.saved.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.signum, self.name = signum, signal.Signals(signum).name
+        self.event.set()
+        # os.write, not click.echo: a signal handler may interrupt a write to the same stream
+        os.write(2, f"{self.name}: finishing the current work, then stopping (again to stop at once)\n".encode())
+        for other, handler in self.saved.items():
+            signal.signal(other, handler)
 
 
 class _SourceProgress:
@@ -158,6 +210,14 @@ def digest(week: str | None, since: str | None, formats: tuple[str, ...], out: P
     if force and not send:
         raise click.UsageError("--force only applies to --email")
     config = _load(config_path, db)
+    # sending must not race with another process sending the same digest
+    lock = archive_lock(config.settings.database, "techwatch digest --email") if send else contextlib.nullcontext()
+    with lock:
+        _digest(config, period, out, formats, send, force)
+
+
+def _digest(config: Config, period: Period, out: Path | None, formats: tuple[str, ...], send: bool,
+            force: bool) -> None:
     archive = open_archive(config.settings.database)
     try:
         paths = pipeline.write_digest(config, archive, period, out, formats or None)
@@ -323,3 +383,8 @@ def feeds_export(out: Any, config_path: Path) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="techwatch")
+
+
+from .cli_schedule import schedule  # noqa: E402  (it imports this module's helpers)
+
+cli.add_command(schedule)

@@ -140,3 +140,11 @@ def m007_digests(db: sqlite_utils.Database) -> None:
         "label": str, "start": str, "end": str, "written_at": str, "title": str, "html": str, "text": str,
         "sent_at": str, "message_id": str, "recipients": str,
     }, pk="label")
+
+
+@migration
+def m008_run_jobs(db: sqlite_utils.Database) -> None:
+    """Which job wrote a runs row (run, poll, digest, prune, maintain) and what it did, as JSON."""
+    # Rows written before this migration were all one-shot `techwatch run` cycles.
+    db["runs"].add_column("job", str, not_null_default="run")
+    db["runs"].add_column("detail", str)

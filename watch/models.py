@@ -263,7 +263,7 @@ class SourceReport:
     """Outcome of refreshing one source, for the run summary."""
 
     source: str
-    status: str  # "new" | "unchanged" | "failed" | "disabled" | "gone" | "not due"
+    status: str  # "new" | "unchanged" | "failed" | "disabled" | "gone" | "not due" | "stopped"
     new_items: int = 0
     updated_items: int = 0
     error: str | None = None
@@ -307,6 +307,7 @@ class RunReport:
     run_id: int
     sources: tuple[SourceReport, ...]
     processed: ProcessReport
+    interrupted: bool = False  # stopped by a signal; what was not done stays for the next run
 
     @property
     def failed_sources(self) -> int:

@@ -303,11 +303,13 @@ def _interleave_by_host(sources: Sequence[Source], states: dict[str, SourceState
 
 def refresh_all(config: Config, archive: Archive, client: httpx.Client,
                 on_source: Callable[[SourceReport], None] | None = None, *, force: bool = False,
-                now: datetime | None = None, rng: random.Random | None = None) -> list[SourceReport]:
+                now: datetime | None = None, rng: random.Random | None = None,
+                stop: threading.Event | None = None) -> list[SourceReport]:
     """Poll every enabled source that is due (all of them with `force`), concurrently and politely.
 
     Fetching and parsing run in worker threads (global limit `concurrency`, per-host limit
-    `per_host`); all database writes happen here, one transaction per source.
+    `per_host`); all database writes happen here, one transaction per source. Once `stop` is set,
+    no new fetch starts; those under way are stored, the others stay due for the next run.
     """
     now = now or datetime.now(UTC)
     archive.sync_sources(config.sources, now)
@@ -336,21 +338,28 @@ def refresh_all(config: Config, archive: Archive, client: httpx.Client,
                    for s in _interleave_by_host(due, states)}
         for future in as_completed(futures):
             futures.discard(future)  # a stored feed's body and entries can be freed at once
+            if stop is not None and stop.is_set():
+                for waiting in futures:
+                    waiting.cancel()
+            if future.cancelled():
+                continue
             fetched = future.result()
             report = store_fetched(archive, fetched, config, now, rng)
             reports[fetched.source.name] = report
             if on_source:
                 on_source(report)
-    return [reports[s.name] for s in config.sources]
+    return [reports.get(s.name) or SourceReport(s.name, "stopped") for s in config.sources]
 
 
 def process_pending(config: Config, archive: Archive, client: httpx.Client | None,
-                    models: ModelLoader, batch_size: int = 32, deadline: float | None = None) -> ProcessReport:
+                    models: ModelLoader, batch_size: int = 32, deadline: float | None = None,
+                    stop: threading.Event | None = None) -> ProcessReport:
     """Extract, summarize and tag every pending item, committing one item at a time.
 
     A ModelError (the model itself is broken) stops processing and leaves items pending; any
     other error fails only the item it happened on. `deadline` (time.monotonic()) bounds the
     generative summarizer: past it, items get the extractive summary and wait for the next run.
+    Once `stop` is set, the items not yet saved stay pending (the batch being extracted is dropped).
     """
     processed = failed = generated = 0
     errors: list[str] = []
@@ -371,10 +380,14 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
     for start in range(0, len(pending), batch_size):
         ready: list[tuple[PendingItem, Article]] = []
         for item in archive.pending_items(pending[start:start + batch_size]):
+            if stop is not None and stop.is_set():
+                break
             try:
                 ready.append((item, _article_for(item, pages, modes.get(item.source, "auto"), archive)))
             except Exception as exc:  # one bad item never stops the run (house rule 5)
                 fail(item, exc)
+        if stop is not None and stop.is_set():
+            break
         if not ready:
             continue
         if loaded is None:
@@ -464,23 +477,30 @@ def _article_for(item: PendingItem, pages: PageFetcher | None, mode: str, archiv
 
 
 def run_cycle(config: Config, archive: Archive, client: httpx.Client, models: ModelLoader,
-              on_source: Callable[[SourceReport], None] | None = None, *, force: bool = False) -> RunReport:
-    """One full cycle: refresh the sources that are due (all with `force`), then process what is new."""
+              on_source: Callable[[SourceReport], None] | None = None, *, force: bool = False,
+              stop: threading.Event | None = None) -> RunReport:
+    """One full cycle: refresh the sources that are due (all with `force`), then process what is new.
+
+    Setting `stop` (from a signal handler) ends the cycle at the next item or source; the run is
+    recorded as interrupted and what was not done stays for the next run.
+    """
+    stop = stop or threading.Event()
     run_id = archive.start_run(datetime.now(UTC))
-    sources = refresh_all(config, archive, client, on_source, force=force)
+    sources = refresh_all(config, archive, client, on_source, force=force, stop=stop)
     models = load_once(models)
     deadline = None
     if config.settings.summarizer.backend == "generative":
         deadline = time.monotonic() + config.settings.summarizer.time_budget_seconds
     try:
-        processed = process_pending(config, archive, client, models, deadline=deadline)
-        cluster_new(archive, models)
-        refresh_relevance(config, archive, models)
-        if deadline is not None:
+        processed = process_pending(config, archive, client, models, deadline=deadline, stop=stop)
+        if not stop.is_set():  # clustering and relevance catch up in the next run
+            cluster_new(archive, models)
+            refresh_relevance(config, archive, models)
+        if deadline is not None and not stop.is_set():
             processed = summarize_backlog(archive, models, deadline, processed)
     except ModelError as exc:
         processed = ProcessReport(errors=(f"model: {exc}",))
-    report = RunReport(run_id=run_id, sources=tuple(sources), processed=processed)
+    report = RunReport(run_id=run_id, sources=tuple(sources), processed=processed, interrupted=stop.is_set())
     archive.finish_run(run_id, report, datetime.now(UTC))
     return report
 

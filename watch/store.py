@@ -557,8 +557,11 @@ class Archive:
     # -- runs --------------------------------------------------------------------------------
 
     def start_run(self, now: datetime) -> int:
-        """Open a runs row and return its id."""
+        """Open a runs row and return its id. Rows still 'running' belong to a process that died (the
+        archive lock lets one run at a time): they are closed as 'crashed'."""
         with self.db.atomic():
+            self.db.execute("UPDATE runs SET status = 'crashed', finished_at = ? WHERE status = 'running'",
+                            [iso(now)])
             cursor = self.db.execute("INSERT INTO runs (started_at, status) VALUES (?, 'running')", [iso(now)])
         return int(cursor.lastrowid)
 
@@ -566,7 +569,7 @@ class Archive:
         """Close a runs row with the run's counts and errors."""
         errors = [f"{s.source}: {s.error}" for s in report.sources if s.error]
         errors += list(report.processed.errors)
-        status = "ok" if not errors else "partial"
+        status = "interrupted" if report.interrupted else "ok" if not errors else "partial"
         with self.db.atomic():
             self.db.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, sources_ok = ?, sources_failed = ?, "
@@ -581,6 +584,67 @@ class Archive:
         tables = ("sources", "items", "summaries", "item_tags", "runs", "items_fts")
         return {t: int(self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in tables}
 
+    # -- retention and maintenance -------------------------------------------------------------
+
+    def tag_run(self, run_id: int, job: str) -> None:
+        """Name the job that wrote a runs row opened by start_run (a `techwatch run` row says 'run')."""
+        with self.db.atomic():
+            self.db.execute("UPDATE runs SET job = ? WHERE id = ?", [job, run_id])
+
+    def record_job(self, job: str, started: datetime, finished: datetime, status: str,
+                   detail: dict | None = None, errors: Sequence[str] = ()) -> int:
+        """Write a finished runs row for a scheduled job other than a poll; return its id."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "INSERT INTO runs (started_at, finished_at, status, job, detail, errors) VALUES (?, ?, ?, ?, ?, ?)",
+                [iso(started), iso(finished), status, job, json.dumps(detail or {}, default=str),
+                 json.dumps(list(errors))])
+        return int(cursor.lastrowid)
+
+    def prune(self, before: datetime) -> dict[str, int]:
+        """Delete items dated before `before` with everything derived from them, old cached pages and
+        unused document vectors, in one transaction; digests are kept. Return the rows deleted per table."""
+        deleted: dict[str, int] = {}
+
+        def run(table: str, sql: str, args: Sequence = ()) -> None:
+            deleted[table] = deleted.get(table, 0) + self.db.execute(sql, list(args)).rowcount
+
+        with self.db.atomic():
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS prune_items (id TEXT PRIMARY KEY, rid INTEGER, "
+                            "cluster_id TEXT)")
+            self.db.execute("DELETE FROM prune_items")
+            self.db.execute("INSERT INTO prune_items (id, rid, cluster_id) SELECT id, rowid, cluster_id FROM items "
+                            "WHERE COALESCE(published, fetched_at) < ?", [iso(before)])
+            doomed = "(SELECT id FROM prune_items)"
+            # Children first: they reference items(id) and foreign keys are enforced.
+            for table in ("summaries", "item_tags", "item_vectors", "summary_rejections"):
+                run(table, f"DELETE FROM {table} WHERE item_id IN {doomed}")
+            # The FTS table is keyed by items.rowid, so its rows go before the items they index.
+            run("items_fts", "DELETE FROM items_fts WHERE rowid IN (SELECT rid FROM prune_items)")
+            run("items", f"DELETE FROM items WHERE id IN {doomed}")
+            touched = "(SELECT DISTINCT cluster_id FROM prune_items WHERE cluster_id IS NOT NULL)"
+            run("clusters", f"DELETE FROM clusters WHERE id IN {touched} "
+                            "AND NOT EXISTS (SELECT 1 FROM items i WHERE i.cluster_id = clusters.id)")
+            self.db.execute(
+                f"UPDATE clusters SET item_count = (SELECT COUNT(*) FROM items i WHERE i.cluster_id = clusters.id), "
+                f"source_count = (SELECT COUNT(DISTINCT source) FROM items i WHERE i.cluster_id = clusters.id) "
+                f"WHERE id IN {touched}")
+            run("pages", "DELETE FROM pages WHERE fetched_at < ?", [iso(before)])
+            run("doc_vectors", "DELETE FROM doc_vectors WHERE input_hash NOT IN "
+                               "(SELECT doc_hash FROM items WHERE doc_hash IS NOT NULL)")
+            self.db.execute("DELETE FROM prune_items")
+        return deleted
+
+    def maintain(self) -> None:
+        """Refresh the query planner's statistics, merge the full-text index, and rebuild the file (VACUUM)."""
+        with self.db.atomic():
+            self.db.execute("INSERT INTO items_fts(items_fts) VALUES('optimize')")
+        self.db.execute("ANALYZE")
+        if self.db.conn.in_transaction:
+            self.db.conn.commit()
+        # VACUUM cannot run inside a transaction; in WAL mode it goes through the log, so checkpoint after.
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 def open_archive(path: str | Path) -> Archive:
     """Open (creating and migrating as needed) the archive at `path`."""

@@ -1,0 +1,214 @@
+"""Scheduled jobs: thin functions over pipeline.py, referenced by text ("watch.jobs:poll") so that
+APScheduler's SQLite job store can persist them.
+
+Each job reads feeds.yaml itself (the scheduler lives for months; the file changes under it), takes
+the archive lock, logs one line per event, and leaves a row in the archive's `runs` table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from .. import pipeline
+from ..config import load_config
+from ..digest import parse_period
+from ..errors import DeliveryError, WatchError
+from ..fetch import make_client
+from ..models import Config, RunReport
+from ..store import Archive, open_archive
+
+try:
+    from ..lock import LockHeld, archive_lock
+except ImportError:  # TODO: drop this fallback once watch/lock.py (written in parallel) has landed
+    class LockHeld(Exception):  # type: ignore[no-redef]
+        """Stand-in: without watch.lock no lock is ever held."""
+
+    @contextlib.contextmanager
+    def archive_lock(database: Path, command: str, wait_seconds: float = 0.0) -> Iterator[None]:  # type: ignore[misc]
+        """No-op stand-in for watch.lock.archive_lock."""
+        yield
+
+__all__ = ["KEEP_DAYS", "STOP", "digest", "maintain", "poll", "prune"]
+
+log = logging.getLogger(__name__)
+
+KEEP_DAYS = 730
+# A poll that finds the archive busy (a manual `techwatch run`) is skipped: the next one comes soon.
+# The rarer jobs wait for the lock a while instead.
+POLL_LOCK_WAIT = 0.0
+OTHER_LOCK_WAIT = 600.0
+# Set by the scheduler on SIGTERM/SIGINT: a running poll ends at its next source or item (what is
+# left stays for the next run), so a shutdown waits seconds, not a whole backlog.
+STOP = threading.Event()
+
+
+def _config(config_path: str | Path, database: str | Path | None) -> Config:
+    config = load_config(config_path)
+    if database is not None:
+        config = dataclasses.replace(config, settings=dataclasses.replace(config.settings, database=Path(database)))
+    return config
+
+
+@contextlib.contextmanager
+def _archive(name: str, config: Config, wait_seconds: float) -> Iterator[Archive]:
+    with archive_lock(config.settings.database, f"schedule:{name}", wait_seconds):
+        archive = open_archive(config.settings.database)
+        try:
+            yield archive
+        finally:
+            archive.close()
+
+
+def _record(config: Config, name: str, started: datetime, status: str, detail: dict | None = None,
+            errors: tuple[str, ...] = ()) -> None:
+    """A runs row for a job that did not get as far as writing its own (skipped or failed)."""
+    try:
+        archive = open_archive(config.settings.database)
+        try:
+            archive.record_job(name, started, datetime.now(UTC), status, detail, errors)
+        finally:
+            archive.close()
+    except WatchError as exc:
+        log.error("%s: could not record the run: %s", name, exc)
+
+
+def poll(config_path: str | Path, *, database: str | Path | None = None,
+         models: pipeline.ModelLoader | None = None) -> RunReport | None:
+    """Refresh the sources that are due (each keeps its own interval and backoff) and process the backlog."""
+    started = datetime.now(UTC)
+    try:
+        config = _config(config_path, database)
+    except WatchError as exc:
+        log.error("poll: not run: %s", exc)
+        return None
+    loader = models or (lambda: pipeline.load_models(config))
+    try:
+        with _archive("poll", config, POLL_LOCK_WAIT) as archive, make_client(config.settings.fetch) as client:
+            report = pipeline.run_cycle(config, archive, client, loader, stop=STOP)
+            archive.tag_run(report.run_id, "poll")  # run_cycle wrote the row: name it, add none
+    except LockHeld as exc:
+        log.info("poll: skipped, the archive is busy: %s", exc)
+        _record(config, "poll", started, "skipped", errors=(str(exc),))
+        return None
+    except WatchError as exc:
+        log.error("poll: failed: %s", exc)
+        _record(config, "poll", started, "failed", errors=(str(exc),))
+        return None
+    with_news = sum(1 for s in report.sources if s.status == "new")
+    log.info("poll: %d sources polled, %d with news, %d failed; %d new items; %d processed, %d failed (run %d)",
+             sum(1 for s in report.sources if s.status not in ("not due", "disabled", "gone")), with_news,
+             report.failed_sources, report.new_items, report.processed.processed, report.processed.failed,
+             report.run_id)
+    if report.interrupted:
+        log.info("poll: interrupted by shutdown; the rest is left for the next run")
+    for error in report.processed.errors:
+        log.warning("poll: %s", error)
+    return report
+
+
+def digest(config_path: str | Path, *, database: str | Path | None = None,
+           environ: Mapping[str, str] | None = None, now: datetime | None = None) -> list[Path]:
+    """Write last week's digest in the configured formats; e-mail it when settings.email is set, never twice."""
+    started = datetime.now(UTC)
+    try:
+        config = _config(config_path, database)
+    except WatchError as exc:
+        log.error("digest: not written: %s", exc)
+        return []
+    period = parse_period(now=now)
+    detail: dict[str, object] = {"label": period.label}
+    errors: tuple[str, ...] = ()
+    try:
+        with _archive("digest", config, OTHER_LOCK_WAIT) as archive:
+            paths = pipeline.write_digest(config, archive, period)
+            detail["files"] = [str(p) for p in paths]
+            log.info("digest: %s written to %s", period.label, ", ".join(str(p) for p in paths))
+            if config.settings.email is not None:
+                sent = archive.digest_sent(period.label)
+                if sent:  # a restart or a coalesced misfire must not send it twice
+                    log.info("digest: %s already sent on %s to %s; not sent again", period.label,
+                             f"{sent[0]:%Y-%m-%d %H:%M} UTC", sent[1])
+                    detail["sent"] = "already"
+                else:
+                    try:
+                        message_id = pipeline.email_digest(config, archive, period,
+                                                           os.environ if environ is None else environ)
+                    except DeliveryError as exc:
+                        log.error("digest: %s not sent: %s", period.label, exc)
+                        errors = (f"e-mail: {exc}",)
+                    else:
+                        detail["sent"] = message_id
+                        log.info("digest: %s sent to %s (%s)", period.label,
+                                 ", ".join(config.settings.email.recipients), message_id)
+            archive.record_job("digest", started, datetime.now(UTC), "partial" if errors else "ok", detail, errors)
+    except LockHeld as exc:
+        log.info("digest: skipped, the archive is busy: %s", exc)
+        _record(config, "digest", started, "skipped", detail, (str(exc),))
+        return []
+    except WatchError as exc:
+        log.error("digest: failed: %s", exc)
+        _record(config, "digest", started, "failed", detail, (str(exc),))
+        return []
+    return paths
+
+
+def prune(config_path: str | Path, keep_days: int = KEEP_DAYS, *, database: str | Path | None = None,
+          now: datetime | None = None) -> dict[str, int]:
+    """Delete items older than `keep_days` (with their summaries, tags, index rows, vectors) and old cached pages."""
+    started = datetime.now(UTC)
+    try:
+        config = _config(config_path, database)
+    except WatchError as exc:
+        log.error("prune: not run: %s", exc)
+        return {}
+    before = (now or started) - timedelta(days=keep_days)
+    try:
+        with _archive("prune", config, OTHER_LOCK_WAIT) as archive:
+            deleted = archive.prune(before)
+            archive.record_job("prune", started, datetime.now(UTC), "ok", {"before": before.isoformat(), **deleted})
+    except LockHeld as exc:
+        log.info("prune: skipped, the archive is busy: %s", exc)
+        _record(config, "prune", started, "skipped", errors=(str(exc),))
+        return {}
+    except WatchError as exc:
+        log.error("prune: failed: %s", exc)
+        _record(config, "prune", started, "failed", errors=(str(exc),))
+        return {}
+    log.info("prune: before %s: %d items, %d cached pages, %d document vectors deleted", f"{before:%Y-%m-%d}",
+             deleted.get("items", 0), deleted.get("pages", 0), deleted.get("doc_vectors", 0))
+    return deleted
+
+
+def maintain(config_path: str | Path, *, database: str | Path | None = None) -> bool:
+    """ANALYZE, merge the full-text index and VACUUM the archive; return whether it ran."""
+    started = datetime.now(UTC)
+    try:
+        config = _config(config_path, database)
+    except WatchError as exc:
+        log.error("maintain: not run: %s", exc)
+        return False
+    path = config.settings.database
+    try:
+        with _archive("maintain", config, OTHER_LOCK_WAIT) as archive:
+            size = path.stat().st_size
+            archive.maintain()
+            after = path.stat().st_size
+            archive.record_job("maintain", started, datetime.now(UTC), "ok",
+                               {"bytes_before": size, "bytes_after": after})
+    except LockHeld as exc:
+        log.info("maintain: skipped, the archive is busy: %s", exc)
+        _record(config, "maintain", started, "skipped", errors=(str(exc),))
+        return False
+    except WatchError as exc:
+        log.error("maintain: failed: %s", exc)
+        _record(config, "maintain", started, "failed", errors=(str(exc),))
+        return False
+    log.info("maintain: %s analyzed, index optimized, vacuumed (%d -> %d bytes)", path, size, after)
+    return True

@@ -1,0 +1,155 @@
+"""The long-running scheduler: APScheduler 3.11 with a persistent SQLite job store next to the archive.
+
+Jobs are stored by textual reference ("watch.jobs:poll") with the config path as argument, so the
+store survives restarts and upgrades; each job reads feeds.yaml again when it runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from . import jobs
+from .models import Config
+
+log = logging.getLogger(__name__)
+
+POLL_EVERY = timedelta(minutes=15)
+JOB_IDS = ("poll", "digest", "prune", "maintain")
+# APScheduler's default misfire_grace_time is 1 second: a job whose run time passed while the
+# process was down, asleep or busy with another job is silently skipped. A poll may be up to an
+# hour late (a later one comes anyway); the weekly digest and the housekeeping up to a day.
+GRACE_SECONDS = {"poll": 3600, "digest": 86400, "prune": 86400, "maintain": 86400}
+PRUNE_AT = {"hour": 3, "minute": 30}  # daily, local time
+MAINTAIN_AT = {"day_of_week": "sun", "hour": 4, "minute": 0}  # weekly, local time, after the prune
+
+
+def jobstore_path(database: Path) -> Path:
+    """The job store file, next to the archive (watch.db -> watch.jobs.sqlite)."""
+    return Path(database).with_suffix(".jobs.sqlite")
+
+
+def _store(database: Path) -> SQLAlchemyJobStore:
+    return SQLAlchemyJobStore(url=f"sqlite:///{jobstore_path(database)}")
+
+
+def make_scheduler(config: Config, scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
+    """A scheduler (not started, no jobs) with the persistent store and safe job defaults."""
+    return scheduler_class(
+        jobstores={"default": _store(config.settings.database)},
+        # One worker: jobs run one after the other, so they never contend for the archive (SQLite has
+        # one writer); a job that waits its turn is still run thanks to misfire_grace_time.
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        # coalesce: several missed runs of a job run once; max_instances: never two polls at once.
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": GRACE_SECONDS["poll"]},
+    )
+
+
+def _job_specs(config: Config, poll_every: timedelta, database: Path | None) -> list[dict[str, Any]]:
+    args = [str(Path(config.path).resolve())]
+    kwargs = {"database": str(database)} if database is not None else {}
+    hour, minute = (int(part) for part in config.settings.digest.time.split(":"))
+    day = config.settings.digest.day[:3].lower()
+    triggers = {
+        "poll": IntervalTrigger(seconds=int(poll_every.total_seconds())),
+        "digest": CronTrigger(day_of_week=day, hour=hour, minute=minute),
+        "prune": CronTrigger(**PRUNE_AT),
+        "maintain": CronTrigger(**MAINTAIN_AT),
+    }
+    return [{"id": job, "name": job, "func": f"watch.jobs:{job}", "trigger": triggers[job], "args": args,
+             "kwargs": kwargs, "misfire_grace_time": GRACE_SECONDS[job]} for job in JOB_IDS]
+
+
+def _read_store(database: Path) -> list[Any]:
+    """The jobs persisted in the store, without starting a scheduler (empty when there is no store)."""
+    if not jobstore_path(database).exists():
+        return []
+    store = _store(database)
+    # The store only needs a scheduler to rebuild Job objects; this one is never started.
+    store.start(BlockingScheduler(), "default")
+    try:
+        return store.get_all_jobs()
+    finally:
+        store.shutdown()
+
+
+def _forget_unknown_jobs(database: Path) -> None:
+    if not jobstore_path(database).exists():
+        return
+    store = _store(database)
+    store.start(BlockingScheduler(), "default")
+    try:
+        for job in store.get_all_jobs():
+            if job.id not in JOB_IDS:
+                store.remove_job(job.id)
+    finally:
+        store.shutdown()
+
+
+def schedule_jobs(config: Config, *, poll_every: timedelta = POLL_EVERY, database: Path | None = None,
+                  scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
+    """A scheduler holding the four jobs (poll, digest, prune, maintain); start() writes them to the store.
+
+    Job ids are stable and replace their stored version, but a stored job whose schedule did not
+    change keeps its next run time: a digest missed while the process was down then runs on restart
+    (within its grace time) instead of waiting a week. `database` (the --db override) is passed to the jobs.
+    """
+    stored = {job.id: job for job in _read_store(config.settings.database)}
+    _forget_unknown_jobs(config.settings.database)
+    scheduler = make_scheduler(config, scheduler_class)
+    for spec in _job_specs(config, poll_every, database):
+        old = stored.get(spec["id"])
+        if (old is not None and old.next_run_time is not None and str(old.trigger) == str(spec["trigger"])
+                and old.func_ref == spec["func"] and list(old.args) == spec["args"] and old.kwargs == spec["kwargs"]):
+            spec["next_run_time"] = old.next_run_time
+        scheduler.add_job(replace_existing=True, **spec)
+    return scheduler
+
+
+def save_jobs(config: Config, *, poll_every: timedelta = POLL_EVERY, database: Path | None = None) -> None:
+    """Write the jobs to the persistent store without running any (a paused scheduler, started and stopped)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = schedule_jobs(config, poll_every=poll_every, database=database, scheduler_class=BackgroundScheduler)
+    scheduler.start(paused=True)
+    scheduler.shutdown(wait=False)
+
+
+def list_jobs(config: Config) -> list[tuple[str, str, datetime | None]]:
+    """(id, trigger description, next run time) of each persisted job, read without starting the scheduler."""
+    jobs = _read_store(config.settings.database)
+    return [(job.id, str(job.trigger), job.next_run_time) for job in jobs]
+
+
+def run_scheduler(scheduler: BlockingScheduler) -> None:
+    """Run in the foreground until SIGTERM or SIGINT, then let the running job finish and stop."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        if not scheduler.running:
+            log.info("scheduler: %s received, already stopping", signal.Signals(signum).name)
+            return
+        log.info("scheduler: %s received, stopping after the running job", signal.Signals(signum).name)
+        jobs.STOP.set()  # a running poll stops at its next source or item
+        scheduler.shutdown(wait=True)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    jobs.STOP.clear()
+    try:
+        log.info("scheduler: started with %d jobs", len(scheduler.get_jobs()))
+        scheduler.start()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("scheduler: stopped")
+
