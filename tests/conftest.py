@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,6 +103,17 @@ def rss(title: str, items: list[dict[str, str]]) -> str:
 
     body = "".join("<item>" + "".join(element(k, v) for k, v in item.items()) + "</item>" for item in items)
     return f"<rss version='2.0'><channel><title>{title}</title>{body}</channel></rss>"
+
+
+def wait_for(predicate, timeout: float = 120.0, what: str = "condition"):
+    """Poll `predicate` until it returns something truthy (and return that); fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    pytest.fail(f"timed out waiting for {what}")
 
 
 def fixture_bytes(name: str) -> bytes:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, rss, run_cli, write_config
+from conftest import ROOT, rss, run_cli, wait_for, write_config
 
 pytestmark = pytest.mark.model
 
@@ -62,17 +62,6 @@ def done_count(db: Path) -> int:
     """Items processed so far."""
     rows = query(db, "SELECT COUNT(*) FROM items WHERE status = 'done'") if db.exists() else []
     return rows[0][0] if rows else 0
-
-
-def wait_for(predicate, timeout: float = 120.0, what: str = "condition"):
-    """Poll `predicate` until it is truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def check_archive(db: Path, expected_items: int) -> dict[str, str]:

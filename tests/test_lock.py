@@ -13,20 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, rss, run_cli, write_config
+from conftest import ROOT, rss, run_cli, wait_for, write_config
 
 from watch.lock import LockHeld, archive_lock, lock_holder, lock_path
-
-
-def wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
-    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def test_acquire_release_and_holder(tmp_path):
