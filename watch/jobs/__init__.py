@@ -79,6 +79,16 @@ def _record(config: Config, name: str, started: datetime, status: str, detail: d
         log.error("%s: could not record the run: %s", name, exc)
 
 
+def _not_done(config: Config, name: str, started: datetime, exc: WatchError) -> None:
+    """Log and record a job that was skipped (archive busy) or failed."""
+    if isinstance(exc, LockHeld):
+        log.info("%s: skipped, the archive is busy: %s", name, exc)
+        _record(config, name, started, "skipped", errors=(str(exc),))
+    else:
+        log.error("%s: failed: %s", name, exc)
+        _record(config, name, started, "failed", errors=(str(exc),))
+
+
 def poll(config_path: str | Path, *, database: str | Path | None = None,
          models: pipeline.ModelLoader | None = None) -> RunReport | None:
     """Refresh the sources that are due (each keeps its own interval and backoff) and process the backlog."""
@@ -93,13 +103,8 @@ def poll(config_path: str | Path, *, database: str | Path | None = None,
         with _archive("poll", config, POLL_LOCK_WAIT) as archive, make_client(config.settings.fetch) as client:
             report = pipeline.run_cycle(config, archive, client, loader, stop=STOP)
             archive.tag_run(report.run_id, "poll")  # run_cycle wrote the row: name it, add none
-    except LockHeld as exc:
-        log.info("poll: skipped, the archive is busy: %s", exc)
-        _record(config, "poll", started, "skipped", errors=(str(exc),))
-        return None
-    except WatchError as exc:
-        log.error("poll: failed: %s", exc)
-        _record(config, "poll", started, "failed", errors=(str(exc),))
+    except WatchError as exc:  # LockHeld included: the archive is busy, skip this turn
+        _not_done(config, "poll", started, exc)
         return None
     with_news = sum(1 for s in report.sources if s.status == "new")
     log.info("poll: %d sources polled, %d with news, %d failed; %d new items; %d processed, %d failed (run %d)",
@@ -202,13 +207,8 @@ def maintain(config_path: str | Path, *, database: str | Path | None = None) -> 
             after = path.stat().st_size
             archive.record_job("maintain", started, datetime.now(UTC), "ok",
                                {"bytes_before": size, "bytes_after": after})
-    except LockHeld as exc:
-        log.info("maintain: skipped, the archive is busy: %s", exc)
-        _record(config, "maintain", started, "skipped", errors=(str(exc),))
-        return False
-    except WatchError as exc:
-        log.error("maintain: failed: %s", exc)
-        _record(config, "maintain", started, "failed", errors=(str(exc),))
+    except WatchError as exc:  # LockHeld included: the archive is busy, skip this turn
+        _not_done(config, "maintain", started, exc)
         return False
     log.info("maintain: %s analyzed, index optimized, vacuumed (%d -> %d bytes)", path, size, after)
     return True
