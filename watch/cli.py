@@ -388,3 +388,8 @@ def main() -> None:
 from .cli_schedule import schedule  # noqa: E402  (it imports this module's helpers)
 
 cli.add_command(schedule)
+
+from .cli_query import export, search, show, stats  # noqa: E402
+
+for _command in (search, show, stats, export):
+    cli.add_command(_command)

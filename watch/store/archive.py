@@ -1,21 +1,21 @@
-"""The SQLite archive: every SQL statement of techwatch lives here (via sqlite-utils)."""
+"""The archive opened for writing: refresh state, processed items, clusters, digests, runs, retention."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import sqlite_utils
 
-from .cluster import LEAD_CHARS, KnownCluster, StoryText
-from .dedup import content_hash
-from .errors import StoreError
-from .migrations import migrate
-from .models import (
+from ..cluster import LEAD_CHARS, KnownCluster, StoryText
+from ..dedup import content_hash
+from ..errors import StoreError
+from ..migrations import migrate
+from ..models import (
     Article,
     CachedPage,
     DigestItem,
@@ -30,25 +30,12 @@ from .models import (
     SourceState,
     Summary,
 )
-
-
-def iso(when: datetime) -> str:
-    """Timestamps are stored as ISO 8601 UTC strings, so they sort as text."""
-    return when.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _from_iso(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+from .reader import ArchiveReader, chunks, from_iso, iso
 
 
 def _story(row: Sequence) -> StoryText:
-    return StoryText(id=row[0], source=row[1], title=row[2] or "", lead=row[3] or "", published=_from_iso(row[4]),
+    return StoryText(id=row[0], source=row[1], title=row[2] or "", lead=row[3] or "", published=from_iso(row[4]),
                      canonical_url=row[5], content_hash=row[6])
-
-
-def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 def entry_hash(entry: Entry) -> str:
@@ -56,15 +43,8 @@ def entry_hash(entry: Entry) -> str:
     return content_hash(entry.title, entry.url, entry.feed_html)
 
 
-class Archive:
-    """The archive database; one instance per process, opened with open_archive()."""
-
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        self.db = db
-
-    def close(self) -> None:
-        """Close the underlying connection."""
-        self.db.close()
+class Archive(ArchiveReader):
+    """The archive database, read and written; one instance per process, opened with open_archive()."""
 
     # -- sources ---------------------------------------------------------------------------
 
@@ -94,8 +74,8 @@ class Archive:
         ).fetchone()
         if not row:
             return None
-        return SourceState(*row[:6], next_check_at=_from_iso(row[6]), gone_reason=row[7],
-                           stale_since=_from_iso(row[8]))
+        return SourceState(*row[:6], next_check_at=from_iso(row[6]), gone_reason=row[7],
+                           stale_since=from_iso(row[8]))
 
     def save_refresh(self, source: str, result: FetchResult, feed: ParsedFeed, body_hash: str,
                      now: datetime, next_check_at: datetime) -> tuple[int, int]:
@@ -194,20 +174,6 @@ class Archive:
                 [iso(stale_since) if stale_since else None, usual_gap_seconds, source],
             )
 
-    def source_health(self) -> list[dict]:
-        """One dict per source: name, url, status, error, counts (for `feeds list`)."""
-        rows = self.db.execute(
-            "SELECT s.name, s.url, s.enabled, s.last_status, s.last_checked_at, s.last_success_at, "
-            "s.last_error, s.error_count, (SELECT COUNT(*) FROM items i WHERE i.source = s.name), "
-            "s.next_check_at, s.gone_reason, s.stale_since, s.usual_gap_seconds, s.last_elapsed_ms, "
-            "(SELECT MAX(published) FROM items i WHERE i.source = s.name), s.config_url, s.gone_at "
-            "FROM sources s ORDER BY s.name"
-        ).fetchall()
-        keys = ("name", "url", "enabled", "last_status", "last_checked_at", "last_success_at",
-                "last_error", "error_count", "items", "next_check_at", "gone_reason", "stale_since",
-                "usual_gap_seconds", "last_elapsed_ms", "last_item_at", "config_url", "gone_at")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
-
     # -- pages and extraction decisions --------------------------------------------------------
 
     def cached_page(self, url: str) -> CachedPage | None:
@@ -220,7 +186,7 @@ class Archive:
             return None
         status, error, text = row[0], row[1], row[2]
         article = None if text is None else Article(
-            text=text, title=row[3], author=row[4], published=_from_iso(row[5]), language=row[6],
+            text=text, title=row[3], author=row[4], published=from_iso(row[5]), language=row[6],
             sitename=row[7], from_page=True, canonical_url=row[8])
         return CachedPage(url, status, article, error)
 
@@ -279,7 +245,7 @@ class Archive:
                 f"WHERE status = 'pending' AND attempts < ? AND id IN ({marks}) ORDER BY fetched_at, id",
                 [max_attempts, *chunk],
             ).fetchall()
-            items += [PendingItem(r[0], r[1], r[2] or "", r[3], r[4] or "", r[5], _from_iso(r[6])) for r in rows]
+            items += [PendingItem(r[0], r[1], r[2] or "", r[3], r[4] or "", r[5], from_iso(r[6])) for r in rows]
         return items
 
     def save_processed(self, item_id: str, article: Article, output: ModelOutput, now: datetime) -> None:
@@ -341,7 +307,7 @@ class Archive:
     def cached_summaries(self, keys: Sequence[str], model: str) -> dict[str, str]:
         """Summaries already made by `model` for these input hashes (by any item)."""
         found: dict[str, str] = {}
-        for chunk in _chunks(list(dict.fromkeys(keys))):
+        for chunk in chunks(list(dict.fromkeys(keys))):
             marks = ",".join("?" * len(chunk))
             for key, text in self.db.execute(
                 f"SELECT input_hash, text FROM summaries WHERE model = ? AND input_hash IN ({marks})",
@@ -353,7 +319,7 @@ class Archive:
     def cached_doc_vectors(self, keys: Sequence[str], model: str) -> dict[str, np.ndarray]:
         """Document vectors of `model` already computed for these input hashes, as float32."""
         found: dict[str, np.ndarray] = {}
-        for chunk in _chunks(list(dict.fromkeys(keys))):
+        for chunk in chunks(list(dict.fromkeys(keys))):
             marks = ",".join("?" * len(chunk))
             for key, blob in self.db.execute(
                 f"SELECT input_hash, vector FROM doc_vectors WHERE model = ? AND input_hash IN ({marks})",
@@ -448,7 +414,7 @@ class Archive:
             [iso(start), iso(end)],
         ).fetchall()
         tags = self._tags_for([r[0] for r in rows])
-        return [DigestItem(id=r[0], title=r[1], url=r[2] or "", source=r[3], published=_from_iso(r[4]),
+        return [DigestItem(id=r[0], title=r[1], url=r[2] or "", source=r[3], published=from_iso(r[4]),
                            summary=r[5] or "", tags=tuple(tags.get(r[0], ())), cluster_id=r[6],
                            sources=(r[3],), relevance=r[7])
                 for r in rows]
@@ -541,12 +507,12 @@ class Archive:
         rows = self.db.execute(
             f"SELECT label, start, end, written_at, title, html, text FROM digests {where} "
             "ORDER BY start DESC, label DESC LIMIT ?", [*args, limit]).fetchall()
-        return [DigestRecord(r[0], _from_iso(r[1]), _from_iso(r[2]), _from_iso(r[3]), r[4], r[5], r[6]) for r in rows]
+        return [DigestRecord(r[0], from_iso(r[1]), from_iso(r[2]), from_iso(r[3]), r[4], r[5], r[6]) for r in rows]
 
     def digest_sent(self, label: str) -> tuple[datetime, str] | None:
         """When the digest of `label` was e-mailed and to whom, or None if it never was."""
         row = self.db.execute("SELECT sent_at, recipients FROM digests WHERE label = ?", [label]).fetchone()
-        return (_from_iso(row[0]), row[1] or "") if row and row[0] else None
+        return (from_iso(row[0]), row[1] or "") if row and row[0] else None
 
     def mark_digest_sent(self, label: str, message_id: str, recipients: Sequence[str], now: datetime) -> None:
         """Record that the digest of `label` was e-mailed."""

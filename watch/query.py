@@ -1,0 +1,204 @@
+"""Querying the archive: search (one line per story), one item, activity statistics, exports."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+from .digest import health_lines
+from .errors import WatchError
+from .models import ArchiveStats, CountRow, ItemDetail, SearchHit, SearchQuery, SearchResult
+from .store import ArchiveReader, SearchSyntaxError
+
+MAX_QUERY_CHARS = 1000
+SORTS = ("relevance", "recent")
+_RELATIVE = re.compile(r"^\s*(\d+)\s*([hdwmy])\s*$", re.IGNORECASE)
+_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
+# Tokens of a search: a quoted phrase, a parenthesis, or a run of anything else.
+_TOKEN = re.compile(r'"(?:[^"]|"")*"|[()]|[^\s()"]+')
+_BAREWORD = re.compile(r"^(?:(?:title|summary|content):)?\w+\*?$")
+_OPERATORS = {"AND", "OR", "NOT"}
+
+
+class QueryError(WatchError):
+    """A query command was given something it cannot answer (bad date, unknown tag, ambiguous id)."""
+
+    exit_code = 2
+
+
+def parse_when(text: str, now: datetime | None = None) -> datetime:
+    """A point in time from `30d`, `12h`, `2w`, `6m`, `1y` (ago), `2026-11-01`, a full ISO time, or `2026-W47`."""
+    now = now or datetime.now(UTC)
+    relative = _RELATIVE.match(text)
+    if relative:
+        amount, unit = int(relative.group(1)), relative.group(2).lower()
+        days = {"h": amount / 24, "d": amount, "w": 7 * amount, "m": 30 * amount, "y": 365 * amount}[unit]
+        return now - timedelta(days=days)
+    week = _WEEK.match(text)
+    if week:
+        try:
+            return datetime.fromisocalendar(int(week.group(1)), int(week.group(2)), 1).replace(tzinfo=UTC)
+        except ValueError as exc:
+            raise QueryError(f"bad date {text!r}: {exc}") from exc
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise QueryError(f"bad date {text!r}: use 30d, 12h, 2w, 6m, 1y, 2026-11-01 or 2026-W47") from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def literal_match(text: str, drop_operators: bool = False) -> str | None:
+    """An FTS5 expression matching every word of `text`, whatever punctuation it holds (None if no words);
+    `drop_operators` leaves out AND/OR/NOT/NEAR, for a query that tried FTS5 syntax and got it wrong."""
+    words = [t for t in text.split() if re.search(r"\w", t) and not (drop_operators and t in _OPERATORS | {"NEAR"})]
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words) or None
+
+
+def fts_match(text: str) -> str | None:
+    """FTS5 syntax kept (AND/OR/NOT, "phrases", prefix*, title:word, parentheses); other tokens such as
+    GPT-4o or C++ quoted so they search as words instead of failing."""
+    parts = []
+    for token in _TOKEN.findall(text):
+        phrase = token.startswith('"') and token.endswith('"') and len(token) > 1
+        if phrase or token in ("(", ")") or token in _OPERATORS or _BAREWORD.match(token):
+            parts.append(token)
+        elif re.search(r"\w", token):
+            parts.append('"' + token.replace('"', '""') + '"')
+    return " ".join(parts) or None
+
+
+def search(reader: ArchiveReader, query: SearchQuery) -> SearchResult:
+    """The stories matching `query`, one per story (its best or newest matching item), with snippets."""
+    _check(reader, query)
+    text = (query.text or "").strip()
+    note = None
+    match = None
+    if text:
+        match = literal_match(text) if query.literal else fts_match(text)
+        if match is None:
+            raise QueryError(f"nothing to search for in {text!r}: give at least one word")
+    try:
+        ids = _story_leads(reader, query, match)
+    except SearchSyntaxError as exc:
+        if query.literal:
+            raise QueryError(f"cannot search for {text!r}: {exc}") from exc
+        match = literal_match(text, drop_operators=True) or literal_match(text)
+        note = f"{text!r} is not valid search syntax ({exc}); searched for its words instead"
+        ids = _story_leads(reader, query, match)
+    details = reader.hit_details([i for i, _, _ in ids], match)
+    story_sources = reader.story_sources([story for item_id, story, _ in ids if story != item_id])
+    hits = []
+    for item_id, story, score in ids:
+        d = details[item_id]
+        hits.append(SearchHit(
+            item_id=item_id, story_id=story, title=d["title"], url=d["url"], source=d["source"],
+            published=d["published"], language=d["language"], snippet=d["snippet"],
+            score=round(score, 3) if score is not None else None,
+            sources=story_sources.get(story, (d["source"],)), tags=d["tags"], summary=d["summary"],
+        ))
+    return SearchResult(hits=tuple(hits), query=query, note=note)
+
+
+def _story_leads(reader: ArchiveReader, query: SearchQuery, match: str | None) -> list[tuple[str, str, float | None]]:
+    """Collapse matching items to stories, fetching more rows until `limit` stories or no more matches."""
+    fetch = max(query.limit * 4, 50)
+    while True:
+        rows = reader.search_rows(query, match, fetch)
+        leads: dict[str, tuple[str, str, float | None]] = {}
+        for item_id, story, score in rows:
+            leads.setdefault(story, (item_id, story, score))
+            if len(leads) == query.limit:
+                return list(leads.values())
+        if len(rows) < fetch:
+            return list(leads.values())
+        fetch *= 4
+
+
+def _check(reader: ArchiveReader, query: SearchQuery) -> None:
+    if query.limit < 1:
+        raise QueryError("--limit must be at least 1")
+    if query.sort not in SORTS:
+        raise QueryError(f"--sort must be one of {', '.join(SORTS)}")
+    if query.text and len(query.text) > MAX_QUERY_CHARS:
+        raise QueryError(f"query too long ({len(query.text)} characters; at most {MAX_QUERY_CHARS})")
+    if query.since and query.until and query.since >= query.until:
+        raise QueryError("--since must be before --until")
+    _known("source", query.sources, reader.source_names(), case=False)
+    _known("tag", query.tags, reader.tag_names(), case=True)
+
+
+def _known(kind: str, wanted: tuple[str, ...], known: list[str], case: bool) -> None:
+    names = set(known) if case else {k.lower() for k in known}
+    for name in wanted:
+        if (name if case else name.lower()) not in names:
+            shown = ", ".join(known[:30]) or "none yet"
+            raise QueryError(f"no {kind} named {name!r} in the archive (known: {shown})")
+
+
+def show(reader: ArchiveReader, item_id: str) -> ItemDetail:
+    """One item by its id or an unambiguous prefix of it (at least 4 characters)."""
+    item_id = item_id.strip()
+    if len(item_id) < 4:
+        raise QueryError(f"item id {item_id!r} is too short: give at least 4 characters")
+    matches = reader.resolve_id(item_id)
+    if not matches:
+        raise QueryError(f"no item with id {item_id!r}")
+    if len(matches) > 1 and item_id not in matches:
+        raise QueryError(f"item id {item_id!r} is ambiguous: {', '.join(matches)}…")
+    detail = reader.item_detail(item_id if item_id in matches else matches[0])
+    assert detail is not None  # resolve_id just found it
+    return detail
+
+
+def iso_week(day: date) -> str:
+    """The ISO week label of a day, e.g. 2026-W47."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def archive_stats(reader: ArchiveReader, since: datetime | None, until: datetime | None = None) -> ArchiveStats:
+    """Items per ISO week, tag and source over [since, until), tag counts week by week, sources in trouble."""
+    until = until or datetime.now(UTC)
+    days = reader.daily_counts(since, until)
+    first = since.date() if since else (date.fromisoformat(days[0][0]) if days else until.date())
+    labels = _week_labels(first, (until - timedelta(microseconds=1)).date())
+    per_week = Counter()
+    for day, count in days:
+        per_week[iso_week(date.fromisoformat(day))] += count
+    tag_week: dict[str, Counter] = {}
+    for tag, day, count in reader.daily_tag_counts(since, until):
+        tag_week.setdefault(tag, Counter())[iso_week(date.fromisoformat(day))] += count
+    tag_totals = sorted(((t, sum(c.values())) for t, c in tag_week.items()), key=lambda tc: (-tc[1], tc[0]))
+    return ArchiveStats(
+        since=since, until=until, items=sum(per_week.values()),
+        weeks=tuple(CountRow(label, per_week[label]) for label in labels),
+        tags=tuple(CountRow(t, n) for t, n in tag_totals),
+        sources=tuple(CountRow(s, n) for s, n in reader.source_counts(since, until)),
+        tag_weeks={t: tuple(tag_week[t][label] for label in labels) for t, _ in tag_totals},
+        failing=health_lines(reader.source_health()),
+    )
+
+
+def _week_labels(first: date, last: date) -> list[str]:
+    labels: list[str] = []
+    day = first - timedelta(days=first.weekday())
+    while day <= last:
+        labels.append(iso_week(day))
+        day += timedelta(days=7)
+    return labels
+
+
+def export(reader: ArchiveReader, query: SearchQuery, content: bool = True) -> Iterator[dict]:
+    """Every item matching the filters and, if given, the search text: one dict per item, oldest first."""
+    _check(reader, query)
+    match = None
+    if query.text and query.text.strip():
+        match = literal_match(query.text) if query.literal else fts_match(query.text)
+        if match is None:
+            raise QueryError(f"nothing to search for in {query.text!r}: give at least one word")
+    try:
+        yield from reader.export_rows(query, match, content)
+    except SearchSyntaxError as exc:
+        raise QueryError(f"cannot search for {query.text!r}: {exc}; try --literal") from exc

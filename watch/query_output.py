@@ -1,0 +1,215 @@
+"""How query results are written: rich tables on a terminal, JSON, CSV, JSON Lines and Markdown."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import IO
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .models import MATCH_END, MATCH_START, ArchiveStats, ItemDetail, SearchHit, SearchResult
+from .render import md_escape, safe_url
+
+SEARCH_FORMATS = ("table", "json", "csv", "md")
+EXPORT_FORMATS = ("jsonl", "csv")
+EXPORT_FIELDS = ("id", "story_id", "source", "title", "url", "date", "language", "author", "summary", "tags",
+                 "relevance", "content")
+
+
+def _day(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%d") if when else ""
+
+
+def plain_snippet(snippet: str, start: str = "**", end: str = "**") -> str:
+    """A snippet with its match markers replaced by `start`/`end` (Markdown bold by default)."""
+    return snippet.replace(MATCH_START, start).replace(MATCH_END, end).replace("\n", " ")
+
+
+def hit_dict(hit: SearchHit) -> dict:
+    """A search hit as plain JSON-able data."""
+    return {"id": hit.item_id, "story_id": hit.story_id, "title": hit.title, "url": hit.url, "source": hit.source,
+            "sources": list(hit.sources), "date": hit.published.isoformat() if hit.published else None,
+            "language": hit.language, "tags": list(hit.tags), "score": hit.score,
+            "snippet": plain_snippet(hit.snippet), "summary": hit.summary}
+
+
+def write_search(result: SearchResult, fmt: str, out: IO[str], console: Console | None = None) -> None:
+    """Write search hits in `fmt` (table, json, csv or md)."""
+    hits = result.hits
+    if fmt == "json":
+        json.dump([hit_dict(h) for h in hits], out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=list(hit_dict(hits[0]) if hits else _HIT_FIELDS), lineterminator="\n")
+        writer.writeheader()
+        for h in hits:
+            row = hit_dict(h)
+            row["sources"], row["tags"] = "; ".join(row["sources"]), "; ".join(row["tags"])
+            writer.writerow(row)
+    elif fmt == "md":
+        for h in hits:
+            others = f" (+{len(h.sources) - 1} sources)" if len(h.sources) > 1 else ""
+            link = f"[{md_escape(h.title)}]({safe_url(h.url)})"
+            out.write(f"- **{link}** · {md_escape(h.source)}{others} · {_day(h.published)} · `{h.item_id}`\n")
+            text = h.snippet or h.summary
+            if text:
+                out.write(f"  {_md_snippet(text)}\n")
+    else:
+        (console or Console(file=out)).print(search_table(hits))
+
+
+def _md_snippet(snippet: str) -> str:
+    return md_escape(snippet).replace(MATCH_START, "**").replace(MATCH_END, "**")
+
+
+_HIT_FIELDS = ("id", "story_id", "title", "url", "source", "sources", "date", "language", "tags", "score", "snippet",
+               "summary")
+
+
+def search_table(hits: Iterable[SearchHit]) -> Table:
+    """A rich table of hits: date, source (+ other sources), title and the match in context."""
+    table = Table(show_lines=True, expand=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("source", max_width=24)
+    table.add_column("story", ratio=1)
+    table.add_column("id", no_wrap=True, style="dim")
+    for h in hits:
+        others = f"\n[dim]+{len(h.sources) - 1} more[/dim]" if len(h.sources) > 1 else ""
+        snippet = escape(h.snippet or h.summary).replace(MATCH_START, "[bold yellow]").replace(MATCH_END, "[/]")
+        table.add_row(_day(h.published), escape(h.source) + others,
+                      f"[bold]{escape(h.title)}[/bold]\n{snippet}", h.item_id[:10])
+    return table
+
+
+def detail_dict(item: ItemDetail) -> dict:
+    """One item as plain JSON-able data."""
+    return {
+        "id": item.id, "title": item.title, "url": item.url, "source": item.source, "source_url": item.source_url,
+        "date": item.published.isoformat() if item.published else None,
+        "fetched_at": item.fetched_at.isoformat() if item.fetched_at else None, "language": item.language,
+        "author": item.author, "status": item.status, "error": item.error, "summary": item.summary,
+        "summary_model": item.summary_model, "tags": [{"tag": t, "score": round(s, 3)} for t, s in item.tags],
+        "relevance": item.relevance, "story_id": item.story_id,
+        "story": [{"id": m.item_id, "source": m.source, "title": m.title, "url": m.url,
+                   "date": m.published.isoformat() if m.published else None} for m in item.members],
+        "content": item.content,
+    }
+
+
+def write_detail(item: ItemDetail, fmt: str, out: IO[str], console: Console | None = None) -> None:
+    """Write one item as text (for a terminal) or json."""
+    if fmt == "json":
+        json.dump(detail_dict(item), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    console = console or Console(file=out)
+    console.print(f"[bold]{escape(item.title)}[/bold]")
+    console.print(escape(item.url), style="blue")
+    facts = [f"source: {escape(item.source)}", f"date: {_day(item.published)}"]
+    facts += [f"{k}: {escape(v)}" for k, v in (("language", item.language), ("author", item.author)) if v]
+    console.print(" · ".join(facts))
+    console.print(f"id: {item.id} · status: {item.status}" + (f" ({escape(item.error)})" if item.error else ""))
+    if item.tags:
+        console.print("tags: " + ", ".join(f"{escape(t)} ({s:.2f})" for t, s in item.tags))
+    if item.members:
+        console.print(f"\n[bold]Also reported by[/bold] ({len(item.members)})")
+        for m in item.members:
+            console.print(f"  {_day(m.published)}  {escape(m.source)}: {escape(m.title)}  [dim]{m.item_id}[/dim]")
+    if item.summary:
+        console.print(f"\n[bold]Summary[/bold] [dim]({escape(item.summary_model or '')})[/dim]")
+        console.print(escape(item.summary))
+    console.print("\n[bold]Text[/bold]")
+    console.print(escape(item.content) if item.content else "[dim](no text stored)[/dim]")
+
+
+def stats_dict(stats: ArchiveStats) -> dict:
+    """Statistics as plain JSON-able data."""
+    return {
+        "since": stats.since.isoformat() if stats.since else None, "until": stats.until.isoformat(),
+        "items": stats.items,
+        "weeks": [{"week": r.label, "items": r.count} for r in stats.weeks],
+        "tags": [{"tag": r.label, "items": r.count} for r in stats.tags],
+        "sources": [{"source": r.label, "items": r.count} for r in stats.sources],
+        "tag_weeks": {tag: dict(zip([w.label for w in stats.weeks], counts, strict=True))
+                      for tag, counts in stats.tag_weeks.items()},
+        "failing": [{"source": h.source, "state": h.state, "cause": h.cause,
+                     "since": h.since.isoformat() if h.since else None} for h in stats.failing],
+    }
+
+
+def write_stats(stats: ArchiveStats, fmt: str, out: IO[str], console: Console | None = None,
+                trend_weeks: int = 8) -> None:
+    """Write statistics as text tables or json; the trend table shows the last `trend_weeks` weeks."""
+    if fmt == "json":
+        json.dump(stats_dict(stats), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    console = console or Console(file=out)
+    since = _day(stats.since) or "the start"
+    console.print(f"[bold]{stats.items} items[/bold] from {since} to {_day(stats.until)}")
+    weeks = Table(title="Items per week")
+    weeks.add_column("week")
+    weeks.add_column("items", justify="right")
+    weeks.add_column("", ratio=1)
+    top = max((r.count for r in stats.weeks), default=0) or 1
+    for r in stats.weeks:
+        weeks.add_row(r.label, str(r.count), "█" * round(30 * r.count / top))
+    console.print(weeks)
+    recent = stats.weeks[-trend_weeks:]
+    trends = Table(title="Tags week over week")
+    trends.add_column("tag")
+    for w in recent:
+        trends.add_column(w.label[5:], justify="right")
+    trends.add_column("total", justify="right")
+    trends.add_column("change", justify="right")
+    for row in stats.tags:
+        counts = stats.tag_weeks[row.label][-len(recent):]
+        trends.add_row(escape(row.label), *map(str, counts), str(row.count), _change(counts))
+    console.print(trends)
+    sources = Table(title="Items per source")
+    sources.add_column("source")
+    sources.add_column("items", justify="right")
+    for r in stats.sources:
+        sources.add_row(escape(r.label), str(r.count))
+    console.print(sources)
+    if stats.failing:
+        failing = Table(title="Sources needing attention")
+        for name in ("source", "state", "since", "cause"):
+            failing.add_column(name)
+        for h in stats.failing:
+            failing.add_row(escape(h.source), h.state, _day(h.since), escape(h.cause))
+        console.print(failing)
+    else:
+        console.print("All sources healthy.")
+
+
+def _change(counts: tuple[int, ...]) -> str:
+    """The last week against the one before: +3, -1, new, or blank."""
+    if len(counts) < 2:
+        return ""
+    last, before = counts[-1], counts[-2]
+    if before == 0:
+        return "new" if last else ""
+    return f"{last - before:+d}"
+
+
+def write_export(rows: Iterator[dict], fmt: str, out: IO[str]) -> int:
+    """Stream exported items as JSON Lines or CSV (tags joined by "; "); return how many were written."""
+    count = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=list(EXPORT_FIELDS), lineterminator="\n")
+        writer.writeheader()
+    for row in rows:
+        tags = json.loads(row["tags"]) if isinstance(row["tags"], str) else (row["tags"] or [])
+        row = {**row, "tags": tags}
+        if fmt == "csv":
+            writer.writerow({**{k: row.get(k) for k in EXPORT_FIELDS}, "tags": "; ".join(tags)})
+        else:
+            out.write(json.dumps({k: row.get(k) for k in EXPORT_FIELDS}, ensure_ascii=False) + "\n")
+        count += 1
+    return count

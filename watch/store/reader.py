@@ -1,0 +1,281 @@
+"""Read-only queries over the archive (search, show, stats, export); opened read-only by query commands."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from ..errors import StoreError
+from ..migrations import pending_migrations
+from ..models import MATCH_END, MATCH_START, ItemDetail, SearchQuery, StoryMember
+
+
+def iso(when: datetime) -> str:
+    """Timestamps are stored as ISO 8601 UTC strings, so they sort as text."""
+    return when.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_iso(value: str | None) -> datetime | None:
+    """The datetime of a stored timestamp, None for NULL."""
+    return datetime.fromisoformat(value) if value else None
+
+
+def chunks(values: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    """Slices small enough for an IN (...) list under SQLite's variable limit."""
+    for start in range(0, len(values), size):
+        yield list(values[start:start + size])
+
+
+class SearchSyntaxError(StoreError):
+    """The search text is not valid FTS5 query syntax."""
+
+
+# The date an item is filed under, as the digest and the views use it; m009 indexes this expression.
+DAY = "COALESCE(i.published, i.fetched_at)"
+_URL = "COALESCE(NULLIF(i.canonical_url, ''), i.url)"
+_SUMMARY = "(SELECT s.text FROM summaries s WHERE s.item_id = i.id ORDER BY s.created_at DESC, s.rowid DESC LIMIT 1)"
+_FTS_ERRORS = ("fts5: syntax error", "unterminated string", "no such column", "unknown special query",
+               "fts5: parser stack overflow", "fts5 expression tree is too large")
+
+
+class ArchiveReader:
+    """Queries that never write; `Archive` adds the writes. Construct with open_reader() for read-only use."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def close(self) -> None:
+        """Close the underlying connection."""
+        self.db.close()
+
+    def source_health(self) -> list[dict]:
+        """One dict per source: name, url, status, error, counts (for `feeds list`)."""
+        rows = self.db.execute(
+            "SELECT s.name, s.url, s.enabled, s.last_status, s.last_checked_at, s.last_success_at, "
+            "s.last_error, s.error_count, (SELECT COUNT(*) FROM items i WHERE i.source = s.name), "
+            "s.next_check_at, s.gone_reason, s.stale_since, s.usual_gap_seconds, s.last_elapsed_ms, "
+            "(SELECT MAX(published) FROM items i WHERE i.source = s.name), s.config_url, s.gone_at "
+            "FROM sources s ORDER BY s.name"
+        ).fetchall()
+        keys = ("name", "url", "enabled", "last_status", "last_checked_at", "last_success_at",
+                "last_error", "error_count", "items", "next_check_at", "gone_reason", "stale_since",
+                "usual_gap_seconds", "last_elapsed_ms", "last_item_at", "config_url", "gone_at")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    # -- search ----------------------------------------------------------------------------------
+
+    def source_names(self) -> list[str]:
+        """Every source the archive knows, by name."""
+        return [r[0] for r in self.db.execute("SELECT name FROM sources ORDER BY name").fetchall()]
+
+    def tag_names(self) -> list[str]:
+        """Every tag given to at least one item."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT tag FROM item_tags ORDER BY tag").fetchall()]
+
+    def _filters(self, query: SearchQuery) -> tuple[list[str], list]:
+        where, args = ["i.status = 'done'"], []
+        if query.since:
+            where.append(f"{DAY} >= ?")
+            args.append(iso(query.since))
+        if query.until:
+            where.append(f"{DAY} < ?")
+            args.append(iso(query.until))
+        if query.sources:
+            where.append(f"lower(i.source) IN ({','.join('?' * len(query.sources))})")
+            args.extend(s.lower() for s in query.sources)
+        if query.language:
+            where.append("(i.language = ? OR i.language LIKE ? || '-%')")
+            args.extend([query.language.lower(), query.language.lower()])
+        if query.tags:
+            where.append(f"i.id IN (SELECT item_id FROM item_tags WHERE tag IN ({','.join('?' * len(query.tags))}))")
+            args.extend(query.tags)
+        return where, args
+
+    def search_rows(self, query: SearchQuery, match: str | None, limit: int) -> list[tuple[str, str, float | None]]:
+        """(item id, story id, -bm25) of matching items, best or newest first; `match` is an FTS5 expression."""
+        where, args = self._filters(query)
+        if match is None:
+            sql = (f"SELECT i.id, COALESCE(i.cluster_id, i.id), NULL FROM items i WHERE {' AND '.join(where)} "
+                   f"ORDER BY {DAY} DESC, i.id LIMIT ?")
+            return [tuple(r) for r in self.db.execute(sql, [*args, limit]).fetchall()]
+        order = "f.rank, i.id" if query.sort == "relevance" else f"{DAY} DESC, f.rank"
+        sql = (f"SELECT i.id, COALESCE(i.cluster_id, i.id), -f.rank FROM items_fts f JOIN items i ON i.rowid = f.rowid "
+               f"WHERE items_fts MATCH ? AND {' AND '.join(where)} ORDER BY {order} LIMIT ?")
+        try:
+            return [tuple(r) for r in self.db.execute(sql, [match, *args, limit]).fetchall()]
+        except sqlite3.OperationalError as exc:
+            if any(marker in str(exc) for marker in _FTS_ERRORS):
+                raise SearchSyntaxError(str(exc)) from exc
+            raise StoreError(f"search failed: {exc}") from exc
+
+    def hit_details(self, ids: Sequence[str], match: str | None, tokens: int = 16) -> dict[str, dict]:
+        """Title, link, source, date, language, summary, tags and (with `match`) a snippet for each item id."""
+        details: dict[str, dict] = {}
+        for chunk in chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT i.id, i.title, {_URL}, i.source, {DAY}, i.language, {_SUMMARY}, i.rowid "
+                f"FROM items i WHERE i.id IN ({marks})", chunk,
+            ).fetchall():
+                details[row[0]] = {"title": row[1], "url": row[2] or "", "source": row[3],
+                                   "published": from_iso(row[4]), "language": row[5], "summary": row[6] or "",
+                                   "rowid": row[7], "snippet": "", "tags": ()}
+            for item_id, tags in self._tag_lists(chunk).items():
+                details[item_id]["tags"] = tags
+        if match is not None and details:
+            by_rowid = {d["rowid"]: item_id for item_id, d in details.items()}
+            marks = ",".join("?" * len(by_rowid))
+            # Only for the hits shown: snippet() reads the stored text, too slow over every match.
+            # The text's snippet if the match is there, else the summary's (the title is shown anyway).
+            for rowid, in_summary, in_content in self.db.execute(
+                f"SELECT rowid, snippet(items_fts, 1, ?, ?, '…', ?), snippet(items_fts, 2, ?, ?, '…', ?) "
+                f"FROM items_fts WHERE items_fts MATCH ? AND rowid IN ({marks})",
+                [MATCH_START, MATCH_END, tokens, MATCH_START, MATCH_END, tokens, match, *by_rowid],
+            ).fetchall():
+                best = next((s for s in (in_content, in_summary) if s and MATCH_START in s), "")
+                details[by_rowid[rowid]]["snippet"] = best
+        return details
+
+    def _tag_lists(self, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        result: dict[str, list[str]] = {}
+        for chunk in chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for item_id, tag in self.db.execute(
+                f"SELECT item_id, tag FROM item_tags WHERE item_id IN ({marks}) ORDER BY item_id, score DESC, tag",
+                chunk,
+            ).fetchall():
+                result.setdefault(item_id, []).append(tag)
+        return {k: tuple(v) for k, v in result.items()}
+
+    def story_sources(self, story_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """The sources of each story (cluster), in order of first report."""
+        result: dict[str, list[str]] = {}
+        for chunk in chunks(story_ids):
+            marks = ",".join("?" * len(chunk))
+            for story, source in self.db.execute(
+                f"SELECT i.cluster_id, i.source FROM items i WHERE i.cluster_id IN ({marks}) AND i.status = 'done' "
+                f"ORDER BY i.cluster_id, {DAY}, i.id", chunk,
+            ).fetchall():
+                sources = result.setdefault(story, [])
+                if source not in sources:
+                    sources.append(source)
+        return {k: tuple(v) for k, v in result.items()}
+
+    # -- one item --------------------------------------------------------------------------------
+
+    def resolve_id(self, prefix: str) -> list[str]:
+        """Item ids starting with `prefix` (at most 5, to report an ambiguous prefix)."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self.db.execute("SELECT id FROM items WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 5",
+                               [escaped + "%"]).fetchall()
+        return [r[0] for r in rows]
+
+    def item_detail(self, item_id: str) -> ItemDetail | None:
+        """One item with its source, latest summary, scored tags, full text and the other reports of its story."""
+        row = self.db.execute(
+            f"SELECT i.id, i.title, {_URL}, i.source, s.site_url, i.published, i.fetched_at, i.language, i.author, "
+            "i.status, i.error, i.content, COALESCE(i.cluster_id, i.id), i.relevance, i.cluster_id "
+            "FROM items i LEFT JOIN sources s ON s.name = i.source WHERE i.id = ?", [item_id],
+        ).fetchone()
+        if row is None:
+            return None
+        summary = self.db.execute(
+            "SELECT text, model FROM summaries WHERE item_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            [item_id]).fetchone()
+        tags = self.db.execute("SELECT tag, score FROM item_tags WHERE item_id = ? ORDER BY score DESC, tag",
+                               [item_id]).fetchall()
+        members = []
+        if row[14]:
+            members = [StoryMember(r[0], r[1], r[2], r[3] or "", from_iso(r[4])) for r in self.db.execute(
+                f"SELECT i.id, i.source, i.title, {_URL}, {DAY} FROM items i WHERE i.cluster_id = ? AND i.id != ? "
+                f"ORDER BY {DAY}, i.id", [row[14], item_id]).fetchall()]
+        return ItemDetail(
+            id=row[0], title=row[1], url=row[2] or "", source=row[3], source_url=row[4],
+            published=from_iso(row[5]), fetched_at=from_iso(row[6]), language=row[7], author=row[8],
+            status=row[9], error=row[10], summary=summary[0] if summary else "",
+            summary_model=summary[1] if summary else None, tags=tuple((t, float(s or 0)) for t, s in tags),
+            content=row[11] or "", story_id=row[12], members=tuple(members), relevance=row[13],
+        )
+
+    # -- stats -----------------------------------------------------------------------------------
+
+    def daily_counts(self, since: datetime | None, until: datetime) -> list[tuple[str, int]]:
+        """(YYYY-MM-DD, processed items) per day in [since, until)."""
+        where, args = self._filters(SearchQuery(since=since, until=until))
+        return [tuple(r) for r in self.db.execute(
+            f"SELECT substr({DAY}, 1, 10) AS d, count(*) FROM items i WHERE {' AND '.join(where)} "
+            "GROUP BY d ORDER BY d", args).fetchall()]
+
+    def daily_tag_counts(self, since: datetime | None, until: datetime) -> list[tuple[str, str, int]]:
+        """(tag, YYYY-MM-DD, items) per tag and day in [since, until)."""
+        where, args = self._filters(SearchQuery(since=since, until=until))
+        return [tuple(r) for r in self.db.execute(
+            f"SELECT t.tag, substr({DAY}, 1, 10) AS d, count(*) FROM item_tags t JOIN items i ON i.id = t.item_id "
+            f"WHERE {' AND '.join(where)} GROUP BY t.tag, d ORDER BY t.tag, d", args).fetchall()]
+
+    def source_counts(self, since: datetime | None, until: datetime) -> list[tuple[str, int]]:
+        """(source, processed items) in [since, until), busiest first."""
+        where, args = self._filters(SearchQuery(since=since, until=until))
+        return [tuple(r) for r in self.db.execute(
+            f"SELECT i.source, count(*) AS n FROM items i WHERE {' AND '.join(where)} "
+            "GROUP BY i.source ORDER BY n DESC, i.source", args).fetchall()]
+
+    # -- export ----------------------------------------------------------------------------------
+
+    def export_rows(self, query: SearchQuery, match: str | None, content: bool = True) -> Iterator[dict]:
+        """Every item matching the filters (and `match`), oldest first, streamed as dicts."""
+        where, args = self._filters(query)
+        source = "items i"
+        if match is not None:
+            source = "items_fts f JOIN items i ON i.rowid = f.rowid"
+            where.insert(0, "items_fts MATCH ?")
+            args.insert(0, match)
+        text = "i.content" if content else "NULL"
+        sql = (f"SELECT i.id, COALESCE(i.cluster_id, i.id), i.source, i.title, {_URL}, {DAY}, i.language, i.author, "
+               f"{_SUMMARY}, i.relevance, {text}, "
+               "(SELECT json_group_array(tag) FROM (SELECT t.tag FROM item_tags t WHERE t.item_id = i.id "
+               "ORDER BY t.score DESC, t.tag)) "
+               f"FROM {source} WHERE {' AND '.join(where)} ORDER BY {DAY}, i.id")
+        keys = ("id", "story_id", "source", "title", "url", "date", "language", "author", "summary", "relevance",
+                "content", "tags")
+        try:
+            cursor = self.db.execute(sql, args)
+            for row in cursor:
+                yield dict(zip(keys, row, strict=True))
+        except sqlite3.OperationalError as exc:
+            if any(marker in str(exc) for marker in _FTS_ERRORS):
+                raise SearchSyntaxError(str(exc)) from exc
+            raise StoreError(f"export failed: {exc}") from exc
+
+
+def open_reader(path: str | Path) -> ArchiveReader:
+    """Open the archive read-only, so a query never blocks a running job (migrating first if it is behind)."""
+    path = Path(path)
+    if not path.is_file():
+        raise StoreError(f"no archive at {path}: run `techwatch run` first, or pass --db")
+    try:
+        db = _connect_read_only(path)
+        if not db["_migrations"].exists():
+            db.close()
+            raise StoreError(f"{path} is not a techwatch archive (no _migrations table)")
+        if pending_migrations(db):
+            # An archive written by an older techwatch: bring it up to date once, then read.
+            db.close()
+            from .archive import open_archive
+
+            open_archive(path).close()
+            db = _connect_read_only(path)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot read archive {path}: {exc}") from exc
+    return ArchiveReader(db)
+
+
+def _connect_read_only(path: Path) -> sqlite_utils.Database:
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA query_only = ON")
+    return sqlite_utils.Database(conn)
