@@ -12,8 +12,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from watch.config import load_config
-from watch.models import Article, Config, Entry, FetchResult, ModelOutput, ParsedFeed, Summary, TagScore
+from watch.models import (
+    Article,
+    Config,
+    Entry,
+    FetchResult,
+    ModelOutput,
+    ParsedFeed,
+    Release,
+    Summary,
+    TagScore,
+)
 from watch.store import Archive, open_archive
+from watch.versions import level, parse_version
 
 WEEK = "2026-W47"
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)
@@ -42,9 +53,11 @@ sources:
     url: https://tiny.example/feed
     weight: 0.5
   - name: vLLM releases
-    url: https://github.com/vllm-project/vllm/releases.atom
+    kind: github-releases
+    repo: vllm-project/vllm
   - name: transformers on PyPI
-    url: https://pypi.org/rss/project/transformers/releases.xml
+    kind: pypi
+    package: transformers
   - name: Broken
     url: https://broken.example/feed
   - name: Sleepy
@@ -52,6 +65,15 @@ sources:
   - name: Gone
     url: https://gone.example/feed
 """
+
+# Release items: id -> (project, version, notes as the feed gives them)
+RELEASES = {
+    "vllm-1": ("vllm", "0.12.0", "<h2>Breaking changes</h2><ul><li>Drop support for Python 3.9 (#2101)</li></ul>"
+                                 "<h2>Features</h2><ul><li>Speculative decoding for more models</li></ul>"),
+    "vllm-0": ("vllm", "0.11.2", "<ul><li>Fix a crash on empty prompts</li></ul>"),
+    "tf-1": ("transformers", "5.24.0", ""),
+    "tf-0": ("transformers", "5.23.0", ""),
+}
 
 # (source, id, title, day offset from Monday of W47 (negative: W46), hour, tags, relevance, cluster, summary)
 ITEMS = [
@@ -76,6 +98,8 @@ ITEMS = [
     ("Wire", "wire-5", "Regional GPU prices", 5, 9, (), 0.12, None, "GPU rental prices in Europe."),
     ("vLLM releases", "vllm-1", "v0.12.0", 2, 16, (), None, None, "Adds speculative decoding for more models."),
     ("transformers on PyPI", "tf-1", "5.24.0", 4, 9, (), None, None, "transformers 5.24.0 release."),
+    ("vLLM releases", "vllm-0", "v0.11.2", -5, 16, (), None, None, "Bug fixes."),
+    ("transformers on PyPI", "tf-0", "5.23.0", -6, 9, (), None, None, "transformers 5.23.0 release."),
     # the week before (W46): fewer agents stories
     ("Wire", "wire-0", "Older agents news", -3, 10, ("agents",), 0.3, None, "Old."),
     ("Lab Blog", "lab-0", "Older model news", -4, 10, ("llm",), 0.5, None, "Old too."),
@@ -94,10 +118,12 @@ def build(tmp_path: Path) -> tuple[Config, Archive]:
     by_source: dict[str, list[Entry]] = {}
     for source, item_id, title, day, hour, *_ in ITEMS:
         published = MONDAY + timedelta(days=day, hours=hour)
+        project, version, notes = RELEASES.get(item_id, (None, None, "<p>text</p>"))
+        release = Release(project, version, False, level(parse_version(version))) if project else None
         by_source.setdefault(source, []).append(Entry(
             id=item_id, source=source, guid=item_id, url=f"https://{item_id}.example/post",
             canonical_url=f"https://{item_id}.example/post", title=title, author=None, published=published,
-            feed_html="<p>text</p>"))
+            feed_html=notes, release=release))
     for source, entries in by_source.items():
         result = FetchResult(url="u", final_url="u", status=200)
         archive.save_refresh(source, result, ParsedFeed(source, "", "en", tuple(entries)), source, fetched, fetched)

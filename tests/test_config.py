@@ -459,8 +459,9 @@ def test_unknown_tag_without_taxonomy(tmp_path: Path) -> None:
 
 
 def test_unknown_kind(tmp_path: Path) -> None:
-    path = write(tmp_path, "sources:\n  - name: A\n    url: https://a.example/\n    kind: github-releases\n")
-    assert_problem(config_error(path), path, 4, "kind 'github-releases' is not one of: feed")
+    path = write(tmp_path, "sources:\n  - name: A\n    url: https://a.example/\n    kind: gitlab-releases\n")
+    assert_problem(config_error(path), path, 4,
+                   "kind 'gitlab-releases' is not one of: feed, github-releases, pypi, huggingface, changelog")
 
 
 def test_source_entry_must_be_a_mapping(tmp_path: Path) -> None:

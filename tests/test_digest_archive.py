@@ -42,7 +42,11 @@ def test_stories_are_ranked_grouped_and_capped(built):
     assert [i.title for i in digest.also] == ["Regional GPU prices", "My agent wrote my weekly report",
                                               "Another small agents post"]
     # releases are not stories: their own section, by project
-    assert [(r.project, r.version) for r in digest.releases] == [("transformers", "5.24.0"), ("vllm", "v0.12.0")]
+    assert [(r.project, r.previous, r.version) for r in digest.releases] == [
+        ("transformers", "5.23.0", "5.24.0"), ("vllm", "0.11.2", "0.12.0")]  # the previous from the week before
+    vllm = digest.releases[1]
+    assert vllm.note == "breaking: Drop support for Python 3.9"  # the notes' own line, PR number dropped
+    assert vllm.detail == vllm.note and digest.releases[0].detail == ""
     assert not any("v0.12.0" in t for titles in sections.values() for t in titles)
 
 

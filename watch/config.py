@@ -56,7 +56,9 @@ __all__ = [
 DATABASE_ENV = "TECHWATCH_DATABASE"
 
 # Allowed values live in one place each, so adding a renderer or a source kind is a one-line change.
-SOURCE_KINDS: tuple[str, ...] = ("feed",)
+SOURCE_KINDS: tuple[str, ...] = ("feed", "github-releases", "pypi", "huggingface", "changelog")
+RELEASE_KINDS: tuple[str, ...] = SOURCE_KINDS[1:]
+RELEASE_FILTERS: tuple[str, ...] = ("all", "minor", "major")  # all | skip patch releases | only majors
 DIGEST_FORMATS: tuple[str, ...] = ("md", "html", "text", "atom")  # atom: the feed of past digests
 EMAIL_SECURITY: tuple[str, ...] = ("starttls", "tls", "none")
 SUMMARIZER_BACKENDS: tuple[str, ...] = ("extractive", "generative")
@@ -68,10 +70,12 @@ EMAIL_KEYS = ("host", "port", "security", "user", "password_env", "from", "to", 
 DIGEST_KEYS = ("day", "time", "max_items", "formats", "directory", "templates")
 SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model", "time_budget")
 TAGGER_KEYS = ("model", "threshold", "max_tags")
-FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent",
+FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent", "github_api",
+              "github_token_env",
               "concurrency", "per_host", "default_interval", "stale_factor")
 TAG_KEYS = ("name", "description", "keywords")
-SOURCE_KEYS = ("name", "url", "kind", "tags", "enabled", "interval", "extract", "weight")
+SOURCE_KEYS = ("name", "url", "kind", "tags", "enabled", "interval", "extract", "weight", "repo", "package", "author",
+               "project", "prereleases", "releases")
 EXTRACT_MODES = ("auto", "always", "never")
 
 # Under a minute is impolite to servers; over a month means the source is effectively dead.
@@ -449,7 +453,7 @@ def _settings(block: _Block, base: Path, environ: Mapping[str, str]) -> Settings
         database = _absolute(Path(override).expanduser())
     return Settings(database=database, digest=_digest(block.child("digest"), base),
                     summarizer=_summarizer(block.child("summarizer")), tagger=_tagger(block.child("tagger")),
-                    fetch=_fetch(block.child("fetch")),
+                    fetch=_fetch(block.child("fetch"), environ),
                     email=_email(block.child("email")) if block.get("email") not in (_MISSING, None) else None)
 
 
@@ -584,11 +588,18 @@ def _tagger(block: _Block | None) -> TaggerSettings:
                           max_tags=block.integer("max_tags", defaults.max_tags, 1, 10))
 
 
-def _fetch(block: _Block | None) -> FetchSettings:
-    """`settings.fetch`: HTTP client limits and polling policy shared by every source."""
+def _fetch(block: _Block | None, environ: Mapping[str, str]) -> FetchSettings:
+    """`settings.fetch`: HTTP client limits and polling policy shared by every source, the GitHub token."""
     defaults = FetchSettings()
     block.check_keys(FETCH_KEYS)
+    token_env = block.text("github_token_env", "GITHUB_TOKEN") or "GITHUB_TOKEN"
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token_env):
+        block.report("github_token_env", f"github_token_env {token_env!r} is not an environment variable name")
+    github_api = (block.text("github_api", defaults.github_api) or defaults.github_api).rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", github_api):
+        block.report("github_api", f"github_api {github_api!r} must be an http(s) address")
     return FetchSettings(
+        github_api=github_api, github_token=(environ.get(token_env) or "").strip() or None,
         timeout_seconds=block.positive_number("timeout", defaults.timeout_seconds),
         connect_timeout_seconds=block.positive_number("connect_timeout", defaults.connect_timeout_seconds),
         total_timeout_seconds=block.positive_number("total_timeout", defaults.total_timeout_seconds),
@@ -668,17 +679,58 @@ def _sources(top: _Block, known_tags: set[str]) -> tuple[Source, ...]:
             name = None
         elif name is not None:
             seen[name.casefold()] = line
-        url = _source_url(block)
         kind = block.choice("kind", "feed", SOURCE_KINDS)
+        url, project, repo = _release_target(block, kind) if kind in RELEASE_KINDS else (_source_url(block), None, None)
         tags = _source_tags(block, known_tags)
         enabled = block.boolean("enabled", True)
         interval = _source_interval(block)
-        extract = block.choice("extract", "auto", EXTRACT_MODES)
+        # Release notes are in the feed or the page itself: fetching each release's web page adds nothing.
+        extract = block.choice("extract", "never" if kind in RELEASE_KINDS else "auto", EXTRACT_MODES)
         weight = _weight(block)
+        prereleases = block.boolean("prereleases", False)
+        releases = block.choice("releases", "all", RELEASE_FILTERS)
+        if kind not in RELEASE_KINDS:
+            for key in ("repo", "package", "author", "project", "prereleases", "releases"):
+                if block.get(key) is not _MISSING:
+                    block.report(key, f"{key!r} is only for release sources (kind: {', '.join(RELEASE_KINDS)})")
         if name is not None and url is not None:
             sources.append(Source(name=name, url=url, kind=kind, tags=tags, enabled=enabled,
-                                  interval_seconds=interval, extract=extract, weight=weight, line=line))
+                                  interval_seconds=interval, extract=extract, weight=weight, line=line,
+                                  repo=repo, project=project or (name if kind in RELEASE_KINDS else None),
+                                  prereleases=prereleases, releases=releases))
     return tuple(sources)
+
+
+_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# kind -> (the key naming what to follow, the address it is read from)
+_RELEASE_TARGETS = {
+    "github-releases": ("repo", "https://github.com/{}/releases.atom"),
+    "pypi": ("package", "https://pypi.org/rss/project/{}/releases.xml"),
+    "huggingface": ("author", "https://huggingface.co/api/models?author={}&sort=createdAt&direction=-1&limit=50"),
+}
+
+
+def _release_target(block: _Block, kind: str) -> tuple[str | None, str | None, str | None]:
+    """(url, project, repo) of a release source: from repo/package/author, or an explicit url (changelog, mirrors)."""
+    project = block.text("project")
+    if kind == "changelog":
+        return _source_url(block), project, None
+    key, template = _RELEASE_TARGETS[kind]
+    value = block.text(key)
+    has_url = block.get("url") is not _MISSING
+    if value is None and not has_url:
+        example = {"repo": "vllm-project/vllm", "package": "transformers", "author": "mistralai"}[key]
+        block.report(key, f"kind {kind} needs {key!r} (e.g. {key}: {example})")
+        return None, None, None
+    if value is not None and not (_REPO_RE if key == "repo" else _NAME_RE).match(value):
+        form = "owner/name" if key == "repo" else "a name of letters, digits, '.', '_' or '-'"
+        block.report(key, f"{key} {value!r} must be {form}")
+        return None, None, None
+    url = _source_url(block) if has_url else template.format(value)
+    default_project = value.split("/")[-1] if value else None
+    return url, project or default_project, value if key == "repo" else None
+
 
 
 def _weight(block: _Block) -> float:

@@ -7,12 +7,26 @@ import os
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from .changelog import html_to_markdown
 from .errors import DeliveryError
-from .models import Digest, DigestItem, DigestSection, HealthLine, Period, ReleaseLine, Source, Tag, TagTrend
+from .models import (
+    Digest,
+    DigestItem,
+    DigestSection,
+    HealthLine,
+    Period,
+    ReleaseItem,
+    ReleaseLine,
+    Source,
+    Tag,
+    TagTrend,
+)
+from .release_notes import highlights
+from .versions import parse_version
 
 UNTAGGED = "other"
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
@@ -81,16 +95,36 @@ def merge_stories(items: Sequence[DigestItem]) -> list[DigestItem]:
 RELEVANCE_WEIGHT = 1.5
 RECENCY_WEIGHT = 0.25
 TOP_TAGS = 5
-_RELEASE_URL = re.compile(r"^https?://(?:www\.)?(?:github\.com/[^/]+/([^/]+)/releases\.atom|"
-                          r"pypi\.org/rss/project/([^/]+)/releases\.xml)", re.IGNORECASE)
+def release_lines(releases: Sequence[ReleaseItem], earlier: Mapping[str, Sequence[str]]) -> tuple[ReleaseLine, ...]:
+    """One line per project: its newest release of the period, the release before it, and the first breaking
+    change (else security fix) that the period's notes mention."""
+    by_project: dict[str, list[ReleaseItem]] = {}
+    for release in releases:
+        by_project.setdefault(release.project, []).append(release)
+    lines = []
+    for project, group in by_project.items():
+        group.sort(key=_version_order)
+        newest = group[-1]
+        before = [v for v in earlier.get(project, ()) if v != newest.version]
+        previous = before[0] if before else (group[0].version if len(group) > 1 else None)
+        lines.append(ReleaseLine(project=project, version=newest.version, published=newest.published, url=newest.url,
+                                 source=newest.source, summary=newest.summary, previous=previous, count=len(group),
+                                 note=_release_note(reversed(group))))
+    return tuple(sorted(lines, key=lambda line: line.project.lower()))
 
 
-def release_project(source: Source) -> str | None:
-    """The project a release source follows (GitHub releases, PyPI releases), or None for other sources."""
-    if source.kind not in ("feed",):
-        return source.name
-    match = _RELEASE_URL.match(source.url)
-    return (match.group(1) or match.group(2)) if match else None
+def _version_order(release: ReleaseItem) -> tuple:
+    version = parse_version(release.version)
+    return (version is not None, version.key if version else (), release.published)
+
+
+def _release_note(group: Iterable[ReleaseItem]) -> str:
+    found = [highlights(html_to_markdown(r.notes_html), limit=1) for r in group if r.notes_html]
+    for label, attribute in (("breaking", "breaking"), ("security", "security")):
+        line = next((getattr(h, attribute)[0] for h in found if getattr(h, attribute)), None)
+        if line:
+            return f"{label}: {line}"
+    return ""
 
 
 def story_score(story: DigestItem, weights: dict[str, float], period: Period) -> float:
@@ -103,20 +137,19 @@ def story_score(story: DigestItem, weights: dict[str, float], period: Period) ->
 
 def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period, *,
                 sources: Sequence[Source] = (), max_items: int = 25, previous: Sequence[DigestItem] = (),
-                health: Sequence[HealthLine] = ()) -> Digest:
+                health: Sequence[HealthLine] = (), releases: Sequence[ReleaseItem] = (),
+                earlier_versions: Mapping[str, Sequence[str]] | None = None) -> Digest:
     """Arrange a period's items into a Digest; the same archive always gives the same digest.
 
-    Items of one story are merged (every source listed). Release sources' items go to Releases.
+    Items of one story are merged (every source listed). Release sources' items go to Releases, one
+    line per project (`earlier_versions`: each project's versions before the period, newest first).
     The other stories are ranked by story_score; the best `max_items` appear once each, under
     their best tag (taxonomy order, then 'other'), and the rest as one-line "also this week".
     `previous` (the period before) gives each top tag its change.
     """
     weights = {s.name: s.weight for s in sources}
-    projects = {s.name: p for s in sources if (p := release_project(s))}
-    releases = tuple(sorted(
-        (ReleaseLine(project=projects[i.source], version=i.title, published=i.published, url=i.url,
-                     source=i.source, summary=i.summary) for i in items if i.source in projects),
-        key=lambda r: (r.project.lower(), r.published, r.version)))
+    projects = {s.name for s in sources if s.kind != "feed"} | {r.source for r in releases}
+    release_section = release_lines(releases, earlier_versions or {})
     stories = merge_stories([i for i in items if i.source not in projects])
     ranked = sorted(stories, key=lambda st: (-story_score(st, weights, period), -st.published.timestamp(), st.id))
     top, also = ranked[:max_items], ranked[max_items:]
@@ -136,9 +169,9 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
         item_count=len(items),
         source_count=len({i.source for i in items}),
         label=period.label,
-        story_count=len(stories) + len(releases),
+        story_count=len(stories) + len(release_section),
         also=tuple(also),
-        releases=releases,
+        releases=release_section,
         health=tuple(health),
         trends=tag_trends(stories, merge_stories([i for i in previous if i.source not in projects]), order),
     )

@@ -9,7 +9,7 @@ import contextlib
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
@@ -72,9 +72,10 @@ def fetch(
     last_modified: str | None = None,
     total_timeout: float | None = None,
     limiter: HostLimiter | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> FetchResult:
-    """GET `url` conditionally; return a FetchResult for 200/304, raise FetchError otherwise."""
-    headers = {}
+    """GET `url` conditionally (with extra `headers`); return a FetchResult for 200/304, raise FetchError otherwise."""
+    headers = dict(headers or {})
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:

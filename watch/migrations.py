@@ -186,6 +186,15 @@ def m009_query_views(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX items_day ON items (COALESCE(published, fetched_at))")
 
 
+
+@migration
+def m010_releases(db: sqlite_utils.Database) -> None:
+    """Items of release sources: which project and version, pre-release or not, major/minor/patch."""
+    db["releases"].create({"item_id": str, "project": str, "version": str, "prerelease": int, "level": str},
+                          pk="item_id", foreign_keys=[("item_id", "items", "id")], not_null={"project", "version"})
+    db["releases"].create_index(["project"])
+
+
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations not yet applied to `db` (all of them for a new, empty database)."""
     if not db["_migrations"].exists():

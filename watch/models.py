@@ -30,6 +30,11 @@ class Source:
     extract: str = "auto"  # fetch article pages: "always", "never", or "auto" (decided from samples)
     weight: float = 1.0  # ranking in the digest: 2 = this source's stories count double, 0.5 = half
     line: int = 0  # line in feeds.yaml, for messages
+    # Release sources (kind github-releases, pypi, huggingface, changelog):
+    repo: str | None = None  # github-releases: owner/name
+    project: str | None = None  # the name releases are listed under in the digest
+    prereleases: bool = False  # keep rc/beta/dev releases
+    releases: str = "all"  # all | minor (skip patch releases) | major (only majors)
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,10 @@ class FetchSettings:
     per_host: int = 2  # requests in flight to one host
     default_interval_seconds: int = 3600  # for sources without their own `interval`
     stale_factor: float = 5.0  # stale after this many usual gaps without a new item
+    github_api: str = "https://api.github.com"  # another address for GitHub Enterprise
+    # With a token, github-releases sources use the REST API (exact pre-release flags, 5000 requests
+    # an hour) instead of the public Atom feed. Read once from the environment; never printed.
+    github_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,17 @@ class Entry:
     published: datetime | None
     feed_html: str  # content or summary as given by the feed (untrusted HTML)
     language: str | None = None
+    release: Release | None = None  # set for items of release sources
+
+
+@dataclass(frozen=True)
+class Release:
+    """What a release item is about: a version of a project."""
+
+    project: str
+    version: str
+    prerelease: bool
+    level: str  # major | minor | patch: the kind of version this is (see versions.level)
 
 
 @dataclass(frozen=True)
@@ -356,14 +376,38 @@ class DigestSection:
 
 @dataclass(frozen=True)
 class ReleaseLine:
-    """A release of a project, for the digest's Releases section."""
+    """A project's releases in the period, for the digest's Releases section: "transformers 5.23.0 → 5.24.0"."""
 
     project: str
-    version: str
+    version: str  # the newest release of the period
     published: datetime
     url: str
     source: str
     summary: str = ""
+    previous: str | None = None  # the release before it (before the period, or the oldest in it)
+    count: int = 1  # releases of the project in the period
+    note: str = ""  # "breaking: ..." or "security: ...", from the notes' own lines
+
+    @property
+    def detail(self) -> str:
+        """What goes in parentheses after the versions: "3 releases; breaking: drop Python 3.8"."""
+        parts = [f"{self.count} releases"] if self.count > 1 else []
+        return "; ".join([*parts, self.note] if self.note else parts)
+
+
+@dataclass(frozen=True)
+class ReleaseItem:
+    """A stored release item of a period, as the digest reads it."""
+
+    item_id: str
+    project: str
+    version: str
+    prerelease: bool
+    published: datetime
+    url: str
+    source: str
+    summary: str
+    notes_html: str
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import numpy as np
 
 from . import cluster, schedule
 from . import digest as digest_mod
+from .changelog import html_to_markdown
 from .enrich import Models, Summarizer, enrich, summary_key
 from .errors import DeliveryError, FetchError, ModelError, ParseError
 from .extract import EXCERPT_CHARS, article_from_feed, extract_article
@@ -35,6 +36,7 @@ from .models import (
     Digest,
     DigestRecord,
     FetchResult,
+    ModelOutput,
     ParsedFeed,
     PendingItem,
     Period,
@@ -44,9 +46,12 @@ from .models import (
     SourceCheck,
     SourceReport,
     SourceState,
+    Summary,
 )
 from .nlp.embedder import Embedder
 from .parse import parse_feed
+from .release_notes import summarize_release
+from .releases import github_api_request, parse_source
 from .robots import RobotsPolicy
 from .store import Archive
 
@@ -155,18 +160,27 @@ def fetch_source(client: httpx.Client, source: Source, state: SourceState | None
 def _fetch_and_parse(client: httpx.Client, source: Source, state: SourceState | None, config: Config,
                      limiter: HostLimiter | None, now: datetime | None, parser: FeedParser) -> Fetched:
     settings = config.settings.fetch
+    api = github_api_request(source, settings)
+    url, headers = api or (state.url if state else source.url, None)
     try:
-        result = fetch(client, state.url if state else source.url, max_bytes=settings.max_bytes,
+        result = fetch(client, url, max_bytes=settings.max_bytes,
                        etag=state.etag if state else None, last_modified=state.last_modified if state else None,
-                       total_timeout=settings.total_timeout_seconds, limiter=limiter)
+                       total_timeout=settings.total_timeout_seconds, limiter=limiter, headers=headers)
     except FetchError as exc:
+        if api and exc.status in (401, 403):
+            exc = FetchError(f"{exc} from the GitHub API: check the token (settings.fetch.github_token_env) "
+                             "or the rate limit", url=exc.url, status=exc.status, retry_after=exc.retry_after)
         return Fetched(source, state, error=exc)
     body_hash = hashlib.sha256(result.content).hexdigest()
     if result.not_modified or (state and state.content_hash == body_hash):
         return Fetched(source, state, result)
     try:
-        feed = parser(result.content, source_name=source.name, base_url=result.final_url,
-                      content_type=result.content_type, now=now)
+        if source.kind == "feed":
+            feed = parser(result.content, source_name=source.name, base_url=result.final_url,
+                          content_type=result.content_type, now=now)
+        else:  # release sources are small documents: parsed here, not in the pool
+            feed = parse_source(source, result.content, base_url=result.final_url,
+                                content_type=result.content_type, now=now)
     except ParseError as exc:
         return Fetched(source, state, result, error=exc)
     return Fetched(source, state, result, feed, body_hash)
@@ -247,8 +261,7 @@ def check_source(client: httpx.Client, source: Source, config: Config) -> Source
     settings = config.settings.fetch
     try:
         result = fetch(client, source.url, max_bytes=settings.max_bytes, total_timeout=settings.total_timeout_seconds)
-        feed = parse_feed(result.content, source_name=source.name, base_url=result.final_url,
-                          content_type=result.content_type)
+        feed = parse_source(source, result.content, base_url=result.final_url, content_type=result.content_type)
     except (FetchError, ParseError) as exc:
         return SourceCheck(source.name, False, getattr(exc, "status", None), error=str(exc))
     lengths = sorted(len(article_from_feed(e.feed_html, e.language).text) for e in feed.entries)
@@ -375,6 +388,7 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
 
     pages = PageFetcher(client, config, archive) if client is not None else None
     modes = {s.name: s.extract for s in config.sources}
+    release_sources = {s.name for s in config.sources if s.kind != "feed"}
     # A snapshot of ids: an item failing now is retried by a later run, not again in this loop.
     pending = archive.pending_ids()
     for start in range(0, len(pending), batch_size):
@@ -398,6 +412,8 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
             if isinstance(output, Exception):
                 fail(item, output)
                 continue
+            if item.source in release_sources:
+                output = release_output(item, output)
             try:
                 archive.save_processed(item.id, article, output, datetime.now(UTC))
                 processed += 1
@@ -405,6 +421,17 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
             except Exception as exc:
                 fail(item, exc)
     return ProcessReport(processed, failed, tuple(errors), generated=generated)
+
+
+RELEASE_SUMMARIZER = "release-notes"  # the summaries made of a release's own note lines
+
+
+def release_output(item: PendingItem, output: ModelOutput) -> ModelOutput:
+    """A release's summary is its notes' own breaking changes, security fixes and features, when it has notes."""
+    text = summarize_release(html_to_markdown(item.feed_html)) if item.feed_html.strip() else ""
+    if not text:
+        return output
+    return dataclasses.replace(output, summary=Summary(text, RELEASE_SUMMARIZER), summary_key=None)
 
 
 # An `extract: auto` source is judged on this many items; a sample votes "excerpt" when the
@@ -609,9 +636,12 @@ def build_digest(config: Config, archive: Archive, period: Period) -> Digest:
     """Select the period's processed items (and the period before, for trends) and arrange them into a Digest."""
     items = archive.items_between(period.start, period.end)
     previous = archive.items_between(period.start - (period.end - period.start), period.start)
+    releases = archive.releases_between(period.start, period.end)
+    earlier = archive.versions_before(sorted({r.project for r in releases}), period.start)
     return digest_mod.make_digest(items, config.tags, period, sources=config.sources,
                                   max_items=config.settings.digest.max_items, previous=previous,
-                                  health=digest_mod.health_lines(archive.source_health()))
+                                  health=digest_mod.health_lines(archive.source_health()),
+                                  releases=releases, earlier_versions=earlier)
 
 
 FORMAT_SUFFIXES = {"md": ".md", "html": ".html", "text": ".txt"}

@@ -102,8 +102,17 @@ class Archive(ArchiveReader):
         row = self.db.execute("SELECT feed_hash FROM items WHERE id = ?", [entry.id]).fetchone()
         if row and row[0] == feed_hash:
             return "unchanged"
+        outcome = self._write_entry(entry, feed_hash, row is not None, now)
+        if entry.release is not None:
+            r = entry.release
+            self.db.execute(
+                "INSERT OR REPLACE INTO releases (item_id, project, version, prerelease, level) VALUES (?, ?, ?, ?, ?)",
+                [entry.id, r.project, r.version, int(r.prerelease), r.level])
+        return outcome
+
+    def _write_entry(self, entry: Entry, feed_hash: str, exists: bool, now: datetime) -> str:
         published = iso(entry.published) if entry.published else None
-        if row:
+        if exists:
             self.db.execute(
                 "UPDATE items SET guid = ?, url = ?, canonical_url = ?, title = ?, author = ?, "
                 "published = COALESCE(?, published), updated_at = ?, feed_html = ?, feed_hash = ?, "
@@ -583,7 +592,7 @@ class Archive(ArchiveReader):
                             "WHERE COALESCE(published, fetched_at) < ?", [iso(before)])
             doomed = "(SELECT id FROM prune_items)"
             # Children first: they reference items(id) and foreign keys are enforced.
-            for table in ("summaries", "item_tags", "item_vectors", "summary_rejections"):
+            for table in ("summaries", "item_tags", "item_vectors", "summary_rejections", "releases"):
                 run(table, f"DELETE FROM {table} WHERE item_id IN {doomed}")
             # The FTS table is keyed by items.rowid, so its rows go before the items they index.
             run("items_fts", "DELETE FROM items_fts WHERE rowid IN (SELECT rid FROM prune_items)")

@@ -11,7 +11,7 @@ import sqlite_utils
 
 from ..errors import StoreError
 from ..migrations import pending_migrations
-from ..models import MATCH_END, MATCH_START, ItemDetail, SearchQuery, StoryMember
+from ..models import MATCH_END, MATCH_START, ItemDetail, ReleaseItem, SearchQuery, StoryMember
 
 
 def iso(when: datetime) -> str:
@@ -65,6 +65,27 @@ class ArchiveReader:
                 "last_error", "error_count", "items", "next_check_at", "gone_reason", "stale_since",
                 "usual_gap_seconds", "last_elapsed_ms", "last_item_at", "config_url", "gone_at")
         return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    # -- releases --------------------------------------------------------------------------------
+
+    def releases_between(self, start: datetime, end: datetime) -> list[ReleaseItem]:
+        """Release items (processed) filed in [start, end), oldest first."""
+        rows = self.db.execute(
+            f"SELECT i.id, r.project, r.version, r.prerelease, {DAY} AS day, {_URL}, i.source, {_SUMMARY}, "
+            "i.feed_html FROM releases r JOIN items i ON i.id = r.item_id "
+            f"WHERE i.status = 'done' AND {DAY} >= ? AND {DAY} < ? ORDER BY day, i.id", [iso(start), iso(end)],
+        ).fetchall()
+        return [ReleaseItem(item_id=r[0], project=r[1], version=r[2], prerelease=bool(r[3]), published=from_iso(r[4]),
+                            url=r[5] or "", source=r[6], summary=r[7] or "", notes_html=r[8] or "") for r in rows]
+
+    def versions_before(self, projects: Sequence[str], before: datetime) -> dict[str, list[str]]:
+        """Each project's versions filed before `before`, newest first (at most 20 each)."""
+        result: dict[str, list[str]] = {}
+        for project in projects:
+            result[project] = [r[0] for r in self.db.execute(
+                f"SELECT r.version FROM releases r JOIN items i ON i.id = r.item_id WHERE r.project = ? "
+                f"AND {DAY} < ? ORDER BY {DAY} DESC LIMIT 20", [project, iso(before)]).fetchall()]
+        return result
 
     # -- search ----------------------------------------------------------------------------------
 
