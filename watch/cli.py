@@ -393,3 +393,7 @@ from .cli_query import export, search, show, stats  # noqa: E402
 
 for _command in (search, show, stats, export):
     cli.add_command(_command)
+
+from .cli_browse import browse  # noqa: E402
+
+cli.add_command(browse)

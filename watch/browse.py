@@ -1,0 +1,123 @@
+"""`techwatch browse`: the archive served read-only in Datasette, with the schema's descriptions and canned queries.
+
+Datasette opens a database passed as a plain path with `?mode=ro` (never `immutable=1`, which would
+assume nobody writes the file while a scheduler does), so it reads the live archive and never writes it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .errors import WatchError
+from .schema import DOCUMENTED, FTS_TABLE
+from .store import open_reader
+from .store.canned import CANNED_QUERIES
+
+NOT_INSTALLED = 'Datasette is not installed: pip install "techwatch[browse]"'
+# Views over a large archive compute per-item subqueries; Datasette's default limit is 1 s.
+SQL_TIME_LIMIT_MS = 5000
+
+
+class BrowseError(WatchError):
+    """Datasette is missing or could not serve the archive."""
+
+
+# Sorting on big text columns (content, feed_html) would scan the archive for nothing useful.
+SORTABLE = {
+    "items": ["published", "fetched_at", "processed_at", "title", "source", "status", "language", "relevance",
+              "attempts"],
+    "items_with_tags": ["date", "fetched_at", "title", "source", "status", "language", "relevance"],
+    "stories": ["first_seen", "last_seen", "item_count", "source_count", "relevance", "title"],
+    "sources": ["name", "error_count", "last_checked_at", "last_success_at", "last_new_item_at", "next_check_at",
+                "last_status", "stale_since", "gone_at", "last_elapsed_ms"],
+    "runs": ["id", "started_at", "finished_at", "status", "job", "new_items", "processed", "failed_items"],
+}
+FACETS = {
+    "items": ["source", "status", "language"],
+    "items_with_tags": ["source", "status", "language"],
+    "stories": ["source_count"],
+    "item_tags": ["tag"],
+    "releases": ["project", "level", "prerelease"],
+    "runs": ["job", "status"],
+    "sources": ["enabled", "last_status"],
+}
+
+# The end of the period a query looks back from: :as_of (a date or ISO time), blank for now.
+def database_name(database: Path) -> str:
+    """The name Datasette gives the archive (the file name without its suffix), used in URLs and metadata."""
+    return Path(database).stem
+
+
+def datasette_metadata(database: Path) -> dict:
+    """Datasette metadata for the archive: descriptions, column notes, search on items, sorting, canned queries."""
+    tables: dict[str, dict] = {}
+    for name, doc in DOCUMENTED.items():
+        if name == FTS_TABLE:
+            continue  # Datasette hides FTS tables; items carries the search box
+        entry: dict = {"description": doc.description, "columns": dict(doc.columns)}
+        if name in SORTABLE:
+            entry["sortable_columns"] = SORTABLE[name]
+        if name in FACETS:
+            entry["facets"] = FACETS[name]
+        tables[name] = entry
+    # items_fts is standalone (not external content), so Datasette cannot detect it: name it, and its key.
+    tables["items"].update({"fts_table": FTS_TABLE, "fts_pk": "rowid", "searchmode": "raw"})
+    tables["items_with_tags"]["sort_desc"] = "date"
+    tables["items"]["sort_desc"] = "fetched_at"
+    tables["sources"]["label_column"] = "name"
+    return {
+        "title": "techwatch archive",
+        "description": "Feeds polled, summarized, tagged and clustered by techwatch, served read-only. Start with "
+                       "the views items_with_tags and stories, the search box of items, or the canned queries.",
+        "databases": {
+            database_name(database): {
+                "description": "The techwatch archive (see docs/schema.md).",
+                "tables": tables,
+                "queries": {name: dict(query) for name, query in CANNED_QUERIES.items()},
+            },
+        },
+    }
+
+
+def datasette_command(database: Path, metadata: Path, host: str = "127.0.0.1", port: int = 8001,
+                      open_browser: bool = False) -> list[str]:
+    """The `datasette serve` command line: the archive as a mutable (mode=ro) database, never immutable."""
+    command = [sys.executable, "-m", "datasette", "serve", str(database), "--metadata", str(metadata),
+               "--host", host, "--port", str(port), "--setting", "sql_time_limit_ms", str(SQL_TIME_LIMIT_MS)]
+    if open_browser:
+        command.append("--open")
+    return command
+
+
+def browse(database: Path, host: str = "127.0.0.1", port: int = 8001, open_browser: bool = False) -> None:
+    """Serve the archive read-only in Datasette until stopped (Ctrl-C); raise BrowseError if it cannot."""
+    if importlib.util.find_spec("datasette") is None:
+        raise BrowseError(NOT_INSTALLED)
+    database = Path(database)
+    # Checks it is an archive, and brings an older one up to date so the views exist.
+    open_reader(database).close()
+    with tempfile.TemporaryDirectory(prefix="techwatch-browse-") as tmp:
+        metadata = Path(tmp) / "metadata.json"
+        metadata.write_text(json.dumps(datasette_metadata(database), ensure_ascii=False, indent=1),
+                            encoding="utf-8")
+        try:
+            process = subprocess.Popen(datasette_command(database, metadata, host, port, open_browser))
+        except OSError as exc:
+            raise BrowseError(f"cannot start Datasette: {exc}") from exc
+        try:
+            code = process.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C reached Datasette too (same process group); give it a moment to shut down cleanly.
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.terminate()
+                process.wait()
+            return
+    if code not in (0, -2, 130):
+        raise BrowseError(f"Datasette exited with code {code} (is port {port} already in use?)")

@@ -1,0 +1,27 @@
+"""`techwatch browse`: explore the archive read-only in Datasette (registered by cli.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import browse as browse_mod
+from .cli import _config_options, _handle_errors, _load
+
+
+@click.command("browse")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 exposes the archive to the network).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--open/--no-open", "open_browser", default=False, show_default=True,
+              help="Open the archive in a web browser.")
+@_config_options
+@_handle_errors
+def browse(host: str, port: int, open_browser: bool, config_path: Path, db: Path | None) -> None:
+    """Serve the archive read-only in Datasette: tables and views described, full-text search, canned queries."""
+    config = _load(config_path, db)
+    database = config.settings.database
+    click.echo(f"techwatch browse: serving {database} read-only at http://{host}:{port}/ ; stop with Ctrl-C")
+    browse_mod.browse(database, host=host, port=port, open_browser=open_browser)
