@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,8 @@ from conftest import corpus_path, dedent, run_cli, write_config
 from watch.config import load_config
 from watch.errors import ConfigError, ParseError
 from watch.models import Source
-from watch.releases import CHANGELOG_RELEASES, parse_source
+from watch.release_notes import summarize_release
+from watch.releases import CHANGELOG_RELEASES, notes_text, parse_source
 
 
 def pypi_rss(package: str, versions: list[tuple[str, str]]) -> str:
@@ -126,6 +128,11 @@ def test_changelog_pages_from_the_corpus(name: str) -> None:
     assert all(e.url.startswith(f"https://example.org/{name}#") for e in feed.entries)
     again = parse_source(source, text, base_url=f"https://example.org/{name}", content_type="text/plain")
     assert [e.id for e in again.entries] == [e.id for e in feed.entries]
+    notes = notes_text(feed.entries[0].feed_html)
+    assert notes and notes in text.decode("utf-8")  # the notes come back verbatim
+    summary = summarize_release(notes)
+    words = {w for w in re.findall(r"\w{4,}", summary.lower()) if w not in ("breaking", "security")}
+    assert summary and words <= set(re.findall(r"\w{4,}", notes.lower()))  # extractive: the notes' own words
 
 
 def test_changelog_keep_a_changelog_and_html() -> None:
@@ -223,7 +230,9 @@ def test_release_sources_end_to_end(tmp_path: Path, server) -> None:
     releases = text[text.index("## Releases"):]
     assert "**engine** 0.11.0 → [0.12.0](https://github.com/acme/engine/releases/tag/v0.12.0) " \
            "(breaking: Drop Python 3.9 support)" in releases
-    assert "**sdk** 1.9.0 → [2.0.0]" in releases and "breaking: **client:** remove" not in releases
+    assert f"**sdk** 1.9.0 → [2.0.0]({server.url('/CHANGELOG.md')}#200-2026-11-20) (breaking: client: remove the " \
+           "legacy \\`Completion\\` API)" in releases  # the notes' own line, Markdown emphasis dropped
+    assert "Breaking: Drop Python 3.9 support. New: Speculative decoding for every model." in releases
     assert "**transformers** 5.23.0 → [5.24.0]" in releases and "releases)" not in releases
     assert "0.12.0rc1" not in text
     # the next week: the patch release, from the version before it
@@ -289,3 +298,25 @@ def test_github_api_refusal_names_the_token_but_never_shows_it(tmp_path: Path, s
     assert report.status == "failed" and "HTTP 401" in report.error and "github_token_env" in report.error
     assert "s3cret" not in report.error
     assert "s3cret" not in repr(load_config(tmp_path / "feeds.yaml", environ={"GITHUB_TOKEN": "s3cret"}))
+
+
+def test_releases_archived_by_an_older_feed_source_are_updated_not_duplicated(tmp_path: Path) -> None:
+    from watch.models import FetchResult
+    from watch.parse import parse_feed
+    from watch.store import open_archive
+
+    archive = open_archive(tmp_path / "watch.db")
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    archive.sync_sources([Source(name="Engine", url="https://github.com/acme/engine/releases.atom")], now)
+    result = FetchResult(url="u", final_url="u", status=200)
+    as_feed = parse_feed(GITHUB_ATOM.encode(), source_name="Engine", base_url="https://github.com/acme/engine")
+    archive.save_refresh("Engine", result, as_feed, "a", now, now)
+    before = {r[0] for r in archive.db.execute("SELECT id FROM items").fetchall()}
+    as_releases = parse_source(_source("github-releases", name="Engine", project="engine", prereleases=True),
+                               GITHUB_ATOM.encode(), base_url="https://github.com/acme/engine")
+    assert {e.id for e in as_releases.entries}.isdisjoint(before)  # the ids changed with the kind
+    new, updated = archive.save_refresh("Engine", result, as_releases, "b", now, now)
+    assert (new, updated) == (0, 3)
+    assert {r[0] for r in archive.db.execute("SELECT id FROM items").fetchall()} == before
+    assert archive.db.execute("SELECT count(*) FROM releases").fetchone()[0] == 3
+    archive.close()

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from .changelog import html_to_markdown
 from .errors import DeliveryError
 from .models import (
     Digest,
@@ -26,6 +25,7 @@ from .models import (
     TagTrend,
 )
 from .release_notes import highlights
+from .releases import notes_text
 from .versions import parse_version
 
 UNTAGGED = "other"
@@ -119,7 +119,7 @@ def _version_order(release: ReleaseItem) -> tuple:
 
 
 def _release_note(group: Iterable[ReleaseItem]) -> str:
-    found = [highlights(html_to_markdown(r.notes_html), limit=1) for r in group if r.notes_html]
+    found = [highlights(notes_text(r.notes_html), limit=1) for r in group if r.notes_html]
     for label, attribute in (("breaking", "breaking"), ("security", "security")):
         line = next((getattr(h, attribute)[0] for h in found if getattr(h, attribute)), None)
         if line:

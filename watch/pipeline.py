@@ -24,7 +24,6 @@ import numpy as np
 
 from . import cluster, schedule
 from . import digest as digest_mod
-from .changelog import html_to_markdown
 from .enrich import Models, Summarizer, enrich, summary_key
 from .errors import DeliveryError, FetchError, ModelError, ParseError
 from .extract import EXCERPT_CHARS, article_from_feed, extract_article
@@ -51,7 +50,7 @@ from .models import (
 from .nlp.embedder import Embedder
 from .parse import parse_feed
 from .release_notes import summarize_release
-from .releases import github_api_request, parse_source
+from .releases import github_api_request, notes_text, parse_source
 from .robots import RobotsPolicy
 from .store import Archive
 
@@ -428,7 +427,7 @@ RELEASE_SUMMARIZER = "release-notes"  # the summaries made of a release's own no
 
 def release_output(item: PendingItem, output: ModelOutput) -> ModelOutput:
     """A release's summary is its notes' own breaking changes, security fixes and features, when it has notes."""
-    text = summarize_release(html_to_markdown(item.feed_html)) if item.feed_html.strip() else ""
+    text = summarize_release(notes_text(item.feed_html)) if item.feed_html.strip() else ""
     if not text:
         return output
     return dataclasses.replace(output, summary=Summary(text, RELEASE_SUMMARIZER), summary_key=None)

@@ -6,10 +6,10 @@ import dataclasses
 import json
 import re
 from datetime import UTC, datetime, time
-from html import escape
+from html import escape, unescape
 from urllib.parse import unquote
 
-from .changelog import parse_changelog, parse_changelog_html
+from .changelog import html_to_markdown, parse_changelog, parse_changelog_html
 from .dedup import canonical_url, entry_id
 from .errors import ParseError
 from .models import Entry, FetchSettings, ParsedFeed, Release, Source
@@ -20,6 +20,21 @@ from .versions import Version, find_version, level, parse_version, passes_filter
 CHANGELOG_RELEASES = 10
 _MIN_LEVEL = {"all": "patch", "minor": "minor", "major": "major"}
 _GITHUB_TAG = re.compile(r"/releases/tag/([^/?#]+)")
+
+
+_NOTES_OPEN = '<pre class="release-notes">'
+
+
+def notes_html(markdown: str) -> str:
+    """Markdown release notes as the feed_html of an item: escaped, verbatim (see notes_text)."""
+    return f"{_NOTES_OPEN}{escape(markdown)}</pre>"
+
+
+def notes_text(feed_html: str) -> str:
+    """The notes of a release item as Markdown: verbatim if notes_html() stored them, else converted from HTML."""
+    if feed_html.startswith(_NOTES_OPEN) and feed_html.endswith("</pre>"):
+        return unescape(feed_html[len(_NOTES_OPEN):-len("</pre>")])
+    return html_to_markdown(feed_html)
 
 
 def github_api_request(source: Source, settings: FetchSettings) -> tuple[str, dict[str, str]] | None:
@@ -84,7 +99,7 @@ def _github_api(source: Source, content: bytes) -> ParsedFeed:
                       canonical_url=canonical_url(url), title=str(release.get("name") or tag),
                       author=(release.get("author") or {}).get("login"),
                       published=_iso(release.get("published_at") or release.get("created_at")),
-                      feed_html=f"<pre>{escape(str(release.get('body') or ''))}</pre>")
+                      feed_html=notes_html(str(release.get("body") or "")))
         entries.append(_as_release(source, entry, version))
     return ParsedFeed(title=f"{source.project or source.name} releases", link=f"https://github.com/{source.repo}",
                       language=None, entries=tuple(entries), format="github-api")
@@ -151,12 +166,12 @@ def _changelog(source: Source, content: bytes, base_url: str, content_type: str)
         anchor = re.sub(r"[^\w\- ]", "", release.heading.lower()).strip().replace(" ", "-")
         url = f"{base_url.split('#')[0]}#{anchor}"
         published = datetime.combine(release.date, time(), UTC) if release.date else None
-        # Notes are Markdown or text; stored as escaped <pre> HTML so extraction reads them back verbatim.
         entries.append(Entry(
             id=entry_id(source.name, f"version:{release.version.text}"), source=source.name,
-            guid=f"version:{release.version.text}", url=url, canonical_url=canonical_url(url),
+            # The page is the same for every release: the anchor is what tells them apart (and links to it).
+            guid=f"version:{release.version.text}", url=url, canonical_url=url,
             title=f"{project} {release.version.text}", author=None, published=published,
-            feed_html=f"<pre>{escape(release.notes)}</pre>", release=_release(source, release.version)))
+            feed_html=notes_html(release.notes), release=_release(source, release.version)))
     return ParsedFeed(title=f"{project} changelog", link=base_url, language=None, entries=tuple(entries),
                       format="changelog")
 

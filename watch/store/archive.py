@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -100,6 +101,15 @@ class Archive(ArchiveReader):
     def _upsert_entry(self, entry: Entry, now: datetime) -> str:
         feed_hash = entry_hash(entry)
         row = self.db.execute("SELECT feed_hash FROM items WHERE id = ?", [entry.id]).fetchone()
+        if row is None and entry.release is not None:
+            # A release archived before under another id (the source was a plain feed, or its id scheme
+            # changed): the same source and address is the same release, so it is updated, not duplicated.
+            earlier = self.db.execute(
+                "SELECT id, feed_hash FROM items WHERE source = ? AND canonical_url = ? LIMIT 1",
+                [entry.source, entry.canonical_url]).fetchone()
+            if earlier is not None:
+                entry = dataclasses.replace(entry, id=earlier[0])
+                row = (earlier[1],)
         if row and row[0] == feed_hash:
             return "unchanged"
         outcome = self._write_entry(entry, feed_hash, row is not None, now)
