@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import fixture_bytes, run_cli, write_config
 
-COMMANDS = ("run", "digest", "feeds")
+COMMANDS = ("run", "digest", "feeds", "schedule", "search", "show", "stats", "export", "browse")
 
 
 def test_python_dash_m_help_lists_commands(tmp_path):
@@ -32,7 +32,8 @@ def test_console_script_help():
 
 
 @pytest.mark.parametrize("args", [("run", "--help"), ("digest", "--help"), ("feeds", "list", "--help"),
-                                  ("feeds", "check", "--help")])
+                                  ("feeds", "check", "--help"), ("search", "--help"), ("show", "--help"),
+                                  ("stats", "--help"), ("export", "--help"), ("browse", "--help")])
 def test_subcommand_help(tmp_path, args):
     result = run_cli(*args, cwd=tmp_path)
     assert result.returncode == 0 and "--config" in result.stdout

@@ -112,7 +112,9 @@ class ArchiveReader:
             where.append("(i.language = ? OR i.language LIKE ? || '-%')")
             args.extend([query.language.lower(), query.language.lower()])
         if query.tags:
-            where.append(f"i.id IN (SELECT item_id FROM item_tags WHERE tag IN ({','.join('?' * len(query.tags))}))")
+            # EXISTS on the (item_id, tag) key: checked per candidate, never a scan of every tagged item.
+            where.append("EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = i.id "
+                         f"AND t.tag IN ({','.join('?' * len(query.tags))}))")
             args.extend(query.tags)
         return where, args
 
