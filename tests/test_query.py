@@ -369,3 +369,50 @@ def test_corpus_search_phrase_and_language(corpus_archive) -> None:
         assert french and {h.source for h in french} == {"fr_nextinpact_fullcontent.rss"}
     finally:
         reader.close()
+
+
+# -- the fast paths give the answers of the plain ones ----------------------------------------------
+
+def _reference(reader, query: SearchQuery, match: str) -> list[str]:
+    """Stories ranked over every match with no window, collapsed in Python: what search must return."""
+    rows = reader.search_rows(query, match, 100_000, window=None)
+    leads: dict[str, str] = {}
+    for item_id, story, _ in rows:
+        leads.setdefault(story, item_id)
+    return list(leads.values())[:query.limit]
+
+
+@pytest.mark.parametrize("filters", [{}, {"tags": ("agents",)}, {"sources": ("Wire",)}, {"until": MONDAY},
+                                     {"since": MONDAY}, {"tags": ("llm",), "sources": ("Lab Blog", "Veille FR")},
+                                     {"sources": ("Tiny Blog",)}])
+@pytest.mark.parametrize("limit", [1, 2, 5, 50])
+def test_windowed_ranking_matches_ranking_everything(reader, monkeypatch, filters: dict, limit: int) -> None:
+    monkeypatch.setattr(query_mod, "MIN_FETCH", 1)  # tiny windows, so that widening them is exercised
+    monkeypatch.setattr(query_mod, "FILTER_WINDOW", 1)
+    text = "news OR agents OR model OR nimbus OR the OR cnil OR code"
+    query = SearchQuery(text=text, limit=limit, **filters)
+    got = [h.item_id for h in query_mod.search(reader, query).hits]
+    assert got == _reference(reader, query, fts_match(text))
+
+
+def test_walking_the_date_index_matches_sorting(reader, monkeypatch) -> None:
+    text = "news OR agents OR model OR nimbus OR the OR cnil OR code"
+    sorted_ids = [h.item_id for h in query_mod.search(reader, SearchQuery(text=text, sort="recent", limit=50)).hits]
+    monkeypatch.setattr(query_mod, "WALK_DATES_ABOVE", 1)
+    walked = [h.item_id for h in query_mod.search(reader, SearchQuery(text=text, sort="recent", limit=50)).hits]
+    assert walked == sorted_ids and len(walked) > 5
+
+
+def test_many_matches_rank_the_newest_and_say_so(reader, monkeypatch) -> None:
+    text = "news OR agents OR model OR nimbus OR the OR cnil OR code"
+    everything = query_mod.search(reader, SearchQuery(text=text, limit=50))
+    assert everything.note is None and everything.matches and everything.matches > 6
+    monkeypatch.setattr(query_mod, "RANK_NEWEST", 4)
+    capped = query_mod.search(reader, SearchQuery(text=text, limit=50))
+    assert capped.note and f"{everything.matches:,} items match: the newest 4 were ranked (from " in capped.note
+    newest = {r[0] for r in reader.db.execute(
+        "SELECT i.id FROM items_fts f JOIN items i ON i.rowid = f.rowid WHERE items_fts MATCH ? "
+        "ORDER BY f.rowid DESC LIMIT 4", [fts_match(text)]).fetchall()}
+    assert {h.item_id for h in capped.hits} <= newest
+    uncapped = query_mod.search(reader, SearchQuery(text=text, limit=50, all_matches=True))
+    assert [h.item_id for h in uncapped.hits] == [h.item_id for h in everything.hits] and uncapped.note is None

@@ -57,18 +57,21 @@ def _query(text: str | None, tags: tuple[str, ...], sources: tuple[str, ...], si
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Stories to show.")
 @click.option("--sort", type=click.Choice(query_mod.SORTS), default="relevance", show_default=True,
               help="Best match (bm25: title, then summary, then text) or newest first.")
+@click.option("--all-matches", is_flag=True,
+              help=f"Rank every match; by default past {query_mod.RANK_NEWEST:,} matches the newest are ranked.")
 @click.option("--format", "fmt", type=click.Choice(SEARCH_FORMATS), default="table", show_default=True)
 @_db_options
 @_handle_errors
 def search(text: str | None, tags: tuple[str, ...], sources: tuple[str, ...], since: str | None, until: str | None,
-           language: str | None, literal: bool, limit: int, sort: str, fmt: str, config_path: Path,
-           db: Path | None) -> None:
+           language: str | None, literal: bool, limit: int, sort: str, all_matches: bool, fmt: str,
+           config_path: Path, db: Path | None) -> None:
     """Search the archive: one line per story, the match highlighted in context.
 
     QUERY uses SQLite FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*, title:word.
     Without QUERY, the newest stories matching the filters are listed.
     """
-    query = _query(text, tags, sources, since, until, language, literal, limit=limit, sort=sort)
+    query = _query(text, tags, sources, since, until, language, literal, limit=limit, sort=sort,
+                   all_matches=all_matches)
     reader = _reader(config_path, db)
     try:
         result = query_mod.search(reader, query)
@@ -76,9 +79,12 @@ def search(text: str | None, tags: tuple[str, ...], sources: tuple[str, ...], si
         reader.close()
     if result.note:
         click.echo(f"note: {result.note}", err=True)
-    if not result.hits and fmt == "table":
-        click.echo("No matching stories.", err=True)
-        return
+    if fmt == "table":
+        if not result.hits:
+            click.echo("No matching stories.", err=True)
+            return
+        if result.matches is not None:
+            click.echo(f"{result.matches:,} items match the text; {len(result.hits)} stories shown.", err=True)
     write_search(result, fmt, sys.stdout)
 
 

@@ -480,6 +480,7 @@ class SearchQuery:
     limit: int = 20
     sort: str = "relevance"  # relevance | recent
     literal: bool = False  # the text is plain words, never FTS5 syntax
+    all_matches: bool = False  # rank every match, however many (else the newest RANK_NEWEST when more)
 
 
 @dataclass(frozen=True)
@@ -510,6 +511,7 @@ class SearchResult:
     hits: tuple[SearchHit, ...]
     query: SearchQuery
     note: str | None = None
+    matches: int | None = None  # items matching the text, before filters (None without text)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,14 @@ from .models import ArchiveStats, CountRow, ItemDetail, SearchHit, SearchQuery, 
 from .store import ArchiveReader, SearchSyntaxError
 
 MAX_QUERY_CHARS = 1000
+# bm25 costs about 1.2 µs per match: past this many matches, relevance ranks the newest ones (~30 ms).
+RANK_NEWEST = 25_000
+# Rows read per round: a story's other reports take rows too, so a few times the stories asked for.
+MIN_FETCH = 50
+# With filters (other than --since), rank this many times the rows needed before filtering, then widen.
+FILTER_WINDOW = 8
+# Newest-first over this many matches walks the date index instead of sorting every match.
+WALK_DATES_ABOVE = 10_000
 SORTS = ("relevance", "recent")
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([hdwmy])\s*$", re.IGNORECASE)
 _WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
@@ -70,23 +78,37 @@ def fts_match(text: str) -> str | None:
 
 
 def search(reader: ArchiveReader, query: SearchQuery) -> SearchResult:
-    """The stories matching `query`, one per story (its best or newest matching item), with snippets."""
+    """The stories matching `query`, one per story (its best or newest matching item), with snippets.
+
+    When more than RANK_NEWEST items match and the sort is by relevance, the newest RANK_NEWEST matches
+    are ranked (the note says so and from which date); `all_matches` ranks them all, at a cost in time.
+    """
     _check(reader, query)
     text = (query.text or "").strip()
-    note = None
-    match = None
+    notes: list[str] = []
+    match = total = None
     if text:
         match = literal_match(text) if query.literal else fts_match(text)
         if match is None:
             raise QueryError(f"nothing to search for in {text!r}: give at least one word")
-    try:
-        ids = _story_leads(reader, query, match)
-    except SearchSyntaxError as exc:
-        if query.literal:
-            raise QueryError(f"cannot search for {text!r}: {exc}") from exc
-        match = literal_match(text, drop_operators=True) or literal_match(text)
-        note = f"{text!r} is not valid search syntax ({exc}); searched for its words instead"
-        ids = _story_leads(reader, query, match)
+        try:
+            total = reader.match_count(match)
+        except SearchSyntaxError as exc:
+            if query.literal:
+                raise QueryError(f"cannot search for {text!r}: {exc}") from exc
+            match = literal_match(text, drop_operators=True) or literal_match(text)
+            notes.append(f"{text!r} is not valid search syntax ({exc}); searched for its words instead")
+            total = reader.match_count(match)
+    floor = reader.rowid_floor(query.since) if match and query.since else None
+    if match and total and query.sort == "relevance" and not query.all_matches and total > RANK_NEWEST:
+        newest = reader.newest_match_floor(match, RANK_NEWEST)
+        if newest is not None and (floor is None or newest > floor):
+            floor = newest
+            day = reader.rowid_day(newest)
+            notes.append(f"{total:,} items match: the newest {RANK_NEWEST:,} were ranked"
+                         + (f" (from {day:%Y-%m-%d})" if day else "")
+                         + "; add words, --since/--until, or --all-matches to rank them all")
+    ids = _story_leads(reader, query, match, total or 0, floor)
     details = reader.hit_details([i for i, _, _ in ids], match)
     story_sources = reader.story_sources([story for item_id, story, _ in ids if story != item_id])
     hits = []
@@ -98,22 +120,31 @@ def search(reader: ArchiveReader, query: SearchQuery) -> SearchResult:
             score=round(score, 3) if score is not None else None,
             sources=story_sources.get(story, (d["source"],)), tags=d["tags"], summary=d["summary"],
         ))
-    return SearchResult(hits=tuple(hits), query=query, note=note)
+    return SearchResult(hits=tuple(hits), query=query, note="; ".join(notes) or None, matches=total)
 
 
-def _story_leads(reader: ArchiveReader, query: SearchQuery, match: str | None) -> list[tuple[str, str, float | None]]:
-    """Collapse matching items to stories, fetching more rows until `limit` stories or no more matches."""
-    fetch = max(query.limit * 4, 50)
+def _story_leads(reader: ArchiveReader, query: SearchQuery, match: str | None, total: int,
+                 floor: int | None) -> list[tuple[str, str, float | None]]:
+    """Collapse matching items to stories, reading more rows until `limit` stories or no more matches."""
+    fetch = max(query.limit * 4, MIN_FETCH)
+    # Filters other than --since may reject most of the best-ranked rows: rank a wider window for them.
+    widen = FILTER_WINDOW if (query.tags or query.sources or query.language or query.until) else 1
+    window = fetch * widen if match is not None and query.sort == "relevance" else None
     while True:
-        rows = reader.search_rows(query, match, fetch)
+        rows = reader.search_rows(query, match, fetch, floor=floor, window=window,
+                                  walk_dates=total > WALK_DATES_ABOVE)
         leads: dict[str, tuple[str, str, float | None]] = {}
         for item_id, story, score in rows:
             leads.setdefault(story, (item_id, story, score))
             if len(leads) == query.limit:
                 return list(leads.values())
-        if len(rows) < fetch:
+        if len(rows) == fetch:  # stories repeat: read further
+            fetch *= 4
+            window = max(window, fetch * widen) if window is not None else None
+        elif window is not None and window < total:  # the filters used up the window: rank a wider one
+            window = window * 8 if window * 8 < total else None
+        else:
             return list(leads.values())
-        fetch *= 4
 
 
 def _check(reader: ArchiveReader, query: SearchQuery) -> None:

@@ -38,6 +38,8 @@ class SearchSyntaxError(StoreError):
 DAY = "COALESCE(i.published, i.fetched_at)"
 _URL = "COALESCE(NULLIF(i.canonical_url, ''), i.url)"
 _SUMMARY = "(SELECT s.text FROM summaries s WHERE s.item_id = i.id ORDER BY s.created_at DESC, s.rowid DESC LIMIT 1)"
+# The weights of m009's configured rank (title, summary, text), spelled out: bm25() is cheaper than `rank`.
+BM25 = "bm25(items_fts, 10.0, 4.0, 1.0)"
 _FTS_ERRORS = ("fts5: syntax error", "unterminated string", "no such column", "unknown special query",
                "fts5: parser stack overflow", "fts5 expression tree is too large")
 
@@ -118,22 +120,69 @@ class ArchiveReader:
             args.extend(query.tags)
         return where, args
 
-    def search_rows(self, query: SearchQuery, match: str | None, limit: int) -> list[tuple[str, str, float | None]]:
-        """(item id, story id, -bm25) of matching items, best or newest first; `match` is an FTS5 expression."""
-        where, args = self._filters(query)
-        if match is None:
-            sql = (f"SELECT i.id, COALESCE(i.cluster_id, i.id), NULL FROM items i WHERE {' AND '.join(where)} "
-                   f"ORDER BY {DAY} DESC, i.id LIMIT ?")
-            return [tuple(r) for r in self.db.execute(sql, [*args, limit]).fetchall()]
-        order = "f.rank, i.id" if query.sort == "relevance" else f"{DAY} DESC, f.rank"
-        sql = (f"SELECT i.id, COALESCE(i.cluster_id, i.id), -f.rank FROM items_fts f JOIN items i ON i.rowid = f.rowid "
-               f"WHERE items_fts MATCH ? AND {' AND '.join(where)} ORDER BY {order} LIMIT ?")
+    def _fts(self, sql: str, args: Sequence) -> list[tuple]:
+        """Run a query with an FTS5 MATCH; a bad expression becomes SearchSyntaxError."""
         try:
-            return [tuple(r) for r in self.db.execute(sql, [match, *args, limit]).fetchall()]
+            return [tuple(r) for r in self.db.execute(sql, list(args)).fetchall()]
         except sqlite3.OperationalError as exc:
             if any(marker in str(exc) for marker in _FTS_ERRORS):
                 raise SearchSyntaxError(str(exc)) from exc
             raise StoreError(f"search failed: {exc}") from exc
+
+    def match_count(self, match: str) -> int:
+        """How many indexed items match (cheap: FTS5 counts without ranking)."""
+        return self._fts("SELECT count(*) FROM items_fts WHERE items_fts MATCH ?", [match])[0][0]
+
+    def newest_match_floor(self, match: str, newest: int) -> int | None:
+        """The rowid above which the `newest` most recently archived matches lie (None if there are fewer)."""
+        rows = self._fts("SELECT rowid FROM items_fts WHERE items_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                         [match, newest - 1])
+        return rows[0][0] if rows else None
+
+    def rowid_floor(self, since: datetime) -> int | None:
+        """The smallest rowid of an item dated from `since` on: an exact lower bound for FTS5 (rowid order)."""
+        # INDEXED BY: without it the planner walks the whole table by rowid (0.6 s at 1M items, not 4 ms).
+        row = self.db.execute(f"SELECT min(i.rowid) FROM items i INDEXED BY items_day WHERE {DAY} >= ?",
+                              [iso(since)]).fetchone()
+        return row[0] if row else None
+
+    def rowid_day(self, rowid: int) -> datetime | None:
+        """The date an item (by rowid) is filed under."""
+        row = self.db.execute(f"SELECT {DAY} FROM items i WHERE i.rowid = ?", [rowid]).fetchone()
+        return from_iso(row[0]) if row else None
+
+    def search_rows(self, query: SearchQuery, match: str | None, limit: int, *, floor: int | None = None,
+                    window: int | None = None, walk_dates: bool = False) -> list[tuple[str, str, float | None]]:
+        """(item id, story id, -bm25 or None) of matching items, best or newest first; `match` is FTS5 syntax.
+
+        `floor`: only items with rowid >= floor. `window`: rank inside FTS5 and read `items` only for its best
+        `window` rows (the caller retries wider when filters leave too few). `walk_dates`: newest first by
+        walking the date index, for matches too many to sort.
+        """
+        where, args = self._filters(query)
+        conditions = " AND ".join(where)
+        if match is None:
+            sql = f"SELECT i.id, COALESCE(i.cluster_id, i.id), NULL FROM items i WHERE {conditions} " \
+                  f"ORDER BY {DAY} DESC, i.id LIMIT ?"
+            return [tuple(r) for r in self.db.execute(sql, [*args, limit]).fetchall()]
+        bound, bound_args = ("AND rowid >= ?", [floor]) if floor is not None else ("", [])
+        if query.sort == "recent" and walk_dates:
+            return self._fts(
+                f"SELECT i.id, COALESCE(i.cluster_id, i.id), NULL FROM items i INDEXED BY items_day "
+                f"WHERE i.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ? {bound}) AND {conditions} "
+                f"ORDER BY {DAY} DESC, i.id LIMIT ?", [match, *bound_args, *args, limit])
+        if query.sort == "recent":
+            return self._fts(
+                f"SELECT i.id, COALESCE(i.cluster_id, i.id), NULL FROM items_fts f JOIN items i "
+                f"ON i.rowid = f.rowid WHERE items_fts MATCH ? {bound.replace('rowid', 'f.rowid')} AND {conditions} "
+                f"ORDER BY {DAY} DESC, i.id LIMIT ?", [match, *bound_args, *args, limit])
+        # Rank inside FTS5 first (bm25() with the weights m009 configured: cheaper than `rank`), then read
+        # `items` only for the best rows, not for every match.
+        return self._fts(
+            f"SELECT i.id, COALESCE(i.cluster_id, i.id), -f.score FROM (SELECT rowid, {BM25} AS score "
+            f"FROM items_fts WHERE items_fts MATCH ? {bound} ORDER BY score LIMIT ?) f "
+            f"JOIN items i ON i.rowid = f.rowid WHERE {conditions} ORDER BY f.score, i.id LIMIT ?",
+            [match, *bound_args, -1 if window is None else window, *args, limit])
 
     def hit_details(self, ids: Sequence[str], match: str | None, tokens: int = 16) -> dict[str, dict]:
         """Title, link, source, date, language, summary, tags and (with `match`) a snippet for each item id."""
