@@ -222,14 +222,14 @@ def test_reader_cannot_write(reader) -> None:
 
 
 def test_reader_migrates_an_archive_left_behind(archive_db: Path) -> None:
-    with sqlite3.connect(archive_db) as db:
-        db.execute("DROP VIEW stories")
-        db.execute("DROP VIEW items_with_tags")
-        db.execute("DROP INDEX items_day")
-        db.execute("DELETE FROM _migrations WHERE name = 'm009_query_views'")
+    with sqlite3.connect(archive_db) as db:  # undo m011, as if an older techwatch had written the archive
+        db.execute("DROP INDEX items_day_status_source")
+        db.execute("ALTER TABLE items DROP COLUMN day")
+        db.execute("DELETE FROM _migrations WHERE name = 'm011_item_day'")
     reader = open_reader(archive_db)
     try:
-        assert reader.db.execute("SELECT count(*) FROM stories").fetchone()[0] > 0
+        assert query_mod.search(reader, SearchQuery(text="Nimbus", since=MONDAY)).hits
+        assert reader.db.execute("SELECT count(*) FROM _migrations WHERE name = 'm011_item_day'").fetchone()[0] == 1
     finally:
         reader.close()
 

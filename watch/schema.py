@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .store import open_archive
+from .store import Archive, open_archive
 
 TIME = "ISO 8601 UTC"
 FTS_TABLE = "items_fts"
@@ -105,6 +105,7 @@ TABLES: dict[str, TableDoc] = {
             "source": "Source that published it.",
             "guid": "The entry's guid/id in the feed, else its link or title.",
             "url": "Link given by the feed.",
+            "day": f"Generated: the date the item is filed under, published else fetched_at; {TIME}.",
             "canonical_url": "Normalised link (https, no tracking parameters), or the page's canonical link "
                              "once fetched.",
             "title": "Title as given by the feed.",
@@ -256,7 +257,7 @@ TABLES: dict[str, TableDoc] = {
 DOCUMENTED: dict[str, TableDoc] = {**VIEWS, **TABLES}
 
 # Indexes whose columns are expressions (introspection only says "expression").
-INDEX_NOTES = {"items_day": "COALESCE(published, fetched_at), the date an item is filed under (period filters)"}
+INDEX_NOTES = {"items_day_status_source": "period counts and filters (stats, search --since) read only this index"}
 
 # Worked examples for the intro; tests run each of them against a real archive.
 EXAMPLES: list[tuple[str, str]] = [
@@ -318,7 +319,8 @@ def migrated_schema() -> dict[str, list[str]]:
         try:
             db = archive.db
             names = [n for n in db.table_names() if not _is_fts_shadow(n)] + db.view_names()
-            return {name: [c.name for c in db[name].columns] for name in names}
+            return {name: [c.name for c in db[name].columns] + [c for c, _ in archive.generated_columns(name)]
+                    for name in names}
         finally:
             archive.close()
 
@@ -335,7 +337,8 @@ def undocumented() -> list[str]:
     return missing
 
 
-def _table_section(db: sqlite_utils.Database, name: str, doc: TableDoc) -> list[str]:
+def _table_section(archive: Archive, name: str, doc: TableDoc) -> list[str]:
+    db = archive.db
     table = db[name]
     lines = [f"### `{name}`", "", doc.description, ""]
     if name == FTS_TABLE:
@@ -351,6 +354,8 @@ def _table_section(db: sqlite_utils.Database, name: str, doc: TableDoc) -> list[
         default = f"`{col.default_value}`" if col.default_value is not None else ""
         lines.append(f"| `{col.name}` | {col.type or '-'} | {not_null} | {default} | {fks.get(col.name, '')} "
                      f"| {description} |")
+    for column, kind in archive.generated_columns(name):
+        lines.append(f"| `{column}` | {kind or '-'} (generated) | | | | {_cell(doc.columns.get(column, ''))} |")
     lines.append("")
     if isinstance(table, sqlite_utils.db.Table) and name != FTS_TABLE:
         indexes = [ix for ix in table.indexes if ix.origin != "pk"]
@@ -376,13 +381,13 @@ def schema_markdown() -> str:
             db = archive.db
             lines += ["## Views", ""]
             for name in VIEWS:
-                lines += _table_section(db, name, VIEWS[name])
+                lines += _table_section(archive, name, VIEWS[name])
                 lines += ["```sql", db[name].schema, "```", ""]
             lines += ["## Tables", ""]
             present = set(db.table_names())
             for name, doc in TABLES.items():
                 if name in present:
-                    lines += _table_section(db, name, doc)
+                    lines += _table_section(archive, name, doc)
         finally:
             archive.close()
     return "\n".join(lines).rstrip("\n") + "\n"
