@@ -100,15 +100,16 @@ def search(reader: ArchiveReader, query: SearchQuery) -> SearchResult:
             notes.append(f"{text!r} is not valid search syntax ({exc}); searched for its words instead")
             total = reader.match_count(match)
     floor = reader.rowid_floor(query.since) if match and query.since else None
+    candidates = total or 0
     if match and total and query.sort == "relevance" and not query.all_matches and total > RANK_NEWEST:
         newest = reader.newest_match_floor(match, RANK_NEWEST)
         if newest is not None and (floor is None or newest > floor):
-            floor = newest
+            floor, candidates = newest, RANK_NEWEST
             day = reader.rowid_day(newest)
             notes.append(f"{total:,} items match: the newest {RANK_NEWEST:,} were ranked"
                          + (f" (from {day:%Y-%m-%d})" if day else "")
                          + "; add words, --since/--until, or --all-matches to rank them all")
-    ids = _story_leads(reader, query, match, total or 0, floor)
+    ids = _story_leads(reader, query, match, candidates, floor)
     details = reader.hit_details([i for i, _, _ in ids], match)
     story_sources = reader.story_sources([story for item_id, story, _ in ids if story != item_id])
     hits = []
@@ -127,9 +128,10 @@ def _story_leads(reader: ArchiveReader, query: SearchQuery, match: str | None, t
                  floor: int | None) -> list[tuple[str, str, float | None]]:
     """Collapse matching items to stories, reading more rows until `limit` stories or no more matches."""
     fetch = max(query.limit * 4, MIN_FETCH)
-    # Filters other than --since may reject most of the best-ranked rows: rank a wider window for them.
-    widen = FILTER_WINDOW if (query.tags or query.sources or query.language or query.until) else 1
-    window = fetch * widen if match is not None and query.sort == "relevance" else None
+    # Filters other than --since may reject most of the best-ranked rows: rank a wider window for them;
+    # a source is too selective for windows (1 of hundreds): rank every match in one pass with the filter.
+    widen = FILTER_WINDOW if (query.tags or query.language or query.until) else 1
+    window = fetch * widen if match is not None and query.sort == "relevance" and not query.sources else None
     while True:
         rows = reader.search_rows(query, match, fetch, floor=floor, window=window,
                                   walk_dates=total > WALK_DATES_ABOVE)
@@ -142,7 +144,9 @@ def _story_leads(reader: ArchiveReader, query: SearchQuery, match: str | None, t
             fetch *= 4
             window = max(window, fetch * widen) if window is not None else None
         elif window is not None and window < total:  # the filters used up the window: rank a wider one
-            window = window * 8 if window * 8 < total else None
+            # Sized from the share of rows the filters kept; past half of the matches, rank them all.
+            wanted = window * FILTER_WINDOW if not rows else 2 * window * fetch // len(rows)
+            window = max(wanted, window * 2) if max(wanted, window * 2) < total // 2 else None
         else:
             return list(leads.values())
 

@@ -165,8 +165,8 @@ class ArchiveReader:
         """(item id, story id, -bm25 or None) of matching items, best or newest first; `match` is FTS5 syntax.
 
         `floor`: only items with rowid >= floor. `window`: rank inside FTS5 and read `items` only for its best
-        `window` rows (the caller retries wider when filters leave too few). `walk_dates`: newest first by
-        walking the date index, for matches too many to sort.
+        `window` rows (the caller retries wider when filters leave too few); None ranks every match in one
+        pass with the filters. `walk_dates`: newest first by walking the date index, for very many matches.
         """
         where, args = self._filters(query)
         conditions = " AND ".join(where)
@@ -185,13 +185,18 @@ class ArchiveReader:
                 f"SELECT i.id, COALESCE(i.cluster_id, i.id), NULL FROM items_fts f JOIN items i "
                 f"ON i.rowid = f.rowid WHERE items_fts MATCH ? {bound.replace('rowid', 'f.rowid')} AND {conditions} "
                 f"ORDER BY {DAY} DESC, i.id LIMIT ?", [match, *bound_args, *args, limit])
+        if window is None:  # rank every match, filtering in the same pass (best for selective filters)
+            return self._fts(
+                f"SELECT i.id, COALESCE(i.cluster_id, i.id), -{BM25} AS score FROM items_fts f JOIN items i "
+                f"ON i.rowid = f.rowid WHERE items_fts MATCH ? {bound.replace('rowid', 'f.rowid')} AND {conditions} "
+                f"ORDER BY score DESC, i.id LIMIT ?", [match, *bound_args, *args, limit])
         # Rank inside FTS5 first (bm25() with the weights m009 configured: cheaper than `rank`), then read
-        # `items` only for the best rows, not for every match.
+        # `items` only for the best `window` rows, not for every match.
         return self._fts(
             f"SELECT i.id, COALESCE(i.cluster_id, i.id), -f.score FROM (SELECT rowid, {BM25} AS score "
             f"FROM items_fts WHERE items_fts MATCH ? {bound} ORDER BY score LIMIT ?) f "
             f"JOIN items i ON i.rowid = f.rowid WHERE {conditions} ORDER BY f.score, i.id LIMIT ?",
-            [match, *bound_args, -1 if window is None else window, *args, limit])
+            [match, *bound_args, window, *args, limit])
 
     def hit_details(self, ids: Sequence[str], match: str | None, tokens: int = 16) -> dict[str, dict]:
         """Title, link, source, date, language, summary, tags and (with `match`) a snippet for each item id."""
