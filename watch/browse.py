@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import WatchError
+from .errors import BrowseError
 from .schema import DOCUMENTED, FTS_TABLE
 from .store import open_reader
 from .store.canned import CANNED_QUERIES
@@ -21,10 +21,6 @@ from .store.canned import CANNED_QUERIES
 NOT_INSTALLED = 'Datasette is not installed: pip install "techwatch[browse]"'
 # Views over a large archive compute per-item subqueries; Datasette's default limit is 1 s.
 SQL_TIME_LIMIT_MS = 5000
-
-
-class BrowseError(WatchError):
-    """Datasette is missing or could not serve the archive."""
 
 
 # Sorting on big text columns (content, feed_html) would scan the archive for nothing useful.

@@ -48,6 +48,16 @@ class StoreError(WatchError):
     """The archive could not be opened or migrated."""
 
 
+class QueryError(WatchError):
+    """A query command was given something it cannot answer (bad date, unknown tag, ambiguous id)."""
+
+    exit_code = 2
+
+
+class BrowseError(WatchError):
+    """Datasette is missing or could not serve the archive."""
+
+
 class DeliveryError(WatchError):
     """A digest could not be written or sent."""
 

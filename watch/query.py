@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from .digest import health_lines
-from .errors import WatchError
+from .errors import QueryError
 from .models import ArchiveStats, CountRow, ItemDetail, SearchHit, SearchQuery, SearchResult
 from .store import ArchiveReader, SearchSyntaxError
 
@@ -28,12 +28,6 @@ _WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
 _TOKEN = re.compile(r'"(?:[^"]|"")*"|[()]|[^\s()"]+')
 _BAREWORD = re.compile(r"^(?:(?:title|summary|content):)?\w+\*?$")
 _OPERATORS = {"AND", "OR", "NOT"}
-
-
-class QueryError(WatchError):
-    """A query command was given something it cannot answer (bad date, unknown tag, ambiguous id)."""
-
-    exit_code = 2
 
 
 def parse_when(text: str, now: datetime | None = None) -> datetime:
