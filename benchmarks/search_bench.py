@@ -197,12 +197,7 @@ def finish(db_path: Path, vacuum: bool) -> None:
         archive.maintain()
         print(f"maintain() (FTS optimize, ANALYZE, VACUUM): {time.perf_counter() - started:.0f} s")
     else:
-        with archive.db.atomic():
-            archive.db.execute("INSERT INTO items_fts(items_fts) VALUES('optimize')")
-        archive.db.execute("ANALYZE")
-        if archive.db.conn.in_transaction:
-            archive.db.conn.commit()
-        archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        archive.maintain(vacuum=False)
         print(f"FTS optimize + ANALYZE (no VACUUM): {time.perf_counter() - started:.0f} s")
     archive.close()
 

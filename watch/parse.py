@@ -151,13 +151,17 @@ def _parse_json_feed(content: bytes, source_name: str, base_url: str, now: datet
                       language=language, entries=tuple(_unique(entries)), format="json1")
 
 
-def _iso_to_datetime(value: Any, now: datetime) -> datetime | None:
+def iso_datetime(value: Any) -> datetime | None:
+    """An ISO 8601 timestamp from a JSON document (trailing Z allowed, naive means UTC) in UTC, else None."""
     if not isinstance(value, str):
         return None
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    when = when.astimezone(UTC)
-    return None if when > now + _FUTURE_TOLERANCE else when
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _iso_to_datetime(value: Any, now: datetime) -> datetime | None:
+    when = iso_datetime(value)
+    return None if when is None or when > now + _FUTURE_TOLERANCE else when

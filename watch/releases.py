@@ -13,7 +13,7 @@ from .changelog import html_to_markdown, parse_changelog, parse_changelog_html
 from .dedup import canonical_url, entry_id
 from .errors import ParseError
 from .models import Entry, FetchSettings, ParsedFeed, Release, Source
-from .parse import parse_feed
+from .parse import iso_datetime, parse_feed
 from .versions import Version, find_version, level, parse_version, passes_filter
 
 # A changelog holds a project's whole history; the newest releases are news, the rest is archive.
@@ -98,7 +98,7 @@ def _github_api(source: Source, content: bytes) -> ParsedFeed:
         entry = Entry(id="", source=source.name, guid=str(release.get("id") or tag), url=url,
                       canonical_url=canonical_url(url), title=str(release.get("name") or tag),
                       author=(release.get("author") or {}).get("login"),
-                      published=_iso(release.get("published_at") or release.get("created_at")),
+                      published=iso_datetime(release.get("published_at") or release.get("created_at")),
                       feed_html=notes_html(str(release.get("body") or "")))
         entries.append(_as_release(source, entry, version))
     return ParsedFeed(title=f"{source.project or source.name} releases", link=f"https://github.com/{source.repo}",
@@ -191,7 +191,7 @@ def _huggingface(source: Source, content: bytes) -> ParsedFeed:
         if not isinstance(model_id, str) or not model_id:
             continue
         name = model_id.split("/")[-1]
-        when = _iso(model.get("createdAt") or model.get("lastModified"))
+        when = iso_datetime(model.get("createdAt") or model.get("lastModified"))
         url = f"https://huggingface.co/{model_id}"
         found = find_version(name)
         entries.append(Entry(
@@ -202,13 +202,3 @@ def _huggingface(source: Source, content: bytes) -> ParsedFeed:
                             level="major")))
     return ParsedFeed(title=f"{project} on Hugging Face", link="https://huggingface.co/" + project, language=None,
                       entries=tuple(entries), format="huggingface-json")
-
-
-def _iso(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -31,7 +31,7 @@ from ..models import (
     SourceState,
     Summary,
 )
-from .reader import ArchiveReader, chunks, from_iso, iso
+from .reader import ArchiveReader, from_iso, iso
 
 
 def _story(row: Sequence) -> StoryText:
@@ -325,27 +325,14 @@ class Archive(ArchiveReader):
 
     def cached_summaries(self, keys: Sequence[str], model: str) -> dict[str, str]:
         """Summaries already made by `model` for these input hashes (by any item)."""
-        found: dict[str, str] = {}
-        for chunk in chunks(list(dict.fromkeys(keys))):
-            marks = ",".join("?" * len(chunk))
-            for key, text in self.db.execute(
-                f"SELECT input_hash, text FROM summaries WHERE model = ? AND input_hash IN ({marks})",
-                [model, *chunk],
-            ).fetchall():
-                found[key] = text
-        return found
+        return dict(self.rows_in("SELECT input_hash, text FROM summaries WHERE model = ? AND input_hash IN ({marks})",
+                                 dict.fromkeys(keys), [model]))
 
     def cached_doc_vectors(self, keys: Sequence[str], model: str) -> dict[str, np.ndarray]:
         """Document vectors of `model` already computed for these input hashes, as float32."""
-        found: dict[str, np.ndarray] = {}
-        for chunk in chunks(list(dict.fromkeys(keys))):
-            marks = ",".join("?" * len(chunk))
-            for key, blob in self.db.execute(
-                f"SELECT input_hash, vector FROM doc_vectors WHERE model = ? AND input_hash IN ({marks})",
-                [model, *chunk],
-            ).fetchall():
-                found[key] = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
-        return found
+        rows = self.rows_in("SELECT input_hash, vector FROM doc_vectors WHERE model = ? AND input_hash IN ({marks})",
+                            dict.fromkeys(keys), [model])
+        return {key: np.frombuffer(blob, dtype=np.float16).astype(np.float32) for key, blob in rows}
 
     def items_without_summary(self, model: str, since: datetime,
                               limit: int = 1000) -> list[tuple[str, str, str, str | None]]:
@@ -432,23 +419,11 @@ class Archive(ArchiveReader):
             "ORDER BY day DESC, i.id",
             [iso(start), iso(end)],
         ).fetchall()
-        tags = self._tags_for([r[0] for r in rows])
+        tags = self._tag_lists([r[0] for r in rows])
         return [DigestItem(id=r[0], title=r[1], url=r[2] or "", source=r[3], published=from_iso(r[4]),
                            summary=r[5] or "", tags=tuple(tags.get(r[0], ())), cluster_id=r[6],
                            sources=(r[3],), relevance=r[7])
                 for r in rows]
-
-    def _tags_for(self, ids: Sequence[str]) -> dict[str, list[str]]:
-        result: dict[str, list[str]] = {}
-        for chunk_start in range(0, len(ids), 500):
-            chunk = list(ids[chunk_start:chunk_start + 500])
-            marks = ",".join("?" * len(chunk))
-            for item_id, tag in self.db.execute(
-                f"SELECT item_id, tag FROM item_tags WHERE item_id IN ({marks}) ORDER BY item_id, score DESC",
-                chunk,
-            ).fetchall():
-                result.setdefault(item_id, []).append(tag)
-        return result
 
     # -- story clusters --------------------------------------------------------------------------
 
@@ -620,7 +595,7 @@ class Archive(ArchiveReader):
             self.db.execute("DELETE FROM prune_items")
         return deleted
 
-    def maintain(self) -> None:
+    def maintain(self, vacuum: bool = True) -> None:
         """Refresh the query planner's statistics, merge the full-text index, and rebuild the file (VACUUM)."""
         with self.db.atomic():
             self.db.execute("INSERT INTO items_fts(items_fts) VALUES('optimize')")
@@ -628,7 +603,8 @@ class Archive(ArchiveReader):
         if self.db.conn.in_transaction:
             self.db.conn.commit()
         # VACUUM cannot run inside a transaction; in WAL mode it goes through the log, so checkpoint after.
-        self.db.execute("VACUUM")
+        if vacuum:
+            self.db.execute("VACUUM")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 def open_archive(path: str | Path) -> Archive:

@@ -55,6 +55,11 @@ class ArchiveReader:
         """Close the underlying connection."""
         self.db.close()
 
+    def rows_in(self, sql: str, values: Sequence, before: Sequence = ()) -> Iterator[tuple]:
+        """Rows of `sql`, its `{marks}` filled by chunks of `values` (SQLite caps the bound variables)."""
+        for chunk in chunks(list(values)):
+            yield from self.db.execute(sql.replace("{marks}", ",".join("?" * len(chunk))), [*before, *chunk])
+
     def generated_columns(self, table: str) -> list[tuple[str, str]]:
         """(name, type) of a table's generated columns, which sqlite-utils' column list leaves out."""
         if not self.db[table].exists():
@@ -201,17 +206,13 @@ class ArchiveReader:
     def hit_details(self, ids: Sequence[str], match: str | None, tokens: int = 16) -> dict[str, dict]:
         """Title, link, source, date, language, summary, tags and (with `match`) a snippet for each item id."""
         details: dict[str, dict] = {}
-        for chunk in chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(
-                f"SELECT i.id, i.title, {_URL}, i.source, {DAY}, i.language, {_SUMMARY}, i.rowid "
-                f"FROM items i WHERE i.id IN ({marks})", chunk,
-            ).fetchall():
-                details[row[0]] = {"title": row[1], "url": row[2] or "", "source": row[3],
-                                   "published": from_iso(row[4]), "language": row[5], "summary": row[6] or "",
-                                   "rowid": row[7], "snippet": "", "tags": ()}
-            for item_id, tags in self._tag_lists(chunk).items():
-                details[item_id]["tags"] = tags
+        for row in self.rows_in(f"SELECT i.id, i.title, {_URL}, i.source, {DAY}, i.language, {_SUMMARY}, i.rowid "
+                                "FROM items i WHERE i.id IN ({marks})", ids):
+            details[row[0]] = {"title": row[1], "url": row[2] or "", "source": row[3],
+                               "published": from_iso(row[4]), "language": row[5], "summary": row[6] or "",
+                               "rowid": row[7], "snippet": "", "tags": ()}
+        for item_id, tags in self._tag_lists(ids).items():
+            details[item_id]["tags"] = tags
         if match is not None and details:
             by_rowid = {d["rowid"]: item_id for item_id, d in details.items()}
             marks = ",".join("?" * len(by_rowid))
@@ -228,27 +229,20 @@ class ArchiveReader:
 
     def _tag_lists(self, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
         result: dict[str, list[str]] = {}
-        for chunk in chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            for item_id, tag in self.db.execute(
-                f"SELECT item_id, tag FROM item_tags WHERE item_id IN ({marks}) ORDER BY item_id, score DESC, tag",
-                chunk,
-            ).fetchall():
-                result.setdefault(item_id, []).append(tag)
+        for item_id, tag in self.rows_in(
+                "SELECT item_id, tag FROM item_tags WHERE item_id IN ({marks}) ORDER BY item_id, score DESC, tag", ids):
+            result.setdefault(item_id, []).append(tag)
         return {k: tuple(v) for k, v in result.items()}
 
     def story_sources(self, story_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """The sources of each story (cluster), in order of first report."""
         result: dict[str, list[str]] = {}
-        for chunk in chunks(story_ids):
-            marks = ",".join("?" * len(chunk))
-            for story, source in self.db.execute(
-                f"SELECT i.cluster_id, i.source FROM items i WHERE i.cluster_id IN ({marks}) AND i.status = 'done' "
-                f"ORDER BY i.cluster_id, {DAY}, i.id", chunk,
-            ).fetchall():
-                sources = result.setdefault(story, [])
-                if source not in sources:
-                    sources.append(source)
+        for story, source in self.rows_in(
+                "SELECT i.cluster_id, i.source FROM items i WHERE i.cluster_id IN ({marks}) AND i.status = 'done' "
+                f"ORDER BY i.cluster_id, {DAY}, i.id", story_ids):
+            sources = result.setdefault(story, [])
+            if source not in sources:
+                sources.append(source)
         return {k: tuple(v) for k, v in result.items()}
 
     # -- one item --------------------------------------------------------------------------------
