@@ -160,8 +160,12 @@ def _changelog(source: Source, content: bytes, base_url: str, content_type: str)
                          "or '## [1.2.0] - 2024-05-01')")
     project = source.project or source.name
     entries = []
-    for release in releases[:CHANGELOG_RELEASES]:
+    for position, release in enumerate(releases[:CHANGELOG_RELEASES]):
         if not _wanted(source, release.version):
+            continue
+        if release.date is None and position > 0:
+            # Without a date, only the version on top is known to be current: the older ones would be
+            # filed as released today. Later polls add each new version on top, when it appears.
             continue
         anchor = re.sub(r"[^\w\- ]", "", release.heading.lower()).strip().replace(" ", "-")
         url = f"{base_url.split('#')[0]}#{anchor}"
