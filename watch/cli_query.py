@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from . import query as query_mod
-from .cli import _config_option, _handle_errors
+from .cli import _config_options, _handle_errors
 from .config import load_config
 from .models import SearchQuery
 from .plot import plot_stats
@@ -21,12 +21,6 @@ from .store import ArchiveReader, open_reader
 def _reader(config_path: Path, db: Path | None) -> ArchiveReader:
     """The archive read-only: --db if given (no feeds.yaml needed), else settings.database of the config."""
     return open_reader(db if db is not None else load_config(config_path).settings.database)
-
-
-def _db_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path),
-                      help="Archive file (default: settings.database in the config).")(fn)
-    return _config_option(fn)
 
 
 def _filter_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,7 +54,7 @@ def _query(text: str | None, tags: tuple[str, ...], sources: tuple[str, ...], si
 @click.option("--all-matches", is_flag=True,
               help=f"Rank every match; by default past {query_mod.RANK_NEWEST:,} matches the newest are ranked.")
 @click.option("--format", "fmt", type=click.Choice(SEARCH_FORMATS), default="table", show_default=True)
-@_db_options
+@_config_options
 @_handle_errors
 def search(text: str | None, tags: tuple[str, ...], sources: tuple[str, ...], since: str | None, until: str | None,
            language: str | None, literal: bool, limit: int, sort: str, all_matches: bool, fmt: str,
@@ -91,7 +85,7 @@ def search(text: str | None, tags: tuple[str, ...], sources: tuple[str, ...], si
 @click.command("show")
 @click.argument("item_id", metavar="ID")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
-@_db_options
+@_config_options
 @_handle_errors
 def show(item_id: str, fmt: str, config_path: Path, db: Path | None) -> None:
     """Show one item (ID or a unique prefix of it): its sources, summary, tags and full text."""
@@ -112,7 +106,7 @@ def show(item_id: str, fmt: str, config_path: Path, db: Path | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH.png",
               help="Also draw items per week and the top tags as a PNG chart.")
-@_db_options
+@_config_options
 @_handle_errors
 def stats(since: str, until: str | None, trend_weeks: int, fmt: str, plot: Path | None, config_path: Path,
           db: Path | None) -> None:
@@ -136,7 +130,7 @@ def stats(since: str, until: str | None, trend_weeks: int, fmt: str, plot: Path 
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.option("--no-content", "no_content", is_flag=True, help="Leave out the full text (smaller files).")
-@_db_options
+@_config_options
 @_handle_errors
 def export(text: str | None, tags: tuple[str, ...], sources: tuple[str, ...], since: str | None, until: str | None,
            language: str | None, literal: bool, fmt: str, out: Path | None, no_content: bool, config_path: Path,

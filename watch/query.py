@@ -80,11 +80,9 @@ def search(reader: ArchiveReader, query: SearchQuery) -> SearchResult:
     _check(reader, query)
     text = (query.text or "").strip()
     notes: list[str] = []
-    match = total = None
-    if text:
-        match = literal_match(text) if query.literal else fts_match(text)
-        if match is None:
-            raise QueryError(f"nothing to search for in {text!r}: give at least one word")
+    match = _match_for(query)
+    total = None
+    if match is not None:
         try:
             total = reader.match_count(match)
         except SearchSyntaxError as exc:
@@ -116,6 +114,17 @@ def search(reader: ArchiveReader, query: SearchQuery) -> SearchResult:
             sources=story_sources.get(story, (d["source"],)), tags=d["tags"], summary=d["summary"],
         ))
     return SearchResult(hits=tuple(hits), query=query, note="; ".join(notes) or None, matches=total)
+
+
+def _match_for(query: SearchQuery) -> str | None:
+    """The FTS5 expression of the query's text (None without text); text with no word is an error."""
+    text = (query.text or "").strip()
+    if not text:
+        return None
+    match = literal_match(text) if query.literal else fts_match(text)
+    if match is None:
+        raise QueryError(f"nothing to search for in {text!r}: give at least one word")
+    return match
 
 
 def _story_leads(reader: ArchiveReader, query: SearchQuery, match: str | None, total: int,
@@ -222,11 +231,7 @@ def _week_labels(first: date, last: date) -> list[str]:
 def export(reader: ArchiveReader, query: SearchQuery, content: bool = True) -> Iterator[dict]:
     """Every item matching the filters and, if given, the search text: one dict per item, oldest first."""
     _check(reader, query)
-    match = None
-    if query.text and query.text.strip():
-        match = literal_match(query.text) if query.literal else fts_match(query.text)
-        if match is None:
-            raise QueryError(f"nothing to search for in {query.text!r}: give at least one word")
+    match = _match_for(query)
     try:
         yield from reader.export_rows(query, match, content)
     except SearchSyntaxError as exc:

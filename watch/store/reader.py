@@ -45,6 +45,13 @@ _FTS_ERRORS = ("fts5: syntax error", "unterminated string", "no such column", "u
                "fts5: parser stack overflow", "fts5 expression tree is too large")
 
 
+def _search_error(exc: sqlite3.OperationalError, what: str) -> StoreError:
+    """SearchSyntaxError for a bad FTS5 expression, else a StoreError naming what failed."""
+    if any(marker in str(exc) for marker in _FTS_ERRORS):
+        return SearchSyntaxError(str(exc))
+    return StoreError(f"{what} failed: {exc}")
+
+
 class ArchiveReader:
     """Queries that never write; `Archive` adds the writes. Construct with open_reader() for read-only use."""
 
@@ -139,9 +146,7 @@ class ArchiveReader:
         try:
             return [tuple(r) for r in self.db.execute(sql, list(args)).fetchall()]
         except sqlite3.OperationalError as exc:
-            if any(marker in str(exc) for marker in _FTS_ERRORS):
-                raise SearchSyntaxError(str(exc)) from exc
-            raise StoreError(f"search failed: {exc}") from exc
+            raise _search_error(exc, "search") from exc
 
     def match_count(self, match: str) -> int:
         """How many indexed items match (cheap: FTS5 counts without ranking)."""
@@ -327,9 +332,7 @@ class ArchiveReader:
             for row in cursor:
                 yield dict(zip(keys, row, strict=True))
         except sqlite3.OperationalError as exc:
-            if any(marker in str(exc) for marker in _FTS_ERRORS):
-                raise SearchSyntaxError(str(exc)) from exc
-            raise StoreError(f"export failed: {exc}") from exc
+            raise _search_error(exc, "export") from exc
 
 
 def open_reader(path: str | Path) -> ArchiveReader:
