@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the test suite's local HTTP server
 from httpserver import FeedServer  # noqa: E402
 
 from watch.extract import extract_article  # noqa: E402
-from watch.fetch import fetch, make_client  # noqa: E402
+from watch.fetch import fetch, make_client, trusting  # noqa: E402
 from watch.models import FetchSettings  # noqa: E402
 
 PUBLISHED_ZYTE_F1 = {"trafilatura": 0.958, "newspaper4k": 0.949, "readability.js": 0.947}
@@ -185,7 +185,8 @@ def serve_and_fetch(docs: Iterable[Doc]) -> tuple[dict[tuple[str, str], bytes], 
         # No charset: the real servers' headers were not recorded, so the extractor must sniff.
         server.add(f"/{doc.subset}/{doc.doc_id}.html", doc.html, content_type="text/html")
     server.start()
-    settings = FetchSettings()
+    settings = trusting(FetchSettings(), [server.base])  # the benchmark's own server stands for the web
+
     bodies = {}
     started = time.perf_counter()
     try:

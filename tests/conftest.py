@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import subprocess
@@ -39,6 +40,11 @@ tags:
     description: Digital sovereignty, European cloud / souveraineté numérique, cloud souverain
     keywords: [souverain, SecNumCloud, sovereignty]
 """
+
+
+# Tests that build FetchSettings by hand fetch from servers on 127.0.0.1, which the egress policy
+# refuses unless allowed (config files written by the tests trust their own sources' origins instead).
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 
 def corpus_path(*parts: str) -> Path:

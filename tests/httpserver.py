@@ -21,6 +21,10 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+class _QuietServer6(_QuietServer):
+    address_family = socket.AF_INET6
+
+
 @dataclass
 class Route:
     """What the server answers on one path."""
@@ -133,7 +137,8 @@ class FeedServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = _QuietServer((host, 0), Handler)
+        server_class = _QuietServer6 if ":" in host else _QuietServer
+        self.httpd = server_class((host, 0), Handler)
         self.httpd.daemon_threads = True
         # a short poll interval: shutdown() waits for it, once per test
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -142,7 +147,7 @@ class FeedServer:
     def base(self) -> str:
         """http://127.0.0.x:PORT"""
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def url(self, path: str) -> str:
         """Absolute URL of a path on this server."""

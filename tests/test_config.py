@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -145,7 +146,7 @@ def test_minimal_file_gets_defaults(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, MINIMAL), environ={})
     assert config.settings.digest == DigestSettings(directory=tmp_path / "digests")
     assert config.settings.summarizer == SummarizerSettings()
-    assert config.settings.fetch == FetchSettings()
+    assert dataclasses.replace(config.settings.fetch, trusted_origins=frozenset()) == FetchSettings()
     (source,) = config.sources
     assert (source.name, source.url, source.kind, source.tags) == (
         "Example", "https://example.org/feed.xml", "feed", ())
@@ -179,7 +180,7 @@ def test_full_settings_are_read(tmp_path: Path) -> None:
     assert settings.digest == DigestSettings("friday", "07:30", 40, ("md",), tmp_path / "out" / "digests")
     assert settings.summarizer == SummarizerSettings("generative", 5, 800, "./models/tiny", 1200)
     assert settings.tagger == TaggerSettings("use-multilingual", 0.42, 2)
-    assert settings.fetch == FetchSettings(
+    assert dataclasses.replace(settings.fetch, trusted_origins=frozenset()) == FetchSettings(
         timeout_seconds=7.5, connect_timeout_seconds=3, total_timeout_seconds=30, max_bytes=1000, max_redirects=0,
         user_agent="test-agent", concurrency=4, per_host=1, default_interval_seconds=7200, stale_factor=3)
     source = load_config(path, environ={}).sources[0]
@@ -572,7 +573,7 @@ def test_settings_must_be_a_mapping(tmp_path: Path) -> None:
 def test_empty_sections_take_defaults(tmp_path: Path) -> None:
     path = write(tmp_path, "settings:\n  digest:\n  fetch:\ninterests:\n" + MINIMAL)
     config = load_config(path, environ={})
-    assert config.settings.fetch == FetchSettings()
+    assert dataclasses.replace(config.settings.fetch, trusted_origins=frozenset()) == FetchSettings()
     assert config.interests == ""
 
 

@@ -6,14 +6,14 @@ import json
 
 import httpx
 import pytest
-from conftest import corpus_path, fixture_bytes
+from conftest import LOOPBACK, corpus_path, fixture_bytes
 
 from watch.discover import CONVENTIONAL_PATHS, FeedLink, discover_feed, feed_links
 from watch.errors import DiscoveryError
 from watch.fetch import make_client
 from watch.models import FetchSettings
 
-SETTINGS = FetchSettings(timeout_seconds=5, connect_timeout_seconds=5)
+SETTINGS = FetchSettings(timeout_seconds=5, connect_timeout_seconds=5, allow_networks=LOOPBACK)
 LAB_FEED = fixture_bytes("ai_lab.rss.xml")  # "Example AI Lab News", 4 items
 FR_FEED = fixture_bytes("regulation_fr.atom")  # "Veille réglementaire (exemple)", 3 entries
 EMPTY_RSS = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Brand new blog</title>'

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 
 import pytest
-from conftest import corpus_path
+from conftest import LOOPBACK, corpus_path
 
 from watch.extract import extract_article
 from watch.fetch import fetch, make_client
@@ -43,7 +43,7 @@ def _norm(text: str) -> str:
 def _served(server, name: str, html: bytes) -> bytes:
     """Serve `html` on the local server and fetch it back with techwatch's client."""
     url = server.add(f"/{name}.html", html, content_type="text/html")
-    settings = FetchSettings(timeout_seconds=5)
+    settings = FetchSettings(timeout_seconds=5, allow_networks=LOOPBACK)
     with make_client(settings) as client:
         page = fetch(client, url, max_bytes=settings.max_bytes, total_timeout=10)
     assert page.status == 200 and page.content == html

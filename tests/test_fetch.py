@@ -5,12 +5,13 @@ from __future__ import annotations
 import gzip
 
 import pytest
+from conftest import LOOPBACK
 
 from watch.errors import FetchError
 from watch.fetch import fetch, make_client
 from watch.models import FetchSettings
 
-SETTINGS = FetchSettings(timeout_seconds=2.0, max_bytes=10_000)
+SETTINGS = FetchSettings(timeout_seconds=2.0, max_bytes=10_000, allow_networks=LOOPBACK)
 
 
 @pytest.fixture
@@ -55,7 +56,8 @@ def test_connection_refused(client, closed_port_url):
 
 def test_timeout(server):
     url = server.add("/slow", "<rss/>", delay=1.5)
-    with make_client(FetchSettings(timeout_seconds=0.3)) as c, pytest.raises(FetchError, match="timeout"):
+    settings = FetchSettings(timeout_seconds=0.3, allow_networks=LOOPBACK)
+    with make_client(settings) as c, pytest.raises(FetchError, match="timeout"):
         fetch(c, url, max_bytes=1000)
 
 

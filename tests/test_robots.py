@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import rss, write_config
+from conftest import LOOPBACK, rss, write_config
 from fakes import fake_models
 
 from watch.config import load_config
@@ -24,8 +24,8 @@ UA = FetchSettings().user_agent
 ])
 def test_robots_policy(server, robots, status, allowed):
     server.add("/robots.txt", robots, status=status, content_type="text/plain")
-    with make_client(FetchSettings(timeout_seconds=2)) as client:
-        policy = RobotsPolicy(client, FetchSettings(timeout_seconds=2))
+    with make_client(FetchSettings(timeout_seconds=2, allow_networks=LOOPBACK)) as client:
+        policy = RobotsPolicy(client, FetchSettings(timeout_seconds=2, allow_networks=LOOPBACK))
         for path, expected in allowed.items():
             assert policy.allowed(server.url(path)) is expected
     assert server.hits("/robots.txt") == 1  # read once per origin

@@ -21,10 +21,10 @@ from . import pipeline, subscribe
 from .config import DIGEST_FORMATS, load_config
 from .digest import parse_period
 from .errors import DeliveryError, WatchError
-from .fetch import make_client
+from .fetch import make_client, trusting
 from .lock import archive_lock, describe_holder
 from .logs import setup_logging
-from .models import Config, Period, SourceReport
+from .models import Config, Period, RefusedLink, SourceReport
 from .store import open_archive
 
 EXIT_PARTIAL = 1  # the run finished but some sources or items failed
@@ -103,6 +103,8 @@ def run(poll_all: bool, wait_seconds: float, config_path: Path, db: Path | None)
     if report.processed.generated or report.processed.waiting:
         click.echo(f"Generative summaries: {report.processed.generated} written, {report.processed.waiting} items "
                    "still have the extractive one (time budget spent; they are done in the next runs).")
+    for line in _refused_lines(report.processed.refused):
+        click.echo(line)
     for error in report.processed.errors:
         click.echo(f"  error: {error}", err=True)
     if report.interrupted:
@@ -111,6 +113,23 @@ def run(poll_all: bool, wait_seconds: float, config_path: Path, db: Path | None)
         sys.exit(128 + stop.signum)
     if report.failed_sources or report.processed.failed or report.processed.errors:
         sys.exit(EXIT_PARTIAL)
+
+
+REFUSED_SHOWN = 5  # per source: a hostile feed may carry thousands of such links
+
+
+def _refused_lines(refused: tuple[RefusedLink, ...]) -> list[str]:
+    """Links the egress policy refused, grouped by source (each is reported in the run that met it)."""
+    by_source: dict[str, list[RefusedLink]] = {}
+    for link in refused:
+        by_source.setdefault(link.source, []).append(link)
+    lines = []
+    for source, links in by_source.items():
+        lines.append(f"  refused    {source}: {len(links)} item link(s) not fetched; the items keep the feed's text")
+        lines += [f"             {link.url}: {link.reason}" for link in links[:REFUSED_SHOWN]]
+        if len(links) > REFUSED_SHOWN:
+            lines.append(f"             ... and {len(links) - REFUSED_SHOWN} more")
+    return lines
 
 
 def _waiting(database: Path, wait_seconds: float) -> Callable[[dict], None]:
@@ -287,6 +306,9 @@ def feeds_check(config_path: Path, db: Path | None) -> None:
                        f"{check.format}, {check.entries} entries ({content}, median {check.median_chars} chars), "
                        f"last item {last}")
             click.echo(f"             validators: {check.validators}")
+            if check.final_url and check.final_url != source.url:
+                how = "permanently: update the url in feeds.yaml" if check.moved else "temporarily"
+                click.echo(f"             redirected to {check.final_url} ({how})")
         else:
             failures += 1
             click.echo(f"  FAILED     {source.name}: {check.error}")
@@ -313,6 +335,9 @@ def _health(config: Config) -> dict[str, str]:
             out[h["name"]] = f"stale since {h['stale_since'][:10]} (last item {str(h['last_item_at'])[:10]})"
         elif h["last_success_at"]:
             out[h["name"]] = f"ok, {h['items']} items, last checked {h['last_checked_at']}"
+        if h["config_url"] and h["url"] != h["config_url"]:
+            moved = f"moved permanently to {h['url']} (update the url in feeds.yaml)"
+            out[h["name"]] = f"{moved}; {out[h['name']]}" if h["name"] in out else moved
     return out
 
 
@@ -330,7 +355,7 @@ def feeds_add(url: str, name: str | None, tags: tuple[str, ...], interval: str |
               config_path: Path) -> None:
     """Find the feed of URL (a feed, or a site's page that links to one) and add it to feeds.yaml."""
     config = load_config(config_path)
-    with make_client(config.settings.fetch) as client:
+    with make_client(trusting(config.settings.fetch, [url])) as client:
         report = subscribe.add_feed(config_path, config, client, url, name=name, tags=tags, interval=interval,
                                     dry_run=dry_run)
     feed = report.feed

@@ -14,7 +14,9 @@ directory that holds the file, so the pipeline behaves the same whatever directo
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -29,6 +31,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
+from watch.egress import origin_of
 from watch.errors import ConfigError
 from watch.models import (
     Config,
@@ -72,7 +75,7 @@ SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model", "time_budget")
 TAGGER_KEYS = ("model", "threshold", "max_tags")
 FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent", "github_api",
               "github_token_env",
-              "concurrency", "per_host", "default_interval", "stale_factor")
+              "concurrency", "per_host", "default_interval", "stale_factor", "allow_networks")
 TAG_KEYS = ("name", "description", "keywords")
 SOURCE_KEYS = ("name", "url", "kind", "tags", "enabled", "interval", "extract", "weight", "repo", "package", "author",
                "project", "prereleases", "releases")
@@ -430,7 +433,15 @@ def _build_config(document: Any, file: Path, problems: _Problems, environ: Mappi
     interests = top.text("interests", "", one_line=False, nullable=True) or ""
     tags, tag_names = _tags(top)
     sources = _sources(top, tag_names)
+    settings = _trusting(settings, sources)
     return Config(path=file, settings=settings, tags=tags, sources=sources, interests=interests)
+
+
+def _trusting(settings: Settings, sources: tuple[Source, ...]) -> Settings:
+    """Settings whose egress policy trusts the origins the user wrote: sources' addresses and the GitHub API."""
+    urls = [s.url for s in sources] + [settings.fetch.github_api]
+    origins = frozenset(o for o in map(origin_of, urls) if o is not None)
+    return dataclasses.replace(settings, fetch=dataclasses.replace(settings.fetch, trusted_origins=origins))
 
 
 def _absolute(path: Path) -> Path:
@@ -610,7 +621,20 @@ def _fetch(block: _Block | None, environ: Mapping[str, str]) -> FetchSettings:
         per_host=block.integer("per_host", defaults.per_host, 1, 32),
         default_interval_seconds=_interval(block, "default_interval") or defaults.default_interval_seconds,
         stale_factor=block.positive_number("stale_factor", defaults.stale_factor),
+        allow_networks=_networks(block, "allow_networks"),
     )
+
+
+def _networks(block: _Block, key: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """A list of CIDR networks (10.0.0.0/8, fd00::/8; a bare address is one host)."""
+    networks = []
+    for value, line in block.text_list(key, "networks in CIDR notation, e.g. 10.0.0.0/8") or ():
+        try:
+            networks.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            block.report(key, f"{value!r} is not a network in CIDR notation (e.g. 10.0.0.0/8, 192.168.1.0/24, "
+                              "fd00::/8)", line)
+    return tuple(networks)
 
 
 def _mapping_entries(top: _Block, key: str, what: str) -> list[tuple[_Block, int, int]]:

@@ -32,6 +32,10 @@ class FetchError(WatchError):
         super().__init__(message)
 
 
+class EgressRefused(FetchError):
+    """A URL that came from a feed points at a non-public address (or a scheme) techwatch does not fetch."""
+
+
 class ParseError(WatchError):
     """A fetched document is not a feed that can be read."""
 

@@ -6,16 +6,18 @@ Every foreign error is translated into FetchError here (house rule 4).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
 
-from .errors import FetchError
+from .egress import EgressPolicy, GuardedTransport, origin_of
+from .errors import EgressRefused, FetchError
 from .models import FetchResult, FetchSettings
 
 ACCEPT_FEEDS = (
@@ -27,16 +29,27 @@ _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNOR
 
 
 def make_client(settings: FetchSettings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """Build the one HTTP client a run shares (timeouts, redirects, User-Agent, pool size)."""
+    """Build the one HTTP client a run shares (timeouts, redirects, User-Agent, pool size), guarded by
+    the egress policy of `settings` (a `transport` given by a test replaces the network altogether)."""
+    limits = httpx.Limits(max_connections=settings.concurrency * 2, max_keepalive_connections=settings.concurrency)
+    if transport is None:
+        policy = EgressPolicy(settings.trusted_origins, tuple(settings.allow_networks))
+        transport = GuardedTransport(policy, limits)
     return httpx.Client(
         timeout=httpx.Timeout(settings.timeout_seconds, connect=settings.connect_timeout_seconds,
                               pool=settings.total_timeout_seconds),
-        limits=httpx.Limits(max_connections=settings.concurrency * 2, max_keepalive_connections=settings.concurrency),
+        limits=limits,
         follow_redirects=True,
         max_redirects=settings.max_redirects,
         headers={"User-Agent": settings.user_agent, "Accept": ACCEPT_FEEDS},
         transport=transport,
     )
+
+
+def trusting(settings: FetchSettings, urls: Sequence[str]) -> FetchSettings:
+    """The same settings, also trusting the origins of `urls` (addresses the user typed on the command line)."""
+    origins = {o for o in map(origin_of, urls) if o is not None}
+    return dataclasses.replace(settings, trusted_origins=settings.trusted_origins | origins)
 
 
 def host_of(url: str) -> str:
@@ -75,6 +88,8 @@ def fetch(
     headers: Mapping[str, str] | None = None,
 ) -> FetchResult:
     """GET `url` conditionally (with extra `headers`); return a FetchResult for 200/304, raise FetchError otherwise."""
+    if origin_of(url) is None:
+        raise EgressRefused(f"not fetched: {url!r} is not an http(s) URL", url=url)
     headers = dict(headers or {})
     if etag:
         headers["If-None-Match"] = etag
@@ -99,6 +114,10 @@ def fetch(
                 raise FetchError(f"response too large ({declared} bytes > {max_bytes})", url=url)
             body = _read_capped(response, max_bytes, url, deadline)
             return _result(url, response, body, started, None, None)
+    except EgressRefused as exc:
+        if exc.url and exc.url != url:  # refused on a redirect hop
+            raise EgressRefused(f"redirected to {exc.url}, which is not fetched: {exc}", url=exc.url) from None
+        raise EgressRefused(str(exc), url=url) from None
     except FetchError:
         raise
     except httpx.TooManyRedirects as exc:

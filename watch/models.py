@@ -104,6 +104,10 @@ class FetchSettings:
     # With a token, github-releases sources use the REST API (exact pre-release flags, 5000 requests
     # an hour) instead of the public Atom feed. Read once from the environment; never printed.
     github_token: str | None = field(default=None, repr=False)
+    # The egress policy (see egress.py): origins of the URLs written in feeds.yaml, trusted whatever
+    # they resolve to, and non-public networks the user allows (intranet sources), as ip_network objects.
+    trusted_origins: frozenset[tuple[str, str, int]] = frozenset()
+    allow_networks: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -305,6 +309,17 @@ class SourceCheck:
     full_text: bool | None = None  # entries carry the article, or only an excerpt
     median_chars: int = 0
     last_item: datetime | None = None
+    final_url: str = ""  # where the source really answered, after redirects
+    moved: bool = False  # every redirect hop was permanent (301/308)
+
+
+@dataclass(frozen=True)
+class RefusedLink:
+    """An item's link not fetched because of the egress policy (a non-public address): the item kept its feed text."""
+
+    source: str
+    url: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -318,6 +333,7 @@ class ProcessReport:
     # have the extractive summary meanwhile, because the run's time budget ran out)
     generated: int = 0
     waiting: int = 0
+    refused: tuple[RefusedLink, ...] = ()  # links the egress policy kept techwatch from fetching
 
 
 @dataclass(frozen=True)

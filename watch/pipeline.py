@@ -25,7 +25,7 @@ import numpy as np
 from . import cluster, schedule
 from . import digest as digest_mod
 from .enrich import Models, Summarizer, enrich, summary_key
-from .errors import DeliveryError, FetchError, ModelError, ParseError
+from .errors import DeliveryError, EgressRefused, FetchError, ModelError, ParseError
 from .extract import EXCERPT_CHARS, article_from_feed, extract_article
 from .fetch import HostLimiter, fetch, host_of
 from .models import (
@@ -40,6 +40,7 @@ from .models import (
     PendingItem,
     Period,
     ProcessReport,
+    RefusedLink,
     RunReport,
     Source,
     SourceCheck,
@@ -271,6 +272,7 @@ def check_source(client: httpx.Client, source: Source, config: Config) -> Source
         validators=_validators(client, source.url, result, settings.max_bytes),
         full_text=median >= EXCERPT_CHARS if lengths else None, median_chars=median,
         last_item=max(dates) if dates else None,
+        final_url=result.final_url, moved=result.permanent_redirect is not None,
     )
 
 
@@ -419,7 +421,8 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
                 generated += output.summary.model == generative_name
             except Exception as exc:
                 fail(item, exc)
-    return ProcessReport(processed, failed, tuple(errors), generated=generated)
+    return ProcessReport(processed, failed, tuple(errors), generated=generated,
+                         refused=tuple(pages.refused) if pages else ())
 
 
 RELEASE_SUMMARIZER = "release-notes"  # the summaries made of a release's own note lines
@@ -449,6 +452,7 @@ class PageFetcher:
         self.settings = config.settings.fetch
         self.limiter = HostLimiter(self.settings.per_host)
         self.robots = RobotsPolicy(client, self.settings, self.limiter)
+        self.refused: list[RefusedLink] = []  # links refused by the egress policy in this run
 
     def get(self, url: str) -> FetchResult:
         """Fetch a page, or raise FetchError (also when robots.txt forbids it)."""
@@ -457,13 +461,19 @@ class PageFetcher:
         return fetch(self.client, url, max_bytes=self.settings.max_bytes,
                      total_timeout=self.settings.total_timeout_seconds, limiter=self.limiter)
 
-    def article(self, url: str) -> Article | None:
+    def article(self, url: str, source: str = "") -> Article | None:
         """The page's extracted article (from the cache when fetched before), or None."""
         cached = self.archive.cached_page(url)
         if cached is not None:
             return cached.article
         try:
             page = self.get(url)
+        except EgressRefused as exc:
+            # A link to a non-public address: the item keeps its feed text, and the refusal is data.
+            self.archive.save_page(CachedPage(url, None, None, f"refused: {exc}"), url, datetime.now(UTC))
+            self.refused.append(RefusedLink(source, url, str(exc)))
+            log.warning("page %s refused: %s", url, exc)
+            return None
         except FetchError as exc:
             # Lasting answers (4xx, robots.txt) are remembered; network trouble is tried again later.
             if (exc.status is not None and 400 <= exc.status < 500) or "robots.txt" in str(exc):
@@ -488,7 +498,7 @@ def _article_for(item: PendingItem, pages: PageFetcher | None, mode: str, archiv
         # Clearly a whole article: a vote for "full" that costs no request.
         archive.record_extract_sample(item.source, False, EXTRACT_SAMPLES)
         return from_feed
-    page = pages.article(item.url)
+    page = pages.article(item.url, item.source)
     if page is None:
         return from_feed
     if decision is None:

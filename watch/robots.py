@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import httpx
 from protego import Protego
 
-from .errors import FetchError
+from .errors import EgressRefused, FetchError
 from .fetch import HostLimiter, fetch
 from .models import FetchSettings
 
@@ -43,6 +43,8 @@ class RobotsPolicy:
         try:
             result = fetch(self.client, f"{origin}/robots.txt", max_bytes=ROBOTS_MAX_BYTES,
                            total_timeout=self.settings.total_timeout_seconds, limiter=self.limiter)
+        except EgressRefused:
+            raise  # the page itself will not be fetched either; say why, not "disallowed"
         except FetchError as exc:
             # RFC 9309 2.3.1: a 4xx means no rules at all; an unreachable robots.txt means
             # "assume complete disallow" until it can be read.
