@@ -1,8 +1,11 @@
-"""End-to-end figures on the 40 corpus feeds: items, summaries, tags, wall time, a digest excerpt.
+"""End-to-end figures on the 40 corpus feeds: items, summaries, tags, wall time, fidelity, a digest excerpt.
 
-Serves ../shared/corpus/feeds from a real HTTP server on 127.0.0.1, builds a feeds.yaml with the
-shipped taxonomy, runs one full cycle with the real model, then a second cycle (which must add
-nothing), and prints the figures.
+Serves ../shared/corpus/feeds (and its feedparser edge cases: undeclared legacy encodings) from a real
+HTTP server on 127.0.0.1, builds a feeds.yaml with the shipped taxonomy, runs one full cycle with the
+real model, then a second cycle (which must add nothing), and prints the figures. Fidelity counts what
+a reader would see wrong: titles showing markup, digest and search links that differ from the link
+the feed published, stories that merge untitled items with different links and content, and text
+decoded as mojibake.
 
     .venv/bin/python benchmarks/corpus_run.py [--corpus ../shared/corpus] [--keep DIR]
 """
@@ -10,6 +13,7 @@ nothing), and prints the figures.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import time
@@ -38,7 +42,9 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--keep", type=Path, help="keep the archive and digest in this folder")
     args = parser.parse_args()
-    feeds = sorted(p for p in (args.corpus / "feeds").iterdir() if p.is_file() and p.suffix in FEED_SUFFIXES)
+    folders = [args.corpus / "feeds", args.corpus / "feeds" / "edge_cases_feedparser"]
+    feeds = sorted(p for folder in folders if folder.is_dir() for p in folder.iterdir()
+                   if p.is_file() and p.suffix in FEED_SUFFIXES)
     if not feeds:
         sys.exit(f"no feeds under {args.corpus / 'feeds'}")
 
@@ -94,11 +100,50 @@ def main() -> None:
 
     everything = Period(datetime(1970, 1, 1, tzinfo=UTC), datetime.now(UTC), "corpus")
     digest = make_digest(archive.items_between(everything.start, everything.end), config.tags, everything)
+    print_fidelity(archive, digest)
     text = render(digest, "md")
     (workdir / "digest.md").write_text(text, encoding="utf-8")
     print(f"\n--- digest excerpt ({workdir / 'digest.md'}) ---")
     print("\n".join(text.splitlines()[:40]))
     archive.close()
+
+
+# Markup a reader would see in a title: a tag, or an entity left encoded.
+MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
+# UTF-8 read as Latin-1/cp1252 (Ã©, â€™, Ð°...), or bytes no decoder could place.
+MOJIBAKE = re.compile("Ã[\u0080-\u00bf]|â€|Ð[\u0080-\u00bf]|Ñ[\u0080-\u00bf]|\ufffd")
+PLACEHOLDERS = {"", "(untitled)", "untitled", "no title", "(no title)"}
+
+
+def print_fidelity(archive, digest) -> None:
+    """What the reader sees against what the feeds said (see the module docstring)."""
+    db = archive.db
+    items = db.execute("SELECT id, title, url, content, cluster_id, source, canonical_url FROM items").fetchall()
+    published = {row[0]: row[2] or "" for row in items}
+    markup = [row for row in items if MARKUP.search(row[1] or "")]
+    print(f"\nfidelity: titles with markup: {len(markup)} of {len(items)}")
+    for row in markup[:5]:
+        print(f"    {row[5]}: {row[1][:90]!r}")
+    shown = [i for s in digest.sections for i in s.items] + list(digest.also)
+    digest_diff = [i for i in shown if i.url != published.get(i.id)]
+    print(f"fidelity: digest links differing from the published link: {len(digest_diff)} of {len(shown)}")
+    for i in digest_diff[:3]:
+        print(f"    {published.get(i.id)!r} shown as {i.url!r}")
+    details = archive.hit_details([row[0] for row in items], None)
+    search_diff = [k for k, d in details.items() if d["url"] != published[k]]
+    print(f"fidelity: search links differing from the published link: {len(search_diff)} of {len(details)}")
+    untitled: dict[str, list] = {}
+    for row in items:
+        if (row[1] or "").strip().lower() in PLACEHOLDERS and row[4]:
+            untitled.setdefault(row[4], []).append(row)
+    merged = [rows for rows in untitled.values()
+              if len({r[6] for r in rows}) > 1 and len({(r[3] or "")[:500] for r in rows}) > 1]
+    print(f"fidelity: stories merging untitled items with different links and content: {len(merged)} "
+          f"({sum(len(r) for r in merged)} items)")
+    garbled = [row for row in items if MOJIBAKE.search((row[1] or "") + (row[3] or "")[:2000])]
+    print(f"fidelity: items with mojibake or undecodable text: {len(garbled)}")
+    for row in garbled[:5]:
+        print(f"    {row[5]}: {row[1][:70]!r}")
 
 
 if __name__ == "__main__":

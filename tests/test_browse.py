@@ -236,3 +236,79 @@ def test_browse_command_serves_and_stops_on_ctrl_c(server: dict) -> None:
         assert b"read-only" in out
     finally:
         _stop(process)
+
+
+def _children(pid: int) -> list[int]:
+    """Pids of the live processes whose parent is `pid` (from /proc)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            children.append(int(entry.name))
+    return children
+
+
+def _exists(pid: int) -> bool:
+    """Whether a process `pid` exists, zombies included (a reaped child is gone from /proc)."""
+    return Path(f"/proc/{pid}").exists()
+
+
+def _browse(config: Path, tmpdir: Path, *args: str, **popen: object) -> subprocess.Popen:
+    """`python -m watch browse` as a user starts it, its temporary files under `tmpdir`."""
+    env = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    return subprocess.Popen([sys.executable, "-m", "watch", "browse", "--config", str(config), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **popen)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the Datasette child")
+@pytest.mark.parametrize("signum, host", [(signal.SIGTERM, "127.0.0.1"), (signal.SIGINT, "localhost")])
+def test_a_signal_stops_datasette_and_removes_the_temporary_folder(server: dict, tmp_path: Path,
+                                                                  signum: signal.Signals, host: str) -> None:
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    port = _free_port()
+    process = _browse(server["config"], tmpdir, "--host", host, "--port", str(port))
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}", process)
+        [child] = _children(process.pid)
+        assert b"datasette" in Path(f"/proc/{child}/cmdline").read_bytes()
+        [folder] = tmpdir.iterdir()
+        assert folder.name.startswith("techwatch-browse-") and (folder / "metadata.json").is_file()
+        process.send_signal(signum)  # to techwatch alone, as `kill` or systemd's stop would
+        _out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        assert f"{signum.name} received, Datasette stopped" in err
+        assert "warning" not in err  # a loopback host is not warned about
+        assert not _exists(child), "the Datasette process outlived techwatch browse"
+        assert list(tmpdir.iterdir()) == [], "the temporary folder was left behind"
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"http://127.0.0.1:{port}/-/versions.json", timeout=2)
+    finally:
+        _stop(process)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.1"])
+def test_a_host_off_loopback_is_warned_about(server: dict, tmp_path: Path, host: str) -> None:
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    # Nothing is exposed: the port is held on 127.0.0.1, which 0.0.0.0 includes, and 192.0.2.1 (a
+    # documentation address) is no address of this machine, so Datasette cannot bind and exits.
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        process = _browse(server["config"], tmpdir, "--host", host, "--port", str(port))
+        try:
+            _out, err = process.communicate(timeout=60)
+        finally:
+            _stop(process)
+    assert (f"warning: --host {host} is not a loopback address: the whole archive is then readable, without a "
+            f"password, by anyone who can reach port {port} of this machine") in err
+    assert process.returncode == 1, err
+    assert "error: Datasette exited with code" in err
+    assert list(tmpdir.iterdir()) == []

@@ -115,17 +115,23 @@ def test_digest_that_cannot_be_sent_is_kept_and_recorded(config_path):
     assert (job, status) == ("digest", "partial") and "e-mail" in errors
 
 
-def test_prune_deletes_old_items_and_maintain_vacuums(config_path):
+def test_prune_applies_settings_retention_and_maintain_vacuums(config_path):
+    # Changed on purpose: prune used to delete items *published* over 730 days ago, always. Now it keeps
+    # everything unless settings.retention.items says otherwise, and counts from when an item was first seen.
     jobs.poll(config_path, models=fake_models)
-    deleted = jobs.prune(config_path)  # default: keep 730 days
-    assert deleted["items"] == 1 and deleted["items_fts"] == 1
+    assert jobs.prune(config_path)["items"] == 0  # the default keeps the zeppelins, published 1000 days ago
+    text = config_path.read_text(encoding="utf-8").replace("settings:\n", "settings:\n  retention: {items: 2y}\n", 1)
+    config_path.write_text(text, encoding="utf-8")
+    assert jobs.prune(config_path)["items"] == 0  # first seen today, however old their date
+    deleted = jobs.prune(config_path, now=NOW + timedelta(days=731))
+    assert deleted["items"] == 3 and deleted["items_fts"] == 3
     archive = open_archive(load_config(config_path).settings.database)
     try:
-        titles = sorted(r[0] for r in archive.db.execute("SELECT title FROM items"))
-        assert titles == ["Agent framework update", "Open-weights model released"]
+        assert archive.db.execute("SELECT COUNT(*) FROM items").fetchone() == (0,)
         assert archive.db.execute("SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'zeppelins'").fetchone() == (0,)
+        assert archive.db.execute("SELECT COUNT(*) FROM pruned_items").fetchone() == (3,)
     finally:
         archive.close()
     assert jobs.maintain(config_path) is True
-    assert [(job, status) for job, status, *_ in _runs(config_path)] == [("poll", "ok"), ("prune", "ok"),
-                                                                         ("maintain", "ok")]
+    assert [(job, status) for job, status, *_ in _runs(config_path)] == [
+        ("poll", "ok"), ("prune", "ok"), ("prune", "ok"), ("prune", "ok"), ("maintain", "ok")]

@@ -82,6 +82,19 @@ def test_a_changed_schedule_replaces_the_stored_job(tmp_path):
     assert len(jobs) == 4
 
 
+def test_list_says_what_the_prune_job_keeps(tmp_path):
+    path = _write(tmp_path)
+    assert _python(SAVE, str(path), cwd=tmp_path).returncode == 0
+    rows = {line.split()[0]: line for line in _python(CLI, "schedule", "--list", cwd=tmp_path).stdout.splitlines()}
+    assert rows["prune"].endswith(": keeps every item; deletes cached article pages fetched more than 90 days ago "
+                                  "and document vectors no item uses")
+    assert "polls the sources that are due" in rows["poll"] and "VACUUM" in rows["maintain"]
+    path.write_text(path.read_text(encoding="utf-8").replace("settings:\n", "settings:\n  retention: {items: 2y}\n"),
+                    encoding="utf-8")
+    rows = {line.split()[0]: line for line in _python(CLI, "schedule", "--list", cwd=tmp_path).stdout.splitlines()}
+    assert "deletes items first seen more than 730 days ago (their ids are remembered" in rows["prune"]
+
+
 def test_list_without_a_store_says_so(tmp_path):
     _write(tmp_path)
     listed = _python(CLI, "schedule", "--list", cwd=tmp_path)

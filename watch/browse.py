@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .errors import BrowseError
 from .schema import DOCUMENTED, FTS_TABLE
@@ -21,6 +23,8 @@ from .store.canned import CANNED_QUERIES
 NOT_INSTALLED = 'Datasette is not installed: pip install "techwatch[browse]"'
 # Views over a large archive compute per-item subqueries; Datasette's default limit is 1 s.
 SQL_TIME_LIMIT_MS = 5000
+# How long Datasette may take to stop after SIGTERM before it is killed.
+STOP_GRACE_SECONDS = 10
 
 
 # Sorting on big text columns (content, feed_html) would scan the archive for nothing useful.
@@ -90,30 +94,89 @@ def datasette_command(database: Path, metadata: Path, host: str = "127.0.0.1", p
     return command
 
 
-def browse(database: Path, host: str = "127.0.0.1", port: int = 8001, open_browser: bool = False) -> None:
-    """Serve the archive read-only in Datasette until stopped (Ctrl-C); raise BrowseError if it cannot."""
+class _Stop(Exception):
+    """Raised by the signal handler to leave the wait for Datasette."""
+
+
+class _StopSignals:
+    """SIGTERM, SIGINT and SIGHUP end the wait for Datasette (instead of killing this process and leaving
+    Datasette and the temporary folder behind); handlers are restored on exit."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+    def __init__(self) -> None:
+        self.signum = 0
+        self.armed = False  # raise only while waiting; a signal during start-up or shutdown is just noted
+        self.saved: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopSignals:
+        for signum in self.SIGNALS:
+            self.saved[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self.saved.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        self.signum = self.signum or signum
+        if self.armed:
+            self.armed = False
+            raise _Stop
+
+    def wait(self, process: subprocess.Popen) -> int | None:
+        """Datasette's exit code, or None when a signal asked us to stop first."""
+        self.armed = True
+        try:
+            if self.signum:
+                return None
+            return process.wait()
+        except _Stop:
+            return None
+        finally:
+            self.armed = False
+
+
+def _shut_down(process: subprocess.Popen) -> None:
+    """Stop Datasette (SIGTERM, then SIGKILL after STOP_GRACE_SECONDS) and reap it."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def browse(database: Path, host: str = "127.0.0.1", port: int = 8001, open_browser: bool = False) -> str | None:
+    """Serve the archive read-only in Datasette until it stops or a signal (Ctrl-C, SIGTERM, SIGHUP) stops it.
+
+    Datasette runs in its own process group, so a signal reaches this process only, which then stops
+    Datasette and waits for it; the temporary folder of its metadata is removed either way. Return the
+    name of the signal that stopped it (None if Datasette exited by itself); raise BrowseError if it failed.
+    """
     if importlib.util.find_spec("datasette") is None:
         raise BrowseError(NOT_INSTALLED)
     database = Path(database)
     # Checks it is an archive, and brings an older one up to date so the views exist.
     open_reader(database).close()
-    with tempfile.TemporaryDirectory(prefix="techwatch-browse-") as tmp:
+    with _StopSignals() as stop, tempfile.TemporaryDirectory(prefix="techwatch-browse-") as tmp:
         metadata = Path(tmp) / "metadata.json"
         metadata.write_text(json.dumps(datasette_metadata(database), ensure_ascii=False, indent=1),
                             encoding="utf-8")
         try:
-            process = subprocess.Popen(datasette_command(database, metadata, host, port, open_browser))
+            process = subprocess.Popen(datasette_command(database, metadata, host, port, open_browser),
+                                       start_new_session=True)
         except OSError as exc:
             raise BrowseError(f"cannot start Datasette: {exc}") from exc
         try:
-            code = process.wait()
-        except KeyboardInterrupt:
-            # Ctrl-C reached Datasette too (same process group); give it a moment to shut down cleanly.
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.terminate()
-                process.wait()
-            return
-    if code not in (0, -2, 130):
-        raise BrowseError(f"Datasette exited with code {code} (is port {port} already in use?)")
+            code = stop.wait(process)
+        finally:
+            _shut_down(process)
+    if code is None:
+        return signal.Signals(stop.signum).name
+    if code not in (0, -2, -15, 130):
+        raise BrowseError(f"Datasette exited with code {code} (is port {port} already in use, or is {host} not "
+                          "an address of this machine?)")
+    return None

@@ -10,9 +10,9 @@ import signal
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,6 +22,7 @@ from .config import DIGEST_FORMATS, load_config
 from .digest import parse_period
 from .errors import DeliveryError, WatchError
 from .fetch import make_client, trusting
+from .files import PRIVATE, atomic_open
 from .lock import archive_lock, describe_holder
 from .logs import setup_logging
 from .models import Config, Period, RefusedLink, SourceReport
@@ -52,6 +53,16 @@ def _config_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path),
                       help="Archive file (default: settings.database in the config).")(fn)
     return _config_option(fn)
+
+
+@contextlib.contextmanager
+def _private_output(path: Path) -> Iterator[TextIO]:
+    """An --out file written atomically; a new one is 0600 (less the umask), an existing one keeps its mode."""
+    try:
+        with atomic_open(path, PRIVATE) as handle:
+            yield handle
+    except OSError as exc:
+        raise click.FileError(str(path), hint=exc.strerror or str(exc)) from exc
 
 
 def _load(config_path: Path, db: Path | None) -> Config:
@@ -391,19 +402,20 @@ def feeds_import(opml_file: Path, tags: tuple[str, ...], dry_run: bool, config_p
 
 
 @feeds.command("export")
-@click.option("--out", type=click.File("w", encoding="utf-8", atomic=True),
-              help="Write the OPML to this file (default: standard output).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the OPML to this file, created 0600 (default: standard output).")
 @_config_option
 @_handle_errors
-def feeds_export(out: Any, config_path: Path) -> None:
+def feeds_export(out: Path | None, config_path: Path) -> None:
     """Write the configured sources as OPML 2.0 (tags as categories), for a feed reader to import."""
     config = load_config(config_path)
     document = subscribe.export_opml(config)
     if out is None:
         click.echo(document, nl=False)
     else:
-        out.write(document)
-        click.echo(f"Exported {len(config.sources)} sources to {out.name}", err=True)
+        with _private_output(out) as handle:
+            handle.write(document)
+        click.echo(f"Exported {len(config.sources)} sources to {out}", err=True)
 
 def main() -> None:
     """Console-script entry point."""

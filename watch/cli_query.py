@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from . import query as query_mod
-from .cli import _config_options, _handle_errors
+from .cli import _config_options, _handle_errors, _private_output
 from .config import load_config
 from .models import SearchQuery
 from .plot import plot_stats
@@ -143,7 +143,8 @@ def export(text: str | None, tags: tuple[str, ...], sources: tuple[str, ...], si
         if out is None:
             count = write_export(rows, fmt, sys.stdout)
         else:
-            with click.open_file(str(out), "w", encoding="utf-8", atomic=True) as handle:
+            # An export is a copy of the archive: private (0600) like it, unless the file exists already.
+            with _private_output(out) as handle:
                 count = write_export(rows, fmt, handle)
     finally:
         reader.close()

@@ -33,11 +33,13 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 
 from watch.egress import origin_of
 from watch.errors import ConfigError
+from watch.loopback import is_loopback_host
 from watch.models import (
     Config,
     DigestSettings,
     EmailSettings,
     FetchSettings,
+    RetentionSettings,
     Settings,
     Source,
     SummarizerSettings,
@@ -54,6 +56,7 @@ __all__ = [
     "SUMMARIZER_BACKENDS",
     "load_config",
     "parse_interval",
+    "parse_retention",
 ]
 
 DATABASE_ENV = "TECHWATCH_DATABASE"
@@ -68,8 +71,10 @@ SUMMARIZER_BACKENDS: tuple[str, ...] = ("extractive", "generative")
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 TOP_LEVEL_KEYS = ("settings", "interests", "tags", "sources")
-SETTINGS_KEYS = ("database", "digest", "summarizer", "tagger", "fetch", "email")
-EMAIL_KEYS = ("host", "port", "security", "user", "password_env", "from", "to", "subject", "timeout")
+SETTINGS_KEYS = ("database", "digest", "summarizer", "tagger", "fetch", "email", "retention")
+EMAIL_KEYS = ("host", "port", "security", "user", "password_env", "from", "to", "subject", "timeout",
+              "allow_plaintext_auth")
+RETENTION_KEYS = ("items", "pages")
 DIGEST_KEYS = ("day", "time", "max_items", "formats", "directory", "templates")
 SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model", "time_budget")
 TAGGER_KEYS = ("model", "threshold", "max_tags")
@@ -87,6 +92,13 @@ MAX_INTERVAL_SECONDS = 30 * 86400
 _EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _UNIT_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _UNIT_ORDER = "wdhms"
+
+# Retention is counted in days: d, w (7 days), y (365 days). "forever" (the default for items) keeps everything.
+FOREVER = "forever"
+_RETENTION_DAYS = {"y": 365, "w": 7, "d": 1}
+# The weekly digest reads the last complete week and compares it with the week before: up to 21 days back.
+MIN_ITEM_RETENTION_DAYS = 30
+MIN_PAGE_RETENTION_DAYS = 1
 
 TAG_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _TIME_RE = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
@@ -135,6 +147,33 @@ def _sum_interval_parts(text: str, compact: str) -> int:
         last_rank = rank
         seconds += int(number) * _UNIT_SECONDS[unit]
     return seconds
+
+
+def parse_retention(text: str) -> int | None:
+    """Turn '730d', '104w', '2y', '1y6w' into days; 'forever' into None (keep everything)."""
+    if not isinstance(text, str) or isinstance(text, bool):
+        raise ValueError(f"expected 'forever' or a duration such as 90d, 52w or 2y, got {_describe(text)}")
+    compact = "".join(text.split()).lower()
+    if compact == FOREVER:
+        return None
+    if re.fullmatch(r"[0-9]+", compact):
+        raise ValueError(f"{text!r} has no unit: write e.g. {compact}d (days), or 'forever'")
+    if not re.fullmatch(r"(?:[0-9]+[a-z]+)+", compact):
+        raise ValueError(f"{text!r} is not a duration: write 'forever' or a whole number and a unit "
+                         "(d = days, w = weeks, y = years of 365 days), e.g. 90d, 52w, 2y")
+    days, last_rank = 0, -1
+    for number, unit in re.findall(r"([0-9]+)([a-z]+)", compact):
+        if unit not in _RETENTION_DAYS:
+            hint = " (m would be minutes; write months as days, e.g. 180d)" if unit in ("m", "mo") else ""
+            raise ValueError(f"{text!r} has an unknown unit {unit!r}: use d, w or y{hint}")
+        rank = "ywd".index(unit)
+        if rank <= last_rank:
+            raise ValueError(f"{text!r}: write units from largest to smallest, each once (e.g. 1y6w)")
+        last_rank = rank
+        days += int(number) * _RETENTION_DAYS[unit]
+    if days == 0:
+        raise ValueError(f"{text!r} is zero; to keep everything, write 'forever'")
+    return days
 
 
 # --------------------------------------------------------------------------------------------------
@@ -465,7 +504,8 @@ def _settings(block: _Block, base: Path, environ: Mapping[str, str]) -> Settings
     return Settings(database=database, digest=_digest(block.child("digest"), base),
                     summarizer=_summarizer(block.child("summarizer")), tagger=_tagger(block.child("tagger")),
                     fetch=_fetch(block.child("fetch"), environ),
-                    email=_email(block.child("email")) if block.get("email") not in (_MISSING, None) else None)
+                    email=_email(block.child("email")) if block.get("email") not in (_MISSING, None) else None,
+                    retention=_retention(block))
 
 
 def _digest(block: _Block, base: Path) -> DigestSettings:
@@ -521,11 +561,56 @@ def _email(block: _Block) -> EmailSettings | None:
     password_env = block.text("password_env", EmailSettings.password_env) or EmailSettings.password_env
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", password_env):
         block.report("password_env", f"password_env {password_env!r} is not an environment variable name")
+    user = block.text("user", nullable=True)
+    allow_plaintext = block.boolean("allow_plaintext_auth", False)
+    if security == "none" and user and host is not None and not is_loopback_host(host) and not allow_plaintext:
+        # Without TLS the login (AUTH PLAIN/LOGIN) carries the password as base64: readable on the wire.
+        block.report("security", f"security 'none' with a user would send the SMTP password in clear text to "
+                                 f"{host}, readable by anyone on the network path; use 'starttls' or 'tls', or, "
+                                 "if that network is trusted, set 'allow_plaintext_auth: true'")
     if host is None or sender is None or not recipients:
         return None
     return EmailSettings(host=host, sender=sender, recipients=tuple(recipients), port=port, security=security,
-                         user=block.text("user", nullable=True), password_env=password_env, subject=subject,
-                         timeout_seconds=block.positive_number("timeout", EmailSettings.timeout_seconds))
+                         user=user, password_env=password_env, subject=subject,
+                         timeout_seconds=block.positive_number("timeout", EmailSettings.timeout_seconds),
+                         allow_plaintext_auth=allow_plaintext)
+
+
+def _retention(settings: _Block) -> RetentionSettings:
+    """`settings.retention`: `{items: 2y, pages: 90d}`, or a single duration, short for `{items: ...}`."""
+    defaults = RetentionSettings()
+    value = settings.get("retention")
+    if value is _MISSING or value is None:
+        return defaults
+    if not isinstance(value, CommentedMap):
+        days = _retention_value(settings, "retention", defaults.items_days, MIN_ITEM_RETENTION_DAYS, "items")
+        return RetentionSettings(items_days=days, pages_days=defaults.pages_days)
+    block = settings.child("retention")
+    block.check_keys(RETENTION_KEYS)
+    return RetentionSettings(
+        items_days=_retention_value(block, "items", defaults.items_days, MIN_ITEM_RETENTION_DAYS, "items"),
+        pages_days=_retention_value(block, "pages", defaults.pages_days, MIN_PAGE_RETENTION_DAYS, "cached pages"))
+
+
+def _retention_value(block: _Block, key: str, default: int | None, minimum: int, what: str) -> int | None:
+    """A retention duration in days (None: forever), at least `minimum` days, or `default` when absent or invalid."""
+    value = block.get(key)
+    if value is _MISSING or value is None:
+        return default
+    if _is_int(value):
+        block.report(key, f"{key} {value} has no unit: write e.g. {value}d (days), or 'forever'")
+        return default
+    try:
+        days = parse_retention(value)
+    except ValueError as exc:
+        block.report(key, f"invalid retention: {exc}")
+        return default
+    if days is not None and days < minimum:
+        why = " (the weekly digest compares a week with the one before)" if what == "items" else ""
+        block.report(key, f"keeping {what} {days} days is too short: the minimum is {minimum} days{why}; "
+                          "write 'forever' to keep everything")
+        return default
+    return days
 
 
 def _clock_time(block: _Block, default: str) -> str:

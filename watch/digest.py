@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from .errors import DeliveryError
+from .files import SHARED, atomic_open
 from .models import (
     Digest,
     DigestItem,
@@ -220,13 +219,11 @@ def headline(description: str) -> str:
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write atomically (temp file + rename) so a crash never leaves half a digest."""
+    """Write atomically (temp file + rename) so a crash never leaves half a digest; a new file is 0644."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with atomic_open(path, SHARED) as handle:
             handle.write(text)
-        os.replace(tmp, path)
     except OSError as exc:
         raise DeliveryError(f"cannot write digest {path}: {exc}") from exc
     return path

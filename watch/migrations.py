@@ -205,6 +205,13 @@ def m011_item_day(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX IF EXISTS items_day")  # m009's expression index: the new one covers its uses
 
 
+@migration
+def m012_pruned_items(db: sqlite_utils.Database) -> None:
+    """Ids of items deleted by retention, so a feed that still carries them cannot bring them back as new."""
+    # WITHOUT ROWID: the id is the whole row, stored once in the primary key's b-tree (25-29 bytes an id, measured).
+    db.execute("CREATE TABLE pruned_items (id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID")
+
+
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations not yet applied to `db` (all of them for a new, empty database)."""
     if not db["_migrations"].exists():

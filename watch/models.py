@@ -84,6 +84,8 @@ class EmailSettings:
     password_env: str = "TECHWATCH_SMTP_PASSWORD"
     subject: str = "Tech watch {label}"  # {label}: the period, e.g. 2026-W48
     timeout_seconds: float = 30.0
+    # security "none" with a user sends the password in clear: refused for a host off this machine unless set.
+    allow_plaintext_auth: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,14 @@ class FetchSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How long the archive keeps things (`settings.retention`); None means forever."""
+
+    items_days: int | None = None  # items, counted from when techwatch first saw them (items.fetched_at)
+    pages_days: int | None = 90  # cached article pages, counted from when they were fetched
+
+
+@dataclass(frozen=True)
 class Settings:
     """The `settings:` block of feeds.yaml, with defaults filled in and paths resolved."""
 
@@ -120,6 +130,7 @@ class Settings:
     tagger: TaggerSettings = field(default_factory=TaggerSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
     email: EmailSettings | None = None  # None: no `email:` block, `digest --email` refuses
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from . import jobs
+from .files import create_private
 from .models import Config
+from .retention import describe as describe_retention
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,9 @@ def _store(database: Path) -> SQLAlchemyJobStore:
 
 def make_scheduler(config: Config, scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
     """A scheduler (not started, no jobs) with the persistent store and safe job defaults."""
+    path = jobstore_path(config.settings.database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    create_private(path)  # 0600 like the archive (the jobs' arguments name its files); SQLite opens it as it is
     return scheduler_class(
         jobstores={"default": _store(config.settings.database)},
         # One worker: jobs run one after the other, so they never contend for the archive (SQLite has
@@ -130,6 +135,17 @@ def list_jobs(config: Config) -> list[tuple[str, str, datetime | None]]:
     """(id, trigger description, next run time) of each persisted job, read without starting the scheduler."""
     jobs = _read_store(config.settings.database)
     return [(job.id, str(job.trigger), job.next_run_time) for job in jobs]
+
+
+def describe_job(job_id: str, config: Config) -> str:
+    """What a job does, in a few words (for `schedule --list`); the prune job says what settings.retention keeps."""
+    if job_id == "prune":
+        return describe_retention(config.settings.retention)
+    return {
+        "poll": "polls the sources that are due, then extracts, summarizes and tags what is new",
+        "digest": "writes last week's digest" + (" and e-mails it" if config.settings.email else ""),
+        "maintain": "refreshes query statistics, merges the search index, rebuilds the file (VACUUM)",
+    }.get(job_id, "")
 
 
 def run_scheduler(scheduler: BlockingScheduler) -> None:

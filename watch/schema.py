@@ -240,6 +240,11 @@ TABLES: dict[str, TableDoc] = {
             "prerelease": "1 for a pre-release (alpha, beta, rc, dev), else 0.",
             "level": "Kind of version from the number alone: major, minor or patch (0.y.z: y is major).",
         }),
+    "pruned_items": TableDoc(
+        "Ids of items deleted by retention (settings.retention.items): a feed entry with one of these ids is "
+        "not stored again.", {
+            "id": "The deleted item's id (items.id).",
+        }),
     "_migrations": TableDoc(
         "Schema migrations applied (watch/migrations.py), each once.", {
             "name": "Migration function name, e.g. m009_query_views.",

@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import pipeline
@@ -22,6 +22,7 @@ from ..digest import parse_period
 from ..errors import DeliveryError, WatchError
 from ..fetch import make_client
 from ..models import Config, RunReport
+from ..retention import cutoffs
 from ..store import Archive, open_archive
 
 try:
@@ -35,11 +36,10 @@ except ImportError:  # TODO: drop this fallback once watch/lock.py (written in p
         """No-op stand-in for watch.lock.archive_lock."""
         yield
 
-__all__ = ["KEEP_DAYS", "STOP", "digest", "maintain", "poll", "prune"]
+__all__ = ["STOP", "digest", "maintain", "poll", "prune"]
 
 log = logging.getLogger(__name__)
 
-KEEP_DAYS = 730
 # A poll that finds the archive busy (a manual `techwatch run`) is skipped: the next one comes soon.
 # The rarer jobs wait for the lock a while instead.
 POLL_LOCK_WAIT = 0.0
@@ -164,20 +164,26 @@ def digest(config_path: str | Path, *, database: str | Path | None = None,
     return paths
 
 
-def prune(config_path: str | Path, keep_days: int = KEEP_DAYS, *, database: str | Path | None = None,
+def prune(config_path: str | Path, *, database: str | Path | None = None,
           now: datetime | None = None) -> dict[str, int]:
-    """Delete items older than `keep_days` (with their summaries, tags, index rows, vectors) and old cached pages."""
+    """Apply settings.retention: by default no item is deleted, only old cached pages and unused vectors.
+
+    With `retention.items`, items first seen longer ago go, with their summaries, tags, index rows and
+    vectors; their ids are remembered so that a feed still carrying them cannot bring them back as new.
+    """
     started = datetime.now(UTC)
     try:
         config = _config(config_path, database)
     except WatchError as exc:
         log.error("prune: not run: %s", exc)
         return {}
-    before = (now or started) - timedelta(days=keep_days)
+    items_before, pages_before = cutoffs(config.settings.retention, now or started)
+    detail = {"items_before": items_before.isoformat() if items_before else "forever",
+              "pages_before": pages_before.isoformat() if pages_before else "forever"}
     try:
         with _archive("prune", config, OTHER_LOCK_WAIT) as archive:
-            deleted = archive.prune(before)
-            archive.record_job("prune", started, datetime.now(UTC), "ok", {"before": before.isoformat(), **deleted})
+            deleted = archive.prune(items_before, pages_before)
+            archive.record_job("prune", started, datetime.now(UTC), "ok", {**detail, **deleted})
     except LockHeld as exc:
         log.info("prune: skipped, the archive is busy: %s", exc)
         _record(config, "prune", started, "skipped", errors=(str(exc),))
@@ -186,8 +192,11 @@ def prune(config_path: str | Path, keep_days: int = KEEP_DAYS, *, database: str 
         log.error("prune: failed: %s", exc)
         _record(config, "prune", started, "failed", errors=(str(exc),))
         return {}
-    log.info("prune: before %s: %d items, %d cached pages, %d document vectors deleted", f"{before:%Y-%m-%d}",
-             deleted.get("items", 0), deleted.get("pages", 0), deleted.get("doc_vectors", 0))
+    kept = "every item kept" if items_before is None else \
+        f"{deleted.get('items', 0)} items first seen before {items_before:%Y-%m-%d} deleted"
+    pages = "every cached page kept" if pages_before is None else \
+        f"{deleted.get('pages', 0)} cached pages fetched before {pages_before:%Y-%m-%d} deleted"
+    log.info("prune: %s; %s; %d unused document vectors deleted", kept, pages, deleted.get("doc_vectors", 0))
     return deleted
 
 

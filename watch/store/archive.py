@@ -15,6 +15,7 @@ import sqlite_utils
 from ..cluster import LEAD_CHARS, KnownCluster, StoryText
 from ..dedup import content_hash
 from ..errors import StoreError
+from ..files import create_private
 from ..migrations import migrate
 from ..models import (
     Article,
@@ -80,7 +81,10 @@ class Archive(ArchiveReader):
 
     def save_refresh(self, source: str, result: FetchResult, feed: ParsedFeed, body_hash: str,
                      now: datetime, next_check_at: datetime) -> tuple[int, int]:
-        """Store a fetched feed's entries and the source's new state in one transaction."""
+        """Store a fetched feed's entries and the source's new state in one transaction; return (new, updated).
+
+        Entries whose item was deleted by retention are skipped: they are not news.
+        """
         new = updated = 0
         with self.db.atomic():
             for entry in feed.entries:
@@ -101,6 +105,8 @@ class Archive(ArchiveReader):
     def _upsert_entry(self, entry: Entry, now: datetime) -> str:
         feed_hash = entry_hash(entry)
         row = self.db.execute("SELECT feed_hash FROM items WHERE id = ?", [entry.id]).fetchone()
+        if row is None and self.db.execute("SELECT 1 FROM pruned_items WHERE id = ?", [entry.id]).fetchone():
+            return "pruned"
         if row is None and entry.release is not None:
             # A release archived before under another id (the source was a plain feed, or its id scheme
             # changed): the same source and address is the same release, so it is updated, not duplicated.
@@ -561,9 +567,13 @@ class Archive(ArchiveReader):
                  json.dumps(list(errors))])
         return int(cursor.lastrowid)
 
-    def prune(self, before: datetime) -> dict[str, int]:
-        """Delete items dated before `before` with everything derived from them, old cached pages and
-        unused document vectors, in one transaction; digests are kept. Return the rows deleted per table."""
+    def prune(self, items_before: datetime | None, pages_before: datetime | None) -> dict[str, int]:
+        """Delete items first seen (fetched_at) before `items_before` with everything derived from them, cached
+        pages fetched before `pages_before`, and unused document vectors, in one transaction; None keeps all.
+
+        The deleted items' ids are remembered (pruned_items) so that a feed still carrying them does not
+        bring them back as new. Digests are kept. Return the rows deleted per table.
+        """
         deleted: dict[str, int] = {}
 
         def run(table: str, sql: str, args: Sequence = ()) -> None:
@@ -573,8 +583,12 @@ class Archive(ArchiveReader):
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS prune_items (id TEXT PRIMARY KEY, rid INTEGER, "
                             "cluster_id TEXT)")
             self.db.execute("DELETE FROM prune_items")
-            self.db.execute("INSERT INTO prune_items (id, rid, cluster_id) SELECT id, rowid, cluster_id FROM items "
-                            "WHERE COALESCE(published, fetched_at) < ?", [iso(before)])
+            # By first-seen date, not the published one: a feed that (re)publishes old entries must not
+            # see them deleted the night after they arrived.
+            if items_before is not None:
+                self.db.execute("INSERT INTO prune_items (id, rid, cluster_id) SELECT id, rowid, cluster_id "
+                                "FROM items WHERE fetched_at < ?", [iso(items_before)])
+            self.db.execute("INSERT OR IGNORE INTO pruned_items (id) SELECT id FROM prune_items")
             doomed = "(SELECT id FROM prune_items)"
             # Children first: they reference items(id) and foreign keys are enforced.
             for table in ("summaries", "item_tags", "item_vectors", "summary_rejections", "releases"):
@@ -589,7 +603,9 @@ class Archive(ArchiveReader):
                 f"UPDATE clusters SET item_count = (SELECT COUNT(*) FROM items i WHERE i.cluster_id = clusters.id), "
                 f"source_count = (SELECT COUNT(DISTINCT source) FROM items i WHERE i.cluster_id = clusters.id) "
                 f"WHERE id IN {touched}")
-            run("pages", "DELETE FROM pages WHERE fetched_at < ?", [iso(before)])
+            deleted["pages"] = 0
+            if pages_before is not None:
+                run("pages", "DELETE FROM pages WHERE fetched_at < ?", [iso(pages_before)])
             run("doc_vectors", "DELETE FROM doc_vectors WHERE input_hash NOT IN "
                                "(SELECT doc_hash FROM items WHERE doc_hash IS NOT NULL)")
             self.db.execute("DELETE FROM prune_items")
@@ -612,6 +628,9 @@ def open_archive(path: str | Path) -> Archive:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # The archive holds everything read and the sources followed: readable by its owner only. SQLite
+        # gives the -wal and -shm files the mode of the database file.
+        create_private(path)
         db = sqlite_utils.Database(path)
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 10000")
