@@ -39,6 +39,7 @@ class Route:
     trickle: float = 0.0  # seconds between single bytes of the body
     reset_after: int | None = None  # send this many body bytes, then reset the connection
     hang: bool = False  # accept the request and never answer
+    reason: str | None = None  # the status line's reason phrase (default: the standard one)
 
 
 class InFlight:
@@ -119,18 +120,20 @@ class FeedServer:
                         self.wfile.flush()
                         time.sleep(route.trickle)
                     return
-                self._send(route.status, route.body, route.content_type, headers)
+                self._send(route.status, route.body, route.content_type, headers, route.reason)
 
-            def _send_headers(self, status: int, ctype: str, headers: dict[str, str], length: int) -> None:
-                self.send_response(status)
+            def _send_headers(self, status: int, ctype: str, headers: dict[str, str], length: int,
+                              reason: str | None = None) -> None:
+                self.send_response(status, reason)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(length))
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.end_headers()
 
-            def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str]) -> None:
-                self._send_headers(status, ctype, headers, len(body))
+            def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str],
+                      reason: str | None = None) -> None:
+                self._send_headers(status, ctype, headers, len(body), reason)
                 if body and status != 304:
                     self.wfile.write(body)
 

@@ -26,10 +26,22 @@ from .files import PRIVATE, atomic_open
 from .lock import archive_lock, describe_holder
 from .logs import setup_logging
 from .models import Config, Period, RefusedLink, SourceReport
+from .redact import redact_text, redact_url
 from .store import open_archive
+from .textsafe import one_line, strip_controls
 
 EXIT_PARTIAL = 1  # the run finished but some sources or items failed
 EXIT_CONFIG = 2
+
+
+def shown(text: str) -> str:
+    """Text fit for a terminal: credentials in URLs masked, escape sequences and control characters dropped."""
+    return strip_controls(redact_text(text))
+
+
+def say(text: str, err: bool = False) -> None:
+    """click.echo of a message that holds values from feeds, feeds.yaml or the archive (see `shown`)."""
+    click.echo(shown(text), err=err)
 
 
 def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -38,7 +50,7 @@ def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except WatchError as exc:
-            click.echo(f"error: {exc}", err=True)
+            say(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
     return wrapper
 
@@ -115,9 +127,9 @@ def run(poll_all: bool, wait_seconds: float, config_path: Path, db: Path | None)
         click.echo(f"Generative summaries: {report.processed.generated} written, {report.processed.waiting} items "
                    "still have the extractive one (time budget spent; they are done in the next runs).")
     for line in _refused_lines(report.processed.refused):
-        click.echo(line)
+        say(line)
     for error in report.processed.errors:
-        click.echo(f"  error: {error}", err=True)
+        say(f"  error: {one_line(error)}", err=True)
     if report.interrupted:
         click.echo(f"stopped by {stop.name}: {left} items left pending for the next run "
                    f"({report.processed.processed} processed in this one)", err=True)
@@ -136,18 +148,20 @@ def _refused_lines(refused: tuple[RefusedLink, ...]) -> list[str]:
         by_source.setdefault(link.source, []).append(link)
     lines = []
     for source, links in by_source.items():
-        lines.append(f"  refused    {source}: {len(links)} item link(s) not fetched; the items keep the feed's text")
-        lines += [f"             {link.url}: {link.reason}" for link in links[:REFUSED_SHOWN]]
+        lines.append(f"  refused    {one_line(source)}: {len(links)} item link(s) not fetched; the items keep the "
+                     "feed's text")
+        lines += [f"             {redact_url(one_line(link.url))}: {one_line(link.reason)}"
+                  for link in links[:REFUSED_SHOWN]]
         if len(links) > REFUSED_SHOWN:
             lines.append(f"             ... and {len(links) - REFUSED_SHOWN} more")
     return lines
 
 
 def _waiting(database: Path, wait_seconds: float) -> Callable[[dict], None]:
-    def say(holder: dict) -> None:
-        click.echo(f"waiting for {describe_holder(holder)} to release the archive {database} "
-                   f"(up to {wait_seconds:g} s)", err=True)
-    return say
+    def tell(holder: dict) -> None:
+        say(f"waiting for {describe_holder(holder)} to release the archive {database} "
+            f"(up to {wait_seconds:g} s)", err=True)
+    return tell
 
 
 class _StopOnSignal:
@@ -198,10 +212,10 @@ class _SourceProgress:
 
     def report(self, report: SourceReport) -> None:
         """Print one source's outcome (and advance the bar)."""
-        lines = [_source_line(report), *(f"             {note}" for note in report.notes)]
-        for line in lines:
+        lines = [_source_line(report), *(f"             {one_line(note)}" for note in report.notes)]
+        for line in map(shown, lines):
             if self.bar:
-                self.bar.console.print(line, markup=False, highlight=False)
+                self.bar.console.print(line, markup=False, highlight=False, emoji=False)
             else:
                 click.echo(line)
         if self.bar:
@@ -209,11 +223,12 @@ class _SourceProgress:
 
 
 def _source_line(report: SourceReport) -> str:
+    name = one_line(report.source)
     if report.error:
-        return f"  FAILED     {report.source}: {report.error}"
+        return f"  FAILED     {name}: {one_line(report.error)}"
     if report.status == "new":
-        return f"  new        {report.source}: {report.new_items} new, {report.updated_items} updated"
-    return f"  {report.status:<10} {report.source}"
+        return f"  new        {name}: {report.new_items} new, {report.updated_items} updated"
+    return f"  {report.status:<10} {name}"
 
 
 @cli.command()
@@ -257,7 +272,7 @@ def _digest(config: Config, period: Period, out: Path | None, formats: tuple[str
             try:
                 message_id = pipeline.email_digest(config, archive, period, os.environ, force=force)
             except DeliveryError as exc:
-                click.echo(f"error: digest {period.label} not sent: {exc}", err=True)
+                say(f"error: digest {period.label} not sent: {exc}", err=True)
                 click.echo(f"The digest is kept in {', '.join(str(p) for p in paths)}.", err=True)
                 sys.exit(EXIT_PARTIAL)
             email = config.settings.email
@@ -282,7 +297,8 @@ def feeds_list(config_path: Path, db: Path | None) -> None:
         state = "disabled" if not source.enabled else health.get(source.name, "never fetched")
         tags = ",".join(source.tags) or "-"
         every = _human_interval(source.interval_seconds) if source.interval_seconds else "every run"
-        click.echo(f"{source.name}\t{source.url}\t{source.kind}\ttags={tags}\t{every}\t{state}")
+        fields = (source.name, redact_url(source.url), source.kind, f"tags={tags}", every, redact_text(state))
+        click.echo("\t".join(one_line(field) for field in fields))  # one_line: no tab inside a field
 
 
 def _human_interval(seconds: int) -> str:
@@ -300,31 +316,32 @@ def _human_interval(seconds: int) -> str:
 def feeds_check(config_path: Path, db: Path | None) -> None:
     """Validate feeds.yaml, then fetch every enabled source and describe how it behaves."""
     config = _load(config_path, db)
-    click.echo(f"{config_path}: valid ({len(config.sources)} sources, {len(config.tags)} tags)")
+    say(f"{config_path}: valid ({len(config.sources)} sources, {len(config.tags)} tags)")
     health = _health(config)
     with make_client(config.settings.fetch) as client:
         checks = pipeline.check_all(config, client)
     failures = 0
     for source in config.sources:
         check = checks.get(source.name)
+        name = one_line(source.name)
         if check is None:
-            click.echo(f"  disabled   {source.name}")
+            say(f"  disabled   {name}")
             continue
         if check.ok:
             content = ("full text" if check.full_text else "excerpts only") if check.full_text is not None else "-"
             last = f"{check.last_item:%Y-%m-%d}" if check.last_item else "undated"
-            click.echo(f"  ok         {source.name}: HTTP {check.http_status}, {check.elapsed_seconds * 1000:.0f} ms, "
-                       f"{check.format}, {check.entries} entries ({content}, median {check.median_chars} chars), "
-                       f"last item {last}")
-            click.echo(f"             validators: {check.validators}")
+            say(f"  ok         {name}: HTTP {check.http_status}, {check.elapsed_seconds * 1000:.0f} ms, "
+                f"{one_line(check.format)}, {check.entries} entries ({content}, median {check.median_chars} chars), "
+                f"last item {last}")
+            say(f"             validators: {one_line(check.validators)}")
             if check.final_url and check.final_url != source.url:
                 how = "permanently: update the url in feeds.yaml" if check.moved else "temporarily"
-                click.echo(f"             redirected to {check.final_url} ({how})")
+                say(f"             redirected to {redact_url(check.final_url)} ({how})")
         else:
             failures += 1
-            click.echo(f"  FAILED     {source.name}: {check.error}")
+            say(f"  FAILED     {name}: {one_line(check.error)}")
         if source.name in health:
-            click.echo(f"             health: {health[source.name]}")
+            say(f"             health: {one_line(health[source.name])}")
     if failures:
         sys.exit(EXIT_PARTIAL)
 
@@ -372,14 +389,14 @@ def feeds_add(url: str, name: str | None, tags: tuple[str, ...], interval: str |
     feed = report.feed
     origin = {"direct": "the URL is the feed", "link": f"advertised by {feed.page_url}",
               "guess": f"at a usual feed address of {feed.page_url}"}[feed.via]
-    click.echo(f"Feed: {feed.url} ({origin})")
+    say(f"Feed: {feed.url} ({origin})")
     for attempt in feed.tried:
-        click.echo(f"  not used: {attempt}")
-    click.echo(f"Title: {feed.title or '(none)'}; format {feed.format}; {feed.entries} entries")
+        say(f"  not used: {one_line(attempt)}")
+    say(f"Title: {one_line(feed.title) or '(none)'}; format {one_line(feed.format)}; {feed.entries} entries")
     verb = "Would add" if dry_run else "Added"
     tagged = f" with tags {', '.join(report.source.tags)}" if report.source.tags else ""
-    click.echo(f"{verb} {report.source.name!r}{tagged} to {config_path} at line {report.line}"
-               + (" (dry run: nothing written)" if dry_run else ""))
+    say(f"{verb} {report.source.name!r}{tagged} to {config_path} at line {report.line}"
+        + (" (dry run: nothing written)" if dry_run else ""))
 
 
 @feeds.command("import")
@@ -394,9 +411,9 @@ def feeds_import(opml_file: Path, tags: tuple[str, ...], dry_run: bool, config_p
     report = subscribe.import_opml(config_path, config, opml_file.read_bytes(), tags=tags, dry_run=dry_run)
     for source, line in report.added:
         tagged = f", tags {', '.join(source.tags)}" if source.tags else ""
-        click.echo(f"  {'would add' if dry_run else 'added'}  {source.name}: {source.url} (line {line}{tagged})")
+        say(f"  {'would add' if dry_run else 'added'}  {source.name}: {source.url} (line {line}{tagged})")
     for feed, reason in report.skipped:
-        click.echo(f"  skipped    {feed.title or feed.url}: {reason}")
+        say(f"  skipped    {one_line(feed.title or feed.url)}: {one_line(reason)}")
     click.echo(f"{len(report.added)} {'would be ' if dry_run else ''}added, {len(report.skipped)} skipped"
                + (" (dry run: nothing written)" if dry_run else f"; {config_path} updated" if report.added else ""))
 
@@ -407,7 +424,11 @@ def feeds_import(opml_file: Path, tags: tuple[str, ...], dry_run: bool, config_p
 @_config_option
 @_handle_errors
 def feeds_export(out: Path | None, config_path: Path) -> None:
-    """Write the configured sources as OPML 2.0 (tags as categories), for a feed reader to import."""
+    """Write the configured sources as OPML 2.0 (tags as categories), for a feed reader to import.
+
+    Credentials in feed URLs (user:password@, ?token=, ?key=...) are masked as "…": add them again
+    in the feed reader.
+    """
     config = load_config(config_path)
     document = subscribe.export_opml(config)
     if out is None:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from . import query as query_mod
-from .cli import _config_options, _handle_errors, _private_output
+from .cli import _config_options, _handle_errors, _private_output, say
 from .config import load_config
 from .models import SearchQuery
 from .plot import plot_stats
@@ -72,7 +72,7 @@ def search(text: str | None, tags: tuple[str, ...], sources: tuple[str, ...], si
     finally:
         reader.close()
     if result.note:
-        click.echo(f"note: {result.note}", err=True)
+        say(f"note: {result.note}", err=True)
     if fmt == "table":
         if not result.hits:
             click.echo("No matching stories.", err=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import scheduler as scheduler_mod
-from .cli import _config_options, _handle_errors, _load
+from .cli import _config_options, _handle_errors, _load, say
 from .config import parse_interval
 
 
@@ -29,7 +29,7 @@ def schedule(list_only: bool, poll_every: str, config_path: Path, db: Path | Non
                        "run `techwatch schedule` to start the scheduler.")
         for job_id, trigger, next_run in jobs:
             when = next_run.isoformat(sep=" ", timespec="seconds") if next_run else "paused"
-            click.echo(f"{job_id:<9} next {when}  {trigger}: {scheduler_mod.describe_job(job_id, config)}")
+            say(f"{job_id:<9} next {when}  {trigger}: {scheduler_mod.describe_job(job_id, config)}")
         return
     try:
         every = timedelta(seconds=parse_interval(poll_every))

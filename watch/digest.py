@@ -23,6 +23,7 @@ from .models import (
     Tag,
     TagTrend,
 )
+from .redact import redact_text
 from .release_notes import highlights
 from .releases import notes_text
 from .versions import parse_version
@@ -198,7 +199,7 @@ def health_lines(health: Sequence[dict]) -> tuple[HealthLine, ...]:
         elif not h.get("enabled", 1):
             continue  # switched off in feeds.yaml: the reader's own choice, not news
         elif h.get("error_count"):
-            cause = h.get("last_error") or "unknown error"
+            cause = redact_text(h.get("last_error") or "unknown error")  # the digest is mailed: no credentials
             lines.append(HealthLine(h["name"], "failing", f"{cause} ({h['error_count']} attempts in a row)",
                                     _when(h.get("last_success_at"))))
         elif h.get("stale_since"):

@@ -17,6 +17,7 @@ from .errors import DiscoveryError, FetchError, ParseError
 from .fetch import fetch
 from .models import FetchResult, FetchSettings, ParsedFeed
 from .parse import parse_feed
+from .textsafe import one_line
 
 __all__ = ["CONVENTIONAL_PATHS", "FEED_TYPES", "DiscoveredFeed", "FeedLink", "discover_feed", "feed_links"]
 
@@ -66,7 +67,7 @@ def feed_links(html: bytes | str, base_url: str) -> list[FeedLink]:
         if urlsplit(url).scheme.lower() not in ("http", "https") or url in seen:
             continue
         seen.add(url)
-        links.append(FeedLink(url=url, title=" ".join((element.get("title") or "").split()), type=kind))
+        links.append(FeedLink(url=url, title=one_line(element.get("title")), type=kind))
     return links
 
 
@@ -129,7 +130,7 @@ def _parse(result: FetchResult) -> ParsedFeed:
 
 def _found(url: str, parsed: ParsedFeed, page_url: str | None, via: str, tried: list[tuple[str, str]],
            link_title: str = "") -> DiscoveredFeed:
-    title = " ".join(parsed.title.split()) or link_title
+    title = one_line(parsed.title) or one_line(link_title)
     return DiscoveredFeed(url=url, title=title, format=parsed.format, entries=len(parsed.entries),
                           page_url=page_url, via=via, tried=_describe(tried))
 

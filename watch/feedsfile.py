@@ -29,6 +29,7 @@ from .config import load_config
 from .dedup import canonical_url
 from .errors import ConfigError
 from .models import Config
+from .textsafe import strip_controls
 
 __all__ = ["NewSource", "append_sources", "render_sources"]
 
@@ -66,6 +67,7 @@ def append_sources(path: Path, sources: Sequence[NewSource], *, dry_run: bool = 
     bom, text = _decode(original, shown)
     document = _load(text, shown)
     existing = _existing(document)
+    _refuse_unsafe(sources, shown)
     _refuse_duplicates(existing, sources, shown)
     if not sources:
         return []
@@ -149,6 +151,16 @@ def _existing(document: CommentedMap) -> list[tuple[str, str, int]]:
             found.append((str(name).strip() if name is not None else "", str(url).strip() if url is not None
                           else "", sources.lc.item(index)[0] + 1))
     return found
+
+
+def _refuse_unsafe(sources: Sequence[NewSource], shown: str) -> None:
+    """No line break, tab or control character in what is written (names often come from a feed's title)."""
+    for source in sources:
+        for field, value in (("name", source.name), ("url", source.url), ("interval", source.interval or ""),
+                             *(("tags", tag) for tag in source.tags)):
+            if strip_controls(value, keep_newlines=False) != value:
+                raise ConfigError(f"the new source's {field} {value!r} holds a line break or control character",
+                                  path=shown, field=field)
 
 
 def _refuse_duplicates(existing: list[tuple[str, str, int]], sources: Sequence[NewSource], shown: str) -> None:

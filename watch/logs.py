@@ -8,20 +8,30 @@ import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
+from .redact import redact_text
+
 _BARE = re.compile(r"^[\w.:/@+-]+$")
+# Logged text may come from feeds: controls and bidi overrides are written as escapes, never raw.
+_RAW = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 # Attributes every LogRecord has; anything else was passed with `extra=` and is logged as a field.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
 
 
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
 def _value(value: object) -> str:
-    text = str(value)
+    text = redact_text(str(value))  # a URL's password or token never reaches a log
     if text and _BARE.match(text):
         return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return '"' + _RAW.sub(_escape, text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
 class LogfmtFormatter(logging.Formatter):
-    """`time=... level=... logger=... msg="..." key=value...`, one line per record."""
+    """`time=... level=... logger=... msg="..." key=value...`, one line per record; credentials in URLs masked."""
 
     def format(self, record: logging.LogRecord) -> str:
         """Render one record as a single logfmt line (exceptions folded into `error=`)."""

@@ -12,6 +12,7 @@ from lxml import etree
 
 from .errors import ParseError
 from .models import Source
+from .textsafe import one_line
 
 __all__ = ["OpmlFeed", "read_opml", "write_opml"]
 
@@ -35,7 +36,7 @@ def read_opml(data: bytes) -> list[OpmlFeed]:
         raise ParseError("not an OPML file (no <opml> root element); export the subscriptions of a feed "
                          "reader as OPML and try again")
     html_urls = _html_urls(tree)
-    feeds = [OpmlFeed(title=" ".join((feed.get("title") or "").split()), url=feed["url"],
+    feeds = [OpmlFeed(title=one_line(feed.get("title")), url=feed["url"],
                       html_url=html_urls.get(feed["url"], ""),
                       categories=_categories(feed.get("categories", [])))
              for feed in result.get("feeds", [])]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from .dedup import canonical_url, entry_id
 from .errors import ParseError
 from .lang import normalise_language
 from .models import Entry, ParsedFeed
+from .textsafe import one_line, strip_controls
 
 # A feed may post-date by time zones or clock skew; beyond this, the date is wrong.
 _FUTURE_TOLERANCE = timedelta(days=1)
@@ -23,7 +25,7 @@ def parse_feed(content: bytes, *, source_name: str, base_url: str, content_type:
     """Parse a feed document; raise ParseError when it is not a feed at all."""
     now = now or datetime.now(UTC)
     if _looks_like_json(content):
-        return _parse_json_feed(content, source_name, base_url, now)
+        return clean_feed(_parse_json_feed(content, source_name, base_url, now))
     headers = {"content-location": base_url}
     if content_type:
         headers["content-type"] = content_type
@@ -36,14 +38,35 @@ def parse_feed(content: bytes, *, source_name: str, base_url: str, content_type:
         raise ParseError(f"not a feed ({cause or 'no RSS/Atom/JSON Feed structure found'})")
     language = normalise_language(parsed.feed.get("language"))
     entries = _unique(_entry_from_feedparser(e, source_name, language, now) for e in parsed.entries)
-    return ParsedFeed(
+    return clean_feed(ParsedFeed(
         title=parsed.feed.get("title", ""),
         link=parsed.feed.get("link", ""),
         language=language,
         entries=tuple(entries),
         format=parsed.get("version") or "unknown",
         ttl_seconds=_ttl_seconds(parsed.feed.get("ttl")),
-    )
+    ))
+
+
+def clean_feed(feed: ParsedFeed) -> ParsedFeed:
+    """The feed with escape sequences and control characters taken out of every text (feeds are untrusted).
+
+    Titles, names and URLs become one line; the content keeps its line breaks. Entry ids were computed
+    from the raw values before, so they stay what older versions stored.
+    """
+    return dataclasses.replace(feed, title=one_line(feed.title), link=one_line(feed.link),
+                               entries=tuple(_clean_entry(entry) for entry in feed.entries))
+
+
+def _clean_entry(entry: Entry) -> Entry:
+    release = entry.release
+    if release is not None:
+        release = dataclasses.replace(release, project=one_line(release.project), version=one_line(release.version))
+    author = one_line(str(entry.author)) if entry.author is not None else None
+    return dataclasses.replace(
+        entry, url=one_line(entry.url), canonical_url=one_line(entry.canonical_url),
+        title=one_line(entry.title) or "(untitled)", author=author or None,
+        feed_html=strip_controls(entry.feed_html or ""), release=release)
 
 
 def _ttl_seconds(value: Any) -> int | None:

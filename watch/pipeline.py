@@ -50,10 +50,12 @@ from .models import (
 )
 from .nlp.embedder import Embedder
 from .parse import parse_feed
+from .redact import redact_text
 from .release_notes import summarize_release
 from .releases import github_api_request, notes_text, parse_source
 from .robots import RobotsPolicy
 from .store import Archive
+from .textsafe import one_line
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -213,7 +215,8 @@ def store_fetched(archive: Archive, fetched: Fetched, config: Config, now: datet
 
 def _record_failure(archive: Archive, source: Source, state: SourceState | None, error: Exception | None,
                     http_status: int | None, now: datetime, rng: random.Random | None) -> SourceReport:
-    cause = str(error) if error else "unknown error"
+    # Stored and shown: an HTTP reason phrase is the server's text, a URL in a message may hold a password.
+    cause = one_line(redact_text(str(error))) if error else "unknown error"
     status = getattr(error, "status", None) or http_status
     if status == 410:
         reason = f"gone (HTTP 410) since {now:%Y-%m-%d}"

@@ -1,19 +1,26 @@
-"""How query results are written: rich tables on a terminal, JSON, CSV, JSON Lines and Markdown."""
+"""How query results are written: rich tables on a terminal, JSON, CSV, JSON Lines and Markdown.
+
+The archive holds text from strangers (and an older version may have stored it raw): every format
+drops escape sequences and control characters, JSON escapes them, and rich never reads markup in it.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import IO
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from .models import MATCH_END, MATCH_START, ArchiveStats, ItemDetail, SearchHit, SearchResult
+from .redact import redact_text, redact_url
 from .render import md_escape, safe_url
+from .textsafe import one_line, strip_controls, to_json
 
 SEARCH_FORMATS = ("table", "json", "csv", "md")
 EXPORT_FORMATS = ("jsonl", "csv")
@@ -25,9 +32,29 @@ def _day(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d") if when else ""
 
 
+# The match markers are control characters, which cleaning removes: these stand in for them meanwhile.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_STAND_INS = re.compile(f"({_OPEN}|{_CLOSE})")
+
+
+def _marked(snippet: str, clean: Callable[[str], str], start: str, end: str) -> str:
+    """The snippet passed through `clean`, its match markers replaced by `start`/`end`."""
+    guarded = snippet.replace(_OPEN, "").replace(_CLOSE, "").replace(MATCH_START, _OPEN).replace(MATCH_END, _CLOSE)
+    return clean(guarded).replace(_OPEN, start).replace(_CLOSE, end)
+
+
+def _flat(text: str) -> str:
+    return strip_controls(text, keep_newlines=False)
+
+
 def plain_snippet(snippet: str, start: str = "**", end: str = "**") -> str:
-    """A snippet with its match markers replaced by `start`/`end` (Markdown bold by default)."""
-    return snippet.replace(MATCH_START, start).replace(MATCH_END, end).replace("\n", " ")
+    """A snippet on one line with its match markers replaced by `start`/`end` (Markdown bold by default)."""
+    return _marked(snippet, _flat, start, end)
+
+
+def _cell(value: object) -> object:
+    """A CSV cell: text without control characters (line breaks kept, CSV quotes them)."""
+    return strip_controls(value) if isinstance(value, str) else value
 
 
 def hit_dict(hit: SearchHit) -> dict:
@@ -42,29 +69,45 @@ def write_search(result: SearchResult, fmt: str, out: IO[str], console: Console 
     """Write search hits in `fmt` (table, json, csv or md)."""
     hits = result.hits
     if fmt == "json":
-        json.dump([hit_dict(h) for h in hits], out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        out.write(to_json([hit_dict(h) for h in hits], indent=2) + "\n")
     elif fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=list(hit_dict(hits[0]) if hits else _HIT_FIELDS), lineterminator="\n")
         writer.writeheader()
         for h in hits:
             row = hit_dict(h)
             row["sources"], row["tags"] = "; ".join(row["sources"]), "; ".join(row["tags"])
-            writer.writerow(row)
+            writer.writerow({key: _cell(value) for key, value in row.items()})
     elif fmt == "md":
         for h in hits:
             others = f" (+{len(h.sources) - 1} sources)" if len(h.sources) > 1 else ""
-            link = f"[{md_escape(h.title)}]({safe_url(h.url)})"
-            out.write(f"- **{link}** · {md_escape(h.source)}{others} · {_day(h.published)} · `{h.item_id}`\n")
+            link = f"[{md_escape(h.title)}]({safe_url(one_line(h.url))})"
+            out.write(f"- **{link}** · {md_escape(h.source)}{others} · {_day(h.published)} · "
+                      f"`{md_escape(h.item_id)}`\n")
             text = h.snippet or h.summary
             if text:
                 out.write(f"  {_md_snippet(text)}\n")
     else:
-        (console or Console(file=out)).print(search_table(hits))
+        _console(console, out).print(search_table(hits))
+
+
+def _console(console: Console | None, out: IO[str]) -> Console:
+    # Our own output has no markup, emoji codes or highlighting to apply: hostile text gets none either.
+    return console or Console(file=out, markup=False, emoji=False, highlight=False)
 
 
 def _md_snippet(snippet: str) -> str:
-    return md_escape(snippet).replace(MATCH_START, "**").replace(MATCH_END, "**")
+    return _marked(snippet, md_escape, "**", "**")
+
+
+def _snippet_text(snippet: str) -> Text:
+    """A snippet as rich Text (never markup), the matches highlighted."""
+    text, bold = Text(), False
+    for part in _STAND_INS.split(_marked(snippet, _flat, _OPEN, _CLOSE)):
+        if part in (_OPEN, _CLOSE):
+            bold = part == _OPEN
+        elif part:
+            text.append(part, style="bold yellow" if bold else "")
+    return text
 
 
 _HIT_FIELDS = ("id", "story_id", "title", "url", "source", "sources", "date", "language", "tags", "score", "snippet",
@@ -79,20 +122,26 @@ def search_table(hits: Iterable[SearchHit]) -> Table:
     table.add_column("story", ratio=1)
     table.add_column("id", no_wrap=True, style="dim")
     for h in hits:
-        others = f"\n[dim]+{len(h.sources) - 1} more[/dim]" if len(h.sources) > 1 else ""
-        snippet = escape(h.snippet or h.summary).replace(MATCH_START, "[bold yellow]").replace(MATCH_END, "[/]")
-        table.add_row(_day(h.published), escape(h.source) + others,
-                      f"[bold]{escape(h.title)}[/bold]\n{snippet}", h.item_id[:10])
+        source = Text(one_line(h.source))
+        if len(h.sources) > 1:
+            source.append(f"\n+{len(h.sources) - 1} more", style="dim")
+        story = Text()
+        story.append(one_line(h.title), style="bold")
+        story.append("\n")
+        story.append_text(_snippet_text(h.snippet or h.summary or ""))
+        table.add_row(_day(h.published), source, story, Text(one_line(h.item_id[:10])))
     return table
 
 
 def detail_dict(item: ItemDetail) -> dict:
     """One item as plain JSON-able data."""
     return {
-        "id": item.id, "title": item.title, "url": item.url, "source": item.source, "source_url": item.source_url,
+        "id": item.id, "title": item.title, "url": item.url, "source": item.source,
+        "source_url": redact_url(item.source_url) if item.source_url else item.source_url,
         "date": item.published.isoformat() if item.published else None,
         "fetched_at": item.fetched_at.isoformat() if item.fetched_at else None, "language": item.language,
-        "author": item.author, "status": item.status, "error": item.error, "summary": item.summary,
+        "author": item.author, "status": item.status, "error": redact_text(item.error) if item.error else item.error,
+        "summary": item.summary,
         "summary_model": item.summary_model, "tags": [{"tag": t, "score": round(s, 3)} for t, s in item.tags],
         "relevance": item.relevance, "story_id": item.story_id,
         "story": [{"id": m.item_id, "source": m.source, "title": m.title, "url": m.url,
@@ -104,27 +153,28 @@ def detail_dict(item: ItemDetail) -> dict:
 def write_detail(item: ItemDetail, fmt: str, out: IO[str], console: Console | None = None) -> None:
     """Write one item as text (for a terminal) or json."""
     if fmt == "json":
-        json.dump(detail_dict(item), out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        out.write(to_json(detail_dict(item), indent=2) + "\n")
         return
-    console = console or Console(file=out)
-    console.print(f"[bold]{escape(item.title)}[/bold]")
-    console.print(escape(item.url), style="blue")
-    facts = [f"source: {escape(item.source)}", f"date: {_day(item.published)}"]
-    facts += [f"{k}: {escape(v)}" for k, v in (("language", item.language), ("author", item.author)) if v]
-    console.print(" · ".join(facts))
-    console.print(f"id: {item.id} · status: {item.status}" + (f" ({escape(item.error)})" if item.error else ""))
+    console = _console(console, out)
+    console.print(Text(one_line(item.title), style="bold"))
+    console.print(Text(one_line(item.url), style="blue"))
+    facts = [f"source: {one_line(item.source)}", f"date: {_day(item.published)}"]
+    facts += [f"{k}: {one_line(v)}" for k, v in (("language", item.language), ("author", item.author)) if v]
+    console.print(Text(" · ".join(facts)))
+    error = f" ({one_line(redact_text(item.error))})" if item.error else ""
+    console.print(Text(f"id: {one_line(item.id)} · status: {one_line(item.status)}{error}"))
     if item.tags:
-        console.print("tags: " + ", ".join(f"{escape(t)} ({s:.2f})" for t, s in item.tags))
+        console.print(Text("tags: " + ", ".join(f"{one_line(t)} ({s:.2f})" for t, s in item.tags)))
     if item.members:
-        console.print(f"\n[bold]Also reported by[/bold] ({len(item.members)})")
+        console.print(Text.assemble("\n", ("Also reported by", "bold"), f" ({len(item.members)})"))
         for m in item.members:
-            console.print(f"  {_day(m.published)}  {escape(m.source)}: {escape(m.title)}  [dim]{m.item_id}[/dim]")
+            console.print(Text.assemble(f"  {_day(m.published)}  {one_line(m.source)}: {one_line(m.title)}  ",
+                                        (one_line(m.item_id), "dim")))
     if item.summary:
-        console.print(f"\n[bold]Summary[/bold] [dim]({escape(item.summary_model or '')})[/dim]")
-        console.print(escape(item.summary))
-    console.print("\n[bold]Text[/bold]")
-    console.print(escape(item.content) if item.content else "[dim](no text stored)[/dim]")
+        console.print(Text.assemble("\n", ("Summary", "bold"), " ", (f"({one_line(item.summary_model)})", "dim")))
+        console.print(Text(strip_controls(item.summary)))
+    console.print(Text.assemble("\n", ("Text", "bold")))
+    console.print(Text(strip_controls(item.content)) if item.content else Text("(no text stored)", style="dim"))
 
 
 def stats_dict(stats: ArchiveStats) -> dict:
@@ -146,19 +196,18 @@ def write_stats(stats: ArchiveStats, fmt: str, out: IO[str], console: Console | 
                 trend_weeks: int = 8) -> None:
     """Write statistics as text tables or json; the trend table shows the last `trend_weeks` weeks."""
     if fmt == "json":
-        json.dump(stats_dict(stats), out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        out.write(to_json(stats_dict(stats), indent=2) + "\n")
         return
-    console = console or Console(file=out)
+    console = _console(console, out)
     since = _day(stats.since) or "the start"
-    console.print(f"[bold]{stats.items} items[/bold] from {since} to {_day(stats.until)}")
+    console.print(Text.assemble((f"{stats.items} items", "bold"), f" from {since} to {_day(stats.until)}"))
     weeks = Table(title="Items per week")
     weeks.add_column("week")
     weeks.add_column("items", justify="right")
     weeks.add_column("", ratio=1)
     top = max((r.count for r in stats.weeks), default=0) or 1
     for r in stats.weeks:
-        weeks.add_row(r.label, str(r.count), "█" * round(30 * r.count / top))
+        weeks.add_row(Text(one_line(r.label)), str(r.count), "█" * round(30 * r.count / top))
     console.print(weeks)
     recent = stats.weeks[-trend_weeks:]
     trends = Table(title="Tags week over week")
@@ -169,20 +218,20 @@ def write_stats(stats: ArchiveStats, fmt: str, out: IO[str], console: Console | 
     trends.add_column("change", justify="right")
     for row in stats.tags:
         counts = stats.tag_weeks[row.label][-len(recent):]
-        trends.add_row(escape(row.label), *map(str, counts), str(row.count), _change(counts))
+        trends.add_row(Text(one_line(row.label)), *map(str, counts), str(row.count), _change(counts))
     console.print(trends)
     sources = Table(title="Items per source")
     sources.add_column("source")
     sources.add_column("items", justify="right")
     for r in stats.sources:
-        sources.add_row(escape(r.label), str(r.count))
+        sources.add_row(Text(one_line(r.label)), str(r.count))
     console.print(sources)
     if stats.failing:
         failing = Table(title="Sources needing attention")
         for name in ("source", "state", "since", "cause"):
             failing.add_column(name)
         for h in stats.failing:
-            failing.add_row(escape(h.source), h.state, _day(h.since), escape(h.cause))
+            failing.add_row(Text(one_line(h.source)), h.state, _day(h.since), Text(one_line(redact_text(h.cause))))
         console.print(failing)
     else:
         console.print("All sources healthy.")
@@ -208,8 +257,8 @@ def write_export(rows: Iterator[dict], fmt: str, out: IO[str]) -> int:
         tags = json.loads(row["tags"]) if isinstance(row["tags"], str) else (row["tags"] or [])
         row = {**row, "tags": tags}
         if fmt == "csv":
-            writer.writerow({**{k: row.get(k) for k in EXPORT_FIELDS}, "tags": "; ".join(tags)})
+            writer.writerow({**{k: _cell(row.get(k)) for k in EXPORT_FIELDS}, "tags": _cell("; ".join(tags))})
         else:
-            out.write(json.dumps({k: row.get(k) for k in EXPORT_FIELDS}, ensure_ascii=False) + "\n")
+            out.write(to_json({k: row.get(k) for k in EXPORT_FIELDS}) + "\n")
         count += 1
     return count

@@ -13,7 +13,8 @@ from .changelog import html_to_markdown, parse_changelog, parse_changelog_html
 from .dedup import canonical_url, entry_id
 from .errors import ParseError
 from .models import Entry, FetchSettings, ParsedFeed, Release, Source
-from .parse import iso_datetime, parse_feed
+from .parse import clean_feed, iso_datetime, parse_feed
+from .textsafe import strip_controls
 from .versions import Version, find_version, level, parse_version, passes_filter
 
 # A changelog holds a project's whole history; the newest releases are news, the rest is archive.
@@ -33,8 +34,8 @@ def notes_html(markdown: str) -> str:
 def notes_text(feed_html: str) -> str:
     """The notes of a release item as Markdown: verbatim if notes_html() stored them, else converted from HTML."""
     if feed_html.startswith(_NOTES_OPEN) and feed_html.endswith("</pre>"):
-        return unescape(feed_html[len(_NOTES_OPEN):-len("</pre>")])
-    return html_to_markdown(feed_html)
+        return strip_controls(unescape(feed_html[len(_NOTES_OPEN):-len("</pre>")]))
+    return strip_controls(html_to_markdown(feed_html))  # entities may spell control characters
 
 
 def github_api_request(source: Source, settings: FetchSettings) -> tuple[str, dict[str, str]] | None:
@@ -54,6 +55,11 @@ def parse_source(source: Source, content: bytes, *, base_url: str, content_type:
     """Read a fetched document of `source` (a feed, or a release source of any kind) into entries."""
     if source.kind == "feed":
         return parse_feed(content, source_name=source.name, base_url=base_url, content_type=content_type, now=now)
+    return clean_feed(_parse_releases(source, content, base_url, content_type, now))
+
+
+def _parse_releases(source: Source, content: bytes, base_url: str, content_type: str,
+                    now: datetime | None) -> ParsedFeed:
     if source.kind == "changelog":
         return _changelog(source, content, base_url, content_type)
     if source.kind == "huggingface":

@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from .models import Digest, DigestItem, DigestRecord, TagTrend
+from .textsafe import one_line, strip_controls
 
 FORMATS = ("md", "html", "text")
 # Built-in template of each format; a user folder may hold digest.<format>.j2 (or this name) to replace it.
@@ -23,9 +24,6 @@ WIDTH = 78  # plain-text line width
 
 # Characters that would change the meaning of Markdown text.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}<>#|!~])")
-# Feed text is untrusted: control characters (they break XML and terminals) and bidi overrides (they
-# make text read differently from what it is) are dropped. Tab and newline stay; ZWJ stays (emoji).
-_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]")
 _HTTP_URL = re.compile(r"^https?://[^\s\x00-\x1f\x7f]+$", re.IGNORECASE)
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.IGNORECASE | re.DOTALL)
 _ATOM = "http://www.w3.org/2005/Atom"
@@ -34,7 +32,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def md_escape(text: str) -> str:
     """Escape feed text (untrusted) so that it renders literally in Markdown, on one line."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    return _MD_SPECIAL.sub(r"\\\1", one_line(str(text)))
 
 
 def safe_url(url: str) -> str:
@@ -46,8 +44,9 @@ def safe_url(url: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Feed text without control characters and bidi overrides (newlines and tabs kept)."""
-    return _UNSAFE_CHARS.sub("", str(text))
+    """Feed text without escape sequences, control characters and bidi overrides (newlines and tabs kept)."""
+    # They break XML and terminals, and bidi overrides make text read differently from what it is.
+    return strip_controls(str(text))
 
 
 def trend(line: TagTrend) -> str:

@@ -5,6 +5,7 @@ These are the library functions behind `techwatch feeds add | import | export`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from .errors import ConfigError
 from .feedsfile import NewSource, append_sources
 from .models import Config
 from .opml import OpmlFeed, read_opml, write_opml
+from .redact import redact_url
+from .textsafe import one_line, strip_controls
 
 __all__ = ["AddReport", "ImportReport", "add_feed", "export_opml", "import_opml", "unique_name"]
 
@@ -58,7 +61,9 @@ def add_feed(path: Path, config: Config, client: httpx.Client, url: str, *, name
     _check_url_absent(path, config, url)
     feed = discover_feed(client, url, config.settings.fetch)
     taken = {source.name.casefold() for source in config.sources}
-    chosen = " ".join(name.split()) if name else unique_name(feed.title or _host(feed.url), taken)
+    # The feed's title is a stranger's text: never an escape sequence or a line break in feeds.yaml.
+    chosen = one_line(name) if name else ""
+    chosen = chosen or unique_name(one_line(feed.title) or _host(feed.url), taken)
     source = NewSource(name=chosen, url=feed.url, tags=tuple(tags), interval=interval)
     [line] = append_sources(path, [source], dry_run=dry_run)
     return AddReport(feed=feed, source=source, line=line, dry_run=dry_run)
@@ -75,9 +80,11 @@ def import_opml(path: Path, config: Config, data: bytes, *, tags: Sequence[str] 
     skipped: list[tuple[OpmlFeed, str]] = []
     for feed in read_opml(data):
         parts = urlsplit(feed.url)
-        name = feed.title or _host(feed.url)
+        name = one_line(feed.title) or _host(feed.url)
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             skipped.append((feed, "not an http(s) feed address"))
+        elif strip_controls(feed.url, keep_newlines=False) != feed.url:
+            skipped.append((feed, "the address holds control characters"))
         elif canonical_url(feed.url) in urls:
             skipped.append((feed, f"already present as {urls[canonical_url(feed.url)]!r}"))
         elif name.casefold() in names:
@@ -93,14 +100,14 @@ def import_opml(path: Path, config: Config, data: bytes, *, tags: Sequence[str] 
 
 
 def export_opml(config: Config, title: str = "techwatch sources") -> str:
-    """OPML 2.0 of every configured source, tags as categories."""
-    return write_opml(config.sources, title)
+    """OPML 2.0 of every configured source, tags as categories; credentials in URLs masked (redact_url)."""
+    return write_opml([dataclasses.replace(source, url=redact_url(source.url)) for source in config.sources], title)
 
 
 def unique_name(title: str, taken: Iterable[str]) -> str:
     """`title`, or `title (2)`, `title (3)`... whichever is not taken (compared ignoring case)."""
     used = {name.casefold() for name in taken}
-    base = " ".join(title.split()) or "feed"
+    base = one_line(title) or "feed"
     name, number = base, 2
     while name.casefold() in used:
         name, number = f"{base} ({number})", number + 1
@@ -132,4 +139,4 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
 
 def _host(url: str) -> str:
     host = (urlsplit(url).hostname or "").lower()
-    return host.removeprefix("www.") or url
+    return host.removeprefix("www.") or one_line(url)
