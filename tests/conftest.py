@@ -10,9 +10,11 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fixture_dates import shift_bytes
 from httpserver import FeedServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,9 +124,10 @@ def wait_for(predicate, timeout: float = 120.0, what: str = "condition"):
     pytest.fail(f"timed out waiting for {what}")
 
 
-def fixture_bytes(name: str) -> bytes:
-    """Bytes of a file in tests/fixtures/feeds."""
-    return (FIXTURES / "feeds" / name).read_bytes()
+def fixture_bytes(name: str, shift: timedelta | None = None) -> bytes:
+    """Bytes of a file in tests/fixtures/feeds, its dates moved by `shift` (see fixture_dates) when given."""
+    data = (FIXTURES / "feeds" / name).read_bytes()
+    return shift_bytes(data, shift) if shift else data
 
 
 def dedent(text: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import fixture_bytes, run_cli, write_config
+from fixture_dates import FIXTURE_MONDAY, FIXTURE_NEWEST, recent, week_label, weeks_back
 
 COMMANDS = ("run", "digest", "feeds", "schedule", "search", "show", "stats", "export", "browse")
 
@@ -62,9 +63,11 @@ def test_bad_week_is_a_usage_error(tmp_path):
 
 @pytest.mark.model
 def test_end_to_end_run_digest_rerun(tmp_path, server, closed_port_url):
-    server.add("/lab.xml", fixture_bytes("ai_lab.rss.xml"), etag=True)
-    server.add("/fr.atom", fixture_bytes("regulation_fr.atom"))
-    server.add("/latin1.xml", fixture_bytes("latin1_no_decl.rss.xml"))
+    shift = weeks_back()  # the fixtures' week becomes last week, whatever today is
+    week = week_label(FIXTURE_MONDAY + shift)
+    server.add("/lab.xml", fixture_bytes("ai_lab.rss.xml", shift), etag=True)
+    server.add("/fr.atom", fixture_bytes("regulation_fr.atom", shift))
+    server.add("/latin1.xml", fixture_bytes("latin1_no_decl.rss.xml", shift))
     server.add("/page.html", fixture_bytes("not_a_feed.html"), content_type="text/html")
     path = write_config(tmp_path, [
         {"name": "Lab news", "url": server.url("/lab.xml")},
@@ -97,9 +100,9 @@ def test_end_to_end_run_digest_rerun(tmp_path, server, closed_port_url):
     failing = dict(db.execute("SELECT name, error_count FROM sources WHERE last_error IS NOT NULL").fetchall())
     assert failing == {"Gone feed": 1, "Web page": 1, "Down server": 1}
 
-    digest = run_cli("digest", "--config", str(path), "--week", "2026-W48", cwd=tmp_path)
+    digest = run_cli("digest", "--config", str(path), "--week", week, cwd=tmp_path)
     assert digest.returncode == 0, digest.stderr
-    text = (tmp_path / "digests" / "2026-W48.md").read_text(encoding="utf-8")
+    text = (tmp_path / "digests" / f"{week}.md").read_text(encoding="utf-8")
     assert "[Open-weights model Nimbus-7B released under Apache 2.0](https://lab.example.org/news/nimbus-7b" in text
     assert "AI Act : les obligations" in text and "## regulation" in text and "## llm" in text
     assert "Éthique et IA générative" in text
@@ -124,7 +127,8 @@ def test_end_to_end_run_digest_rerun(tmp_path, server, closed_port_url):
 
 
 def test_feeds_check_reports_each_source(tmp_path, server, closed_port_url):
-    server.add("/lab.xml", fixture_bytes("ai_lab.rss.xml"))
+    shift = weeks_back()
+    server.add("/lab.xml", fixture_bytes("ai_lab.rss.xml", shift))
     server.add("/page.html", fixture_bytes("not_a_feed.html"), content_type="text/html")
     path = write_config(tmp_path, [
         {"name": "Lab", "url": server.url("/lab.xml")},
@@ -137,7 +141,7 @@ def test_feeds_check_reports_each_source(tmp_path, server, closed_port_url):
     out = result.stdout
     assert "valid (4 sources, 6 tags)" in out
     assert re.search(r"ok +Lab: HTTP 200, \d+ ms, rss20, 4 entries \(excerpts only, median \d+ chars\), "
-                     r"last item 2026-11-26", out)
+                     rf"last item {FIXTURE_NEWEST + shift:%Y-%m-%d}", out)
     assert "validators: none (every poll downloads the whole feed)" in out
     assert "FAILED     Page: not a feed" in out
     assert "FAILED     Down: ConnectError" in out
@@ -146,7 +150,7 @@ def test_feeds_check_reports_each_source(tmp_path, server, closed_port_url):
 
 
 def test_feeds_list_shows_health_after_a_run(tmp_path, server):
-    server.add("/lab.xml", fixture_bytes("ai_lab.rss.xml"))
+    server.add("/lab.xml", fixture_bytes("ai_lab.rss.xml", recent()))  # newest item an hour old: not stale
     path = write_config(tmp_path, [
         {"name": "Lab", "url": server.url("/lab.xml"), "tags": "[llm, agents]", "interval": "6h"},
         {"name": "Gone", "url": server.url("/gone.xml")},

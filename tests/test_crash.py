@@ -177,9 +177,10 @@ def test_kill_9_at_several_points_then_compare_with_a_clean_run(tmp_path, server
     assert finished.returncode == 0, finished.stderr
     assert f"{count - done} processed, 0 failed" in finished.stdout
 
-    # 4. during the digest: killed at several moments after start, then written for real
+    # 4. during the digest: killed at several moments after start, then written for real. The items are dated
+    # when they were fetched: `--since 7d` holds them even if a new ISO week began since.
     for delay in (0.3, 0.8, 1.3):
-        proc = subprocess.Popen([sys.executable, "-m", "watch", "digest", "--week", "current", "--config",
+        proc = subprocess.Popen([sys.executable, "-m", "watch", "digest", "--since", "7d", "--config",
                                  str(crash_config)], cwd=crash_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
         time.sleep(delay)
@@ -188,7 +189,7 @@ def test_kill_9_at_several_points_then_compare_with_a_clean_run(tmp_path, server
         outcomes.append(f"kill -9 digest after {delay} s: exit {proc.returncode}, "
                         f"integrity {query(db, 'PRAGMA integrity_check')[0][0]}")
         assert query(db, "PRAGMA integrity_check") == [("ok",)]
-    digest = run_cli("digest", "--week", "current", "--format", "md", "--config", str(crash_config), cwd=crash_dir,
+    digest = run_cli("digest", "--since", "7d", "--format", "md", "--config", str(crash_config), cwd=crash_dir,
                      timeout=300)
     outcomes.append(f"digest after the kills: exit {digest.returncode}")
     assert digest.returncode == 0, digest.stderr

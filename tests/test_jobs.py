@@ -80,8 +80,8 @@ def test_poll_is_skipped_while_another_process_holds_the_archive(config_path, ca
 
 def test_digest_writes_last_weeks_files_and_sends_no_mail_without_email_settings(config_path):
     jobs.poll(config_path, models=fake_models)
-    label = parse_period().label
-    paths = jobs.digest(config_path, environ={})
+    label = parse_period(now=NOW).label
+    paths = jobs.digest(config_path, environ={}, now=NOW)  # NOW, not the clock: a Monday may have begun since
     assert [p.name for p in paths] == [f"{label}.md"]
     assert "Open-weights model released" in paths[0].read_text(encoding="utf-8")
     job, status, detail, _errors = _runs(config_path)[-1]

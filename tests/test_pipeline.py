@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import fixture_bytes, write_config
 from fakes import fake_models
+from fixture_dates import FIXTURE_MONDAY, week_label, weeks_back
 
 from watch.config import load_config
 from watch.digest import parse_period
@@ -13,11 +14,14 @@ from watch.fetch import make_client
 from watch.pipeline import build_digest, process_pending, run_cycle
 from watch.store import open_archive
 
+# run_cycle judges dates by the real clock: the fixtures' week becomes the last complete week.
+SHIFT = weeks_back()
+
 
 @pytest.fixture
 def setup(tmp_path, server, closed_port_url):
-    server.add("/lab.xml", fixture_bytes("ai_lab.rss.xml"), etag=True)
-    server.add("/fr.atom", fixture_bytes("regulation_fr.atom"), content_type="application/atom+xml")
+    server.add("/lab.xml", fixture_bytes("ai_lab.rss.xml", SHIFT), etag=True)
+    server.add("/fr.atom", fixture_bytes("regulation_fr.atom", SHIFT), content_type="application/atom+xml")
     server.add("/page.html", fixture_bytes("not_a_feed.html"), content_type="text/html")
     server.add("/broken.xml", "oops", status=500)
     path = write_config(tmp_path, [
@@ -71,7 +75,7 @@ def test_second_cycle_adds_nothing_and_loads_no_model(setup, server):
 def test_changed_item_is_processed_again(setup, server):
     config, archive, client = setup
     run_cycle(config, archive, client, fake_models)
-    body = fixture_bytes("ai_lab.rss.xml").replace(b"seven billion parameters", b"eight billion parameters")
+    body = fixture_bytes("ai_lab.rss.xml", SHIFT).replace(b"seven billion parameters", b"eight billion parameters")
     server.add("/lab.xml", body, etag=True)
     report = run_cycle(config, archive, client, fake_models, force=True)
     lab = next(s for s in report.sources if s.source == "Lab")
@@ -112,7 +116,7 @@ def test_one_failing_item_does_not_stop_the_others(setup):
 def test_digest_from_archive(setup):
     config, archive, client = setup
     run_cycle(config, archive, client, fake_models)
-    digest = build_digest(config, archive, parse_period(week="2026-W48"))
+    digest = build_digest(config, archive, parse_period(week=week_label(FIXTURE_MONDAY + SHIFT)))
     assert digest.item_count == 7
     tags = [s.tag for s in digest.sections]
     assert tags == sorted(tags, key=[t.name for t in config.tags].index)

@@ -14,6 +14,7 @@ from email.utils import format_datetime
 
 import pytest
 from conftest import corpus_path, fixture_bytes, write_config
+from fixture_dates import FIXTURE_NOW
 from httpserver import FeedServer
 
 from watch.config import load_config
@@ -25,7 +26,11 @@ FAST = "{timeout: 1, connect_timeout: 1, total_timeout: 2, max_bytes: 50000}"
 
 
 class Harness:
-    """A config with 'Good' (a valid feed) and 'Bad' (the case under test), refreshed on demand."""
+    """A config with 'Good' (a valid feed) and 'Bad' (the case under test), refreshed on demand.
+
+    A refresh runs as of FIXTURE_NOW, just after the feed fixtures' newest item, unless the test gives
+    its own `now`: whatever the day, the fixtures are then fresh (not stale, not in the future).
+    """
 
     def __init__(self, tmp_path, server: FeedServer, bad_path: str = "/bad.xml", fetch: str = FAST) -> None:
         self.server = server
@@ -38,7 +43,7 @@ class Harness:
         self.client = make_client(self.config.settings.fetch)
 
     def refresh(self, force: bool = True, now: datetime | None = None) -> dict:
-        reports = refresh_all(self.config, self.archive, self.client, force=force, now=now)
+        reports = refresh_all(self.config, self.archive, self.client, force=force, now=now or FIXTURE_NOW)
         return {r.source: r for r in reports}
 
     def source(self, name: str = "Bad") -> dict:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from conftest import corpus_path, dedent, run_cli, write_config
+from fixture_dates import FIXTURE_MONDAY, FIXTURE_NOW, shift_text, week_label, weeks_back
 
 from watch.config import load_config
 from watch.errors import ConfigError, ParseError
@@ -79,14 +80,16 @@ def test_pypi_filters_prereleases_patches_and_minors() -> None:
     body = pypi_rss("transformers", PYPI_VERSIONS).encode()
 
     def versions(**kw) -> list[str]:
-        feed = parse_source(_source("pypi", project="transformers", **kw), body, base_url="https://pypi.org/rss")
+        feed = parse_source(_source("pypi", project="transformers", **kw), body, base_url="https://pypi.org/rss",
+                            now=FIXTURE_NOW)
         return [e.release.version for e in feed.entries]
 
     assert versions() == ["5.24.1", "5.24.0", "5.23.0", "5.0.0"]  # pre-releases skipped by default
     assert versions(prereleases=True) == ["5.25.0rc1", "5.24.1", "5.24.0", "5.23.0", "6.0.0.dev1", "5.0.0"]
     assert versions(releases="minor") == ["5.24.0", "5.23.0", "5.0.0"]
     assert versions(releases="major") == ["5.0.0"]
-    entry = parse_source(_source("pypi", project="transformers"), body, base_url="https://pypi.org/rss").entries[0]
+    entry = parse_source(_source("pypi", project="transformers"), body, base_url="https://pypi.org/rss",
+                         now=FIXTURE_NOW).entries[0]
     assert entry.title == "transformers 5.24.1" and entry.published == datetime(2026, 11, 25, 10, tzinfo=UTC)
     assert entry.release.level == "patch" and not entry.release.prerelease
 
@@ -204,11 +207,15 @@ by @dev in https://github.com/acme/engine/pull/12&lt;/li&gt;&lt;/ul&gt;</content
 
 @pytest.mark.model
 def test_release_sources_end_to_end(tmp_path: Path, server) -> None:
-    server.add("/engine.atom", GITHUB_ATOM)
-    server.add("/pypi.xml", pypi_rss("transformers", PYPI_VERSIONS))
-    server.add("/CHANGELOG.md", "# Changelog\n## 2.0.0 (2026-11-20)\n### ⚠ BREAKING CHANGES\n"
-                                "* **client:** remove the legacy `Completion` API\n### Features\n* add retries\n"
-                                "## 1.9.0 (2026-11-05)\n### Features\n* add timeouts\n",
+    # A real run judges dates by today: W48 (the data's last week) becomes the last complete week.
+    shift = weeks_back()
+    w47, w48 = (week_label(FIXTURE_MONDAY + shift - timedelta(weeks=n)) for n in (1, 0))
+    server.add("/engine.atom", shift_text(GITHUB_ATOM, shift))
+    server.add("/pypi.xml", shift_text(pypi_rss("transformers", PYPI_VERSIONS), shift))
+    server.add("/CHANGELOG.md", shift_text("# Changelog\n## 2.0.0 (2026-11-20)\n### ⚠ BREAKING CHANGES\n"
+                                           "* **client:** remove the legacy `Completion` API\n### Features\n"
+                                           "* add retries\n## 1.9.0 (2026-11-05)\n### Features\n* add timeouts\n",
+                                           shift, dates=True),
                content_type="text/markdown; charset=utf-8")
     server.add("/broken.md", "no versions here", content_type="text/markdown")
     path = write_config(tmp_path, [
@@ -228,20 +235,21 @@ def test_release_sources_end_to_end(tmp_path: Path, server) -> None:
     assert ("engine", "0.12.0rc1", 1, "major") not in rows and ("engine", "0.12.0", 0, "major") in rows
     assert ("sdk", "2.0.0", 0, "major") in rows and ("transformers", "5.24.1", 0, "patch") in rows
     assert "Drop Python 3.9 support" in summary and "@dev" not in summary
-    digest = run_cli("digest", "--config", str(path), "--week", "2026-W47", "--format", "md", "--out",
+    digest = run_cli("digest", "--config", str(path), "--week", w47, "--format", "md", "--out",
                      str(tmp_path / "d.md"), cwd=tmp_path)
     assert digest.returncode == 0, digest.stderr
     text = (tmp_path / "d.md").read_text(encoding="utf-8")
     releases = text[text.index("## Releases"):]
     assert "**engine** 0.11.0 → [0.12.0](https://github.com/acme/engine/releases/tag/v0.12.0) " \
            "(breaking: Drop Python 3.9 support)" in releases
-    assert f"**sdk** 1.9.0 → [2.0.0]({server.url('/CHANGELOG.md')}#200-2026-11-20) (breaking: client: remove the " \
+    anchor = f"#200-{datetime(2026, 11, 20, tzinfo=UTC) + shift:%Y-%m-%d}"  # the heading "2.0.0 (2026-11-20)"
+    assert f"**sdk** 1.9.0 → [2.0.0]({server.url('/CHANGELOG.md')}{anchor}) (breaking: client: remove the " \
            "legacy \\`Completion\\` API)" in releases  # the notes' own line, Markdown emphasis dropped
     assert "Breaking: Drop Python 3.9 support. New: Speculative decoding for every model." in releases
     assert "**transformers** 5.23.0 → [5.24.0]" in releases and "releases)" not in releases
     assert "0.12.0rc1" not in text
     # the next week: the patch release, from the version before it
-    run_cli("digest", "--config", str(path), "--week", "2026-W48", "--format", "md", "--out",
+    run_cli("digest", "--config", str(path), "--week", w48, "--format", "md", "--out",
             str(tmp_path / "w48.md"), cwd=tmp_path)
     assert "**transformers** 5.24.0 → [5.24.1]" in (tmp_path / "w48.md").read_text(encoding="utf-8")
 

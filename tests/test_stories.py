@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from email.utils import format_datetime
+
 import pytest
 from conftest import rss, write_config
 from fakes import fake_models
+from fixture_dates import last_monday, week_label
 
 from watch.config import load_config
 from watch.digest import parse_period
@@ -24,6 +28,9 @@ STORY = {
                    "Nimbus-7B, a new 7B open-weights LLM from Example Lab, is available under Apache 2.0 "
                    "and outperforms larger open models on coding and reasoning benchmarks."),
 }
+# Tuesday of last week: in the past whatever today is, and in the week the digests below are built for.
+PUBLISHED = last_monday() + timedelta(days=1, hours=10)
+WEEK = week_label(PUBLISHED)
 OTHER = ("Mistral releases OCR 4 for document parsing",
          "Mistral released OCR 4, a document understanding model with bounding boxes and 170 languages.")
 OTHER_TOO = ("Mistral releases Small 4 for chat",
@@ -32,7 +39,7 @@ OTHER_TOO = ("Mistral releases Small 4 for chat",
 
 def _rss(server, path: str, items: list[tuple[str, str, str]]) -> str:
     return server.add(path, rss(path, [{"title": t, "link": link, "guid": link, "description": d,
-                                        "pubDate": "Tue, 24 Nov 2026 10:00:00 GMT"} for t, d, link in items]))
+                                        "pubDate": format_datetime(PUBLISHED, usegmt=True)} for t, d, link in items]))
 
 
 def _serve_story(server) -> list[dict]:
@@ -60,7 +67,7 @@ def test_same_story_from_three_sources_is_one_digest_entry(tmp_path, server):
     assert archive.db.execute("SELECT item_count, source_count FROM clusters WHERE id = ?",
                               [clusters[0][0]]).fetchone() == (3, 3)
 
-    digest = build_digest(config, archive, parse_period(week="2026-W48"))
+    digest = build_digest(config, archive, parse_period(week=WEEK))
     stories = [i for s in digest.sections for i in s.items]
     assert len(stories) == 3
     nimbus = next(i for i in stories if "Nimbus" in i.title)
@@ -101,7 +108,7 @@ def test_same_canonical_url_is_one_story_even_without_a_model(tmp_path, server):
     rows = dict(archive.db.execute("SELECT source, cluster_id FROM items").fetchall())
     assert rows["A"] == rows["B"] != rows["C"]
     assert archive.db.execute("SELECT COUNT(*) FROM items WHERE cluster_id IS NULL").fetchone()[0] == 0
-    digest = build_digest(config, archive, parse_period(week="2026-W48"))
+    digest = build_digest(config, archive, parse_period(week=WEEK))
     assert sorted(len(i.sources) for s in digest.sections for i in s.items) == [1, 2]
 
 
