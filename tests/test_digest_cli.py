@@ -39,7 +39,7 @@ def archive_dir(tmp_path):
 
 
 def test_digest_writes_the_formats_asked(archive_dir):
-    done = _cli("digest", "--week", WEEK, "--format", "html", "--format", "atom", cwd=archive_dir)
+    done = _cli("digest", "--week", WEEK, "--publish", "--format", "html", "--format", "atom", cwd=archive_dir)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (archive_dir / "digests").iterdir()) == [f"{WEEK}.html", "feed.atom"]
     assert feedparser.parse((archive_dir / "digests" / "feed.atom").read_bytes()).bozo == 0

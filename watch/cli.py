@@ -18,14 +18,13 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import pipeline, subscribe
-from .config import DIGEST_FORMATS, load_config
-from .digest import parse_period
-from .errors import DeliveryError, WatchError
+from .config import load_config
+from .errors import WatchError
 from .fetch import make_client, trusting
 from .files import PRIVATE, atomic_open
 from .lock import archive_lock, describe_holder
 from .logs import setup_logging
-from .models import Config, Period, RefusedLink, SourceReport
+from .models import Config, RefusedLink, SourceReport
 from .redact import redact_text, redact_url
 from .store import open_archive
 from .textsafe import one_line, strip_controls
@@ -231,56 +230,6 @@ def _source_line(report: SourceReport) -> str:
     return f"  {report.status:<10} {name}"
 
 
-@cli.command()
-@click.option("--week", help="ISO week, e.g. 2026-W48, or 'current' / 'last' (default: the last complete week).")
-@click.option("--since", help="A rolling window ending now instead of a week, e.g. 7d, 48h.")
-@click.option("--format", "formats", multiple=True, type=click.Choice(DIGEST_FORMATS),
-              help="Format to write; repeat for several (default: settings.digest.formats). "
-                   "atom rewrites the feed of past digests, digests/feed.atom.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Output file, with a single --format (default: <digest directory>/<period>.<ext>).")
-@click.option("--email", "send", is_flag=True, help="Also e-mail it (text + HTML) as set in settings.email.")
-@click.option("--force", is_flag=True, help="With --email: send even if this period was already sent.")
-@_config_options
-@_handle_errors
-def digest(week: str | None, since: str | None, formats: tuple[str, ...], out: Path | None, send: bool,
-           force: bool, config_path: Path, db: Path | None) -> None:
-    """Write the digest of a period: top stories by tag, also-this-week, releases, sources health."""
-    try:
-        period = parse_period(week=week, since=since)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
-    if out is not None and len(formats) > 1:
-        raise click.UsageError("--out names one file: give a single --format with it")
-    if force and not send:
-        raise click.UsageError("--force only applies to --email")
-    config = _load(config_path, db)
-    # sending must not race with another process sending the same digest
-    lock = archive_lock(config.settings.database, "techwatch digest --email") if send else contextlib.nullcontext()
-    with lock:
-        _digest(config, period, out, formats, send, force)
-
-
-def _digest(config: Config, period: Period, out: Path | None, formats: tuple[str, ...], send: bool,
-            force: bool) -> None:
-    archive = open_archive(config.settings.database)
-    try:
-        paths = pipeline.write_digest(config, archive, period, out, formats or None)
-        for path in paths:
-            click.echo(f"Digest {period.label} written to {path}")
-        if send:
-            try:
-                message_id = pipeline.email_digest(config, archive, period, os.environ, force=force)
-            except DeliveryError as exc:
-                say(f"error: digest {period.label} not sent: {exc}", err=True)
-                click.echo(f"The digest is kept in {', '.join(str(p) for p in paths)}.", err=True)
-                sys.exit(EXIT_PARTIAL)
-            email = config.settings.email
-            click.echo(f"Digest {period.label} sent to {', '.join(email.recipients)} ({message_id})")
-    finally:
-        archive.close()
-
-
 @cli.group()
 def feeds() -> None:
     """Manage the sources in feeds.yaml: list, check, add (with autodiscovery), import and export OPML."""
@@ -446,6 +395,10 @@ def main() -> None:
 from .cli_schedule import schedule  # noqa: E402  (it imports this module's helpers)
 
 cli.add_command(schedule)
+
+from .cli_digest import digest  # noqa: E402
+
+cli.add_command(digest)
 
 from .cli_query import export, search, show, stats  # noqa: E402
 

@@ -212,6 +212,15 @@ def m012_pruned_items(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE pruned_items (id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID")
 
 
+@migration
+def m016_digest_published(db: sqlite_utils.Database) -> None:
+    """digests.published: 1 for the weekly digest (shown in the feed of past digests), 0 for one-off digests."""
+    db["digests"].add_column("published", int, not_null_default=1)
+    # Before this column every digest written went into the feed. A rolling window (--since: its
+    # label is "START_to_END") or a week written before it was over (--week current) was a one-off.
+    db.execute("UPDATE digests SET published = 0 WHERE label LIKE '%!_to!_%' ESCAPE '!' OR written_at < end")
+
+
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations not yet applied to `db` (all of them for a new, empty database)."""
     if not db["_migrations"].exists():

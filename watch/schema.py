@@ -231,6 +231,8 @@ TABLES: dict[str, TableDoc] = {
             "sent_at": f"When e-mailed; {TIME}; NULL if never sent.",
             "message_id": "Message-ID of the e-mail sent; NULL if never sent.",
             "recipients": "Recipients, comma-separated; NULL if never sent.",
+            "published": "1 for a published digest (the weekly one, or --publish): in the feed of past digests; "
+                         "0 for a one-off (--since, another --week, --out), which a published one replaces.",
         }),
     "releases": TableDoc(
         "Items of release sources (GitHub releases, PyPI...): which project and version they announce.", {

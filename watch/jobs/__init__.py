@@ -132,7 +132,7 @@ def digest(config_path: str | Path, *, database: str | Path | None = None,
     errors: tuple[str, ...] = ()
     try:
         with _archive("digest", config, OTHER_LOCK_WAIT) as archive:
-            paths = pipeline.write_digest(config, archive, period)
+            paths = pipeline.write_digest(config, archive, period, publish=True)  # the team's weekly digest
             detail["files"] = [str(p) for p in paths]
             log.info("digest: %s written to %s", period.label, ", ".join(str(p) for p in paths))
             if config.settings.email is not None:

@@ -490,24 +490,54 @@ class Archive(ArchiveReader):
 
     # -- digests ---------------------------------------------------------------------------
 
-    def save_digest(self, record: DigestRecord) -> None:
-        """Keep a written digest (replacing an earlier rendering of the same period); its sending state stays."""
-        with self.db.atomic():
-            self.db.execute(
-                "INSERT INTO digests (label, start, end, written_at, title, html, text) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(label) DO UPDATE SET start = excluded.start, end = excluded.end, "
-                "written_at = excluded.written_at, title = excluded.title, html = excluded.html, text = excluded.text",
-                [record.label, iso(record.start), iso(record.end), iso(record.written_at), record.title,
-                 record.html, record.text],
-            )
+    def save_digest(self, record: DigestRecord, *, published: bool = True) -> bool:
+        """Keep a written digest; return whether it was kept (a one-off never replaces a published one).
 
-    def digest_records(self, limit: int = 20, label: str | None = None) -> list[DigestRecord]:
-        """The most recent digests written (by period start), newest first; or the one of `label`."""
-        where, args = ("WHERE label = ?", [label]) if label is not None else ("", [])
+        A published digest (the weekly one, shown in the feed of past digests) replaces any earlier
+        rendering of its period. Its sending state stays, except that of a one-off written before the
+        period was over (`--week current --email`): that e-mail did not carry the whole week.
+        A one-off (`published=False`) is kept only while its period has no published digest.
+        """
+        values = [record.label, iso(record.start), iso(record.end), iso(record.written_at), record.title,
+                  record.html, record.text, int(published)]
+        insert = ("INSERT INTO digests (label, start, end, written_at, title, html, text, published) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(label) DO UPDATE SET start = excluded.start, "
+                  "end = excluded.end, written_at = excluded.written_at, title = excluded.title, "
+                  "html = excluded.html, text = excluded.text, published = excluded.published")
+        with self.db.atomic():
+            if not published:
+                cursor = self.db.execute(insert + " WHERE digests.published = 0", values)
+                return cursor.rowcount > 0
+            keeps_sent = ("digests.published = 1 OR (digests.written_at >= digests.end "
+                          "AND digests.start = excluded.start AND digests.end = excluded.end)")
+            self.db.execute(
+                insert + "".join(f", {column} = CASE WHEN {keeps_sent} THEN digests.{column} END"
+                                 for column in ("sent_at", "message_id", "recipients")),
+                values,
+            )
+        return True
+
+    def digest_records(self, limit: int = 20, label: str | None = None,
+                       published: bool | None = None) -> list[DigestRecord]:
+        """The most recent digests written (by period start), newest first; or the one of `label`;
+        `published=True`: only those of the feed of past digests."""
+        clauses, args = [], []
+        if label is not None:
+            clauses.append("label = ?")
+            args.append(label)
+        if published is not None:
+            clauses.append("published = ?")
+            args.append(int(published))
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self.db.execute(
             f"SELECT label, start, end, written_at, title, html, text FROM digests {where} "
             "ORDER BY start DESC, label DESC LIMIT ?", [*args, limit]).fetchall()
         return [DigestRecord(r[0], from_iso(r[1]), from_iso(r[2]), from_iso(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def digest_published(self, label: str) -> bool:
+        """Whether the period `label` has a published digest (one of the feed of past digests)."""
+        row = self.db.execute("SELECT published FROM digests WHERE label = ?", [label]).fetchone()
+        return bool(row and row[0])
 
     def digest_sent(self, label: str) -> tuple[datetime, str] | None:
         """When the digest of `label` was e-mailed and to whom, or None if it never was."""
