@@ -423,7 +423,7 @@ def test_duplicate_source_name_mentions_both_lines(tmp_path: Path) -> None:
     ("0", "zero"),
     ("0m", "zero"),
     ("30s", "minimum is 60 seconds"),
-    ("59", "minimum is 60 seconds"),
+    ("59", "has no unit"),
     ("31d", "30 days"),
     ("5w", "30 days"),
     ("1.5h", "whole numbers"),
@@ -441,9 +441,13 @@ def test_bad_interval(tmp_path: Path, interval: str, reason: str) -> None:
     assert err.field == "sources[0].interval"
 
 
-def test_integer_interval_means_seconds(tmp_path: Path) -> None:
-    path = write(tmp_path, "sources:\n  - name: A\n    url: https://a.example/\n    interval: 3600\n")
-    assert load_config(path, environ={}).sources[0].interval_seconds == 3600
+@pytest.mark.parametrize("value", ["90", '"90"', "'90'"])
+def test_a_number_without_a_unit_is_refused_with_both_readings(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path, f"sources:\n  - name: A\n    url: https://a.example/\n    interval: {value}\n")
+    err = config_error(path)
+    assert_problem(err, path, 4, "sources[0] (name 'A')", "invalid interval", "'90' has no unit")
+    assert "write 90m (minutes: 1h30m) or 90s (seconds: 1m30s)" in str(err)
+    assert err.field == "sources[0].interval"
 
 
 def test_unknown_tag_names_it_and_lists_known_ones(tmp_path: Path) -> None:
@@ -520,6 +524,10 @@ EMAIL = "email:\n    host: h\n    from: a@b.org"
     ("summarizer:\n    max_chars: 79", 3, "between 80 and 4000"),
     ("summarizer:\n    model: 42", 3, "model must be text"),
     ("summarizer:\n    time_budget: 10x", 3, "invalid interval"),
+    ("summarizer:\n    time_budget: 600", 3, "invalid interval: '600' has no unit: write 600m (minutes: 10h) or "
+                                             "600s (seconds: 10m)"),
+    ("fetch:\n    default_interval: 90", 3, "invalid interval: '90' has no unit: write 90m"),
+    ("fetch:\n    default_interval: '90'", 3, "invalid interval: '90' has no unit: write 90m"),
     ("tagger:\n    threshold: 1.5", 3, "threshold must be a number between 0 and 1, got the number 1.5"),
     ("tagger:\n    threshold: high", 3, "threshold must be a number between 0 and 1, got the text 'high'"),
     ("tagger:\n    max_tags: 0", 3, "max_tags must be between 1 and 10"),
@@ -666,7 +674,7 @@ def test_all_problems_are_reported_together_in_file_order(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("text, seconds", [
-    ("60", 60),
+    ("60s", 60),
     ("90s", 90),
     ("1m", 60),
     ("30m", 1800),
@@ -688,10 +696,12 @@ def test_parse_interval_accepts(text: str, seconds: int) -> None:
 @pytest.mark.parametrize("text, reason", [
     ("", "empty"),
     ("   ", "empty"),
-    ("0", "zero"),
+    ("0", "has no unit"),
     ("0s", "zero"),
     ("59s", "minimum"),
-    ("1", "minimum"),
+    ("1", "has no unit: write 1m \\(minutes\\);"),
+    ("90", "has no unit: write 90m .* or 90s "),
+    ("86400", "has no unit: write 86400s \\(seconds: 1d\\);"),
     ("30d1s", "30 days"),
     ("5w", "30 days"),
     ("10y", "unknown unit 'y'"),

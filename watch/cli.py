@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import pipeline, subscribe
+from . import __version__, pipeline, subscribe
 from .config import load_config
 from .errors import WatchError
 from .fetch import make_client, trusting
@@ -83,7 +83,16 @@ def _load(config_path: Path, db: Path | None) -> Config:
     return config
 
 
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"techwatch {__version__}")
+    ctx.exit(0)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Print the version of techwatch and exit.")
 @click.option("-v", "--verbose", is_flag=True, help="Log every event (one logfmt line each) to stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Log errors only.")
 def cli(verbose: bool, quiet: bool) -> None:

@@ -22,19 +22,21 @@ from .config import parse_interval
 def schedule(list_only: bool, poll_every: str, config_path: Path, db: Path | None) -> None:
     """Run the jobs in the foreground until stopped: poll, the weekly digest, daily prune, weekly maintenance."""
     config = _load(config_path, db)
-    if list_only:
-        jobs = scheduler_mod.list_jobs(config)
-        if not jobs:
-            click.echo(f"No jobs in {scheduler_mod.jobstore_path(config.settings.database)} yet: "
-                       "run `techwatch schedule` to start the scheduler.")
-        for job_id, trigger, next_run in jobs:
-            when = next_run.isoformat(sep=" ", timespec="seconds") if next_run else "paused"
-            say(f"{job_id:<9} next {when}  {trigger}: {scheduler_mod.describe_job(job_id, config)}")
-        return
     try:
         every = timedelta(seconds=parse_interval(poll_every))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--poll-every") from exc
+    if list_only:
+        store = scheduler_mod.jobstore_path(config.settings.database)
+        jobs = scheduler_mod.list_jobs(config)
+        if not jobs:
+            why = f"the job store {store} holds no jobs" if store.exists() else f"not started yet: no job store {store}"
+            say(f"No jobs scheduled ({why}); `techwatch schedule` will create these:")
+            jobs = scheduler_mod.planned_jobs(config, poll_every=every)
+        for job_id, trigger, next_run in jobs:
+            when = next_run.isoformat(sep=" ", timespec="seconds") if next_run else "paused"
+            say(f"{job_id:<9} next {when}  {trigger}: {scheduler_mod.describe_job(job_id, config)}")
+        return
     # A long-lived process: its one line per job event is the log, whatever -v says.
     logging.getLogger("watch").setLevel(logging.INFO)
     if not logging.getLogger().handlers:

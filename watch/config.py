@@ -31,6 +31,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
+from watch.dedup import canonical_url
 from watch.egress import origin_of
 from watch.errors import ConfigError
 from watch.loopback import is_loopback_host
@@ -110,14 +111,15 @@ _MISSING: Any = object()
 
 
 def parse_interval(text: str) -> int:
-    """Turn '90s', '30m', '6h', '1d', '2w', '1h30m' or plain seconds ('3600') into seconds."""
+    """Turn '90s', '30m', '6h', '1d', '2w', '1h30m' into seconds; a number without a unit is an error."""
     if not isinstance(text, str) or isinstance(text, bool):
         raise ValueError(f"expected text such as '6h' or '1h30m', got {_describe(text)}")
     compact = "".join(text.split()).lower()
     if not compact:
         raise ValueError("the interval is empty; write e.g. 30m, 6h or 1d")
-    # A bare number is seconds, like `sleep`; anything else is unit-suffixed parts.
-    seconds = int(compact) if re.fullmatch(r"[0-9]+", compact) else _sum_interval_parts(text, compact)
+    if re.fullmatch(r"[0-9]+", compact):
+        raise ValueError(_no_unit_message(compact))
+    seconds = _sum_interval_parts(text, compact)
     if seconds == 0:
         raise ValueError(f"{text!r} is zero; to stop polling a source, set 'enabled: false'")
     if seconds < MIN_INTERVAL_SECONDS:
@@ -127,6 +129,26 @@ def parse_interval(text: str) -> int:
     return seconds
 
 
+def _no_unit_message(number: str) -> str:
+    """Why a duration without a unit is refused: minutes or seconds? The readings that are allowed, spelled out."""
+    n = int(number)
+    readings = [f"{n}{unit} ({word}" + (f": {_spelled(n * size)})" if _spelled(n * size) != f"{n}{unit}" else ")")
+                for unit, word, size in (("m", "minutes", 60), ("s", "seconds", 1))
+                if MIN_INTERVAL_SECONDS <= n * size <= MAX_INTERVAL_SECONDS]
+    suggestion = f"write {' or '.join(readings)}" if readings else "write a whole number and a unit"
+    return f"{number!r} has no unit: {suggestion}; units: s, m, h, d, w (e.g. 30m, 6h, 1h30m)"
+
+
+def _spelled(seconds: int) -> str:
+    parts = []
+    for unit in _UNIT_ORDER:
+        size = _UNIT_SECONDS[unit]
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts)
+
+
 def _sum_interval_parts(text: str, compact: str) -> int:
     """Add up '1h30m'-style parts; units must come largest first, each at most once."""
     if re.fullmatch(r"[0-9]*\.[0-9]+[a-z]*", compact):
@@ -134,7 +156,7 @@ def _sum_interval_parts(text: str, compact: str) -> int:
     if not re.fullmatch(r"(?:[0-9]+[a-z]+)+", compact):
         raise ValueError(
             f"{text!r} is not an interval: write a whole number and a unit (s, m, h, d, w), "
-            "e.g. 90s, 30m, 6h, 1d, 1h30m, or a plain number of seconds"
+            "e.g. 90s, 30m, 6h, 1d, 1h30m"
         )
     seconds, last_rank = 0, -1
     for number, unit in re.findall(r"([0-9]+)([a-z]+)", compact):
@@ -185,7 +207,7 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
     shown = str(path)
     file = _absolute(Path(path).expanduser())
     document = _parse_yaml(_read_text(file, shown), shown)
-    problems = _Problems()
+    problems = _Problems(shown=shown)
     config = _build_config(document, file, problems, os.environ if environ is None else environ)
     if problems:
         raise problems.to_error(shown)
@@ -252,6 +274,7 @@ class _Problems:
     """Every problem found so far; validation carries on after each so all are reported at once."""
 
     items: list[_Problem] = field(default_factory=list)
+    shown: str = ""  # the file as the user named it, for messages that point at a second line
 
     def add(self, line: int, field_name: str, text: str) -> None:
         self.items.append(_Problem(line, field_name, text))
@@ -779,6 +802,7 @@ def _sources(top: _Block, known_tags: set[str]) -> tuple[Source, ...]:
     entries = _mapping_entries(top, "sources", "sources (name, url, ...)")
     sources: list[Source] = []
     seen: dict[str, int] = {}
+    followed: dict[tuple[str, str], tuple[str, int]] = {}  # what a source polls -> (its name, line)
     for block, line, _index in entries:
         block.check_keys(SOURCE_KEYS)
         name = block.text("name", required=True)
@@ -802,12 +826,39 @@ def _sources(top: _Block, known_tags: set[str]) -> tuple[Source, ...]:
             for key in ("repo", "package", "author", "project", "prereleases", "releases"):
                 if block.get(key) is not _MISSING:
                     block.report(key, f"{key!r} is only for release sources (kind: {', '.join(RELEASE_KINDS)})")
-        if name is not None and url is not None:
+        if name is not None and url is not None and not (enabled and _same_feed(block, name, kind, url, followed)):
             sources.append(Source(name=name, url=url, kind=kind, tags=tags, enabled=enabled,
                                   interval_seconds=interval, extract=extract, weight=weight, line=line,
                                   repo=repo, project=project or (name if kind in RELEASE_KINDS else None),
                                   prereleases=prereleases, releases=releases))
     return tuple(sources)
+
+
+def _same_feed(block: _Block, name: str, kind: str, url: str, followed: dict[tuple[str, str], tuple[str, int]]) -> bool:
+    """Report an enabled source that polls what an earlier enabled one polls (its items would be stored twice);
+    record it otherwise. A disabled source polls nothing: it may keep the url of the source that replaced it.
+
+    URLs are compared as `feeds add` compares them (dedup.canonical_url: scheme, www., host case, default
+    port, trailing slash and tracking parameters aside); release sources also by their repo, package or author.
+    """
+    keys: list[tuple[tuple[str, str], str, str]] = []  # (identity, the key it comes from, as shown)
+    target = _RELEASE_TARGETS.get(kind, ("", ""))[0]
+    value = block.get(target) if target else _MISSING
+    if isinstance(value, str) and value.strip():
+        normal = value.strip().casefold()
+        if kind == "pypi":  # PEP 503: Foo_Bar, foo-bar and foo.bar are one project
+            normal = re.sub(r"[-_.]+", "-", normal)
+        keys.append(((kind, normal), target, f"{target} {value.strip()}"))
+    keys.append((("url", canonical_url(url)), "url" if block.get("url") is not _MISSING else target, f"url {url}"))
+    for identity, key, shown in keys:
+        if identity in followed:
+            first, first_line = followed[identity]
+            block.report(key, f"{shown} is already polled by source {first!r} at {block.problems.shown}:{first_line}; "
+                              "remove one of the two (under two names every item would be fetched and stored twice)")
+            return True
+    for identity, key, _shown in keys:
+        followed[identity] = (name, block.line_of(key))
+    return False
 
 
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -903,12 +954,12 @@ def _source_interval(block: _Block) -> int | None:
 
 
 def _interval(block: _Block, key: str) -> int | None:
-    """An interval field (`30m`, `6h`, or plain seconds) in seconds, or None when absent."""
+    """An interval field (`30m`, `6h`, `1h30m`) in seconds, or None when absent; a bare number has no unit."""
     value = block.get(key)
     if value is _MISSING or value is None:
         return None
     if _is_int(value):
-        value = str(int(value))  # a plain number means seconds
+        value = str(int(value))  # 90 or "90": minutes or seconds? parse_interval asks for the unit
     try:
         return parse_interval(value)
     except ValueError as exc:

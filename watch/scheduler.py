@@ -137,6 +137,17 @@ def list_jobs(config: Config) -> list[tuple[str, str, datetime | None]]:
     return [(job.id, str(job.trigger), job.next_run_time) for job in jobs]
 
 
+def planned_jobs(config: Config, *, poll_every: timedelta = POLL_EVERY,
+                 now: datetime | None = None) -> list[tuple[str, str, datetime | None]]:
+    """(id, trigger description, next run time) of the jobs `techwatch schedule` would create now; touches no file."""
+    now = now or datetime.now().astimezone()
+    planned = []
+    for spec in _job_specs(config, poll_every, None):
+        trigger = spec["trigger"]
+        planned.append((spec["id"], str(trigger), trigger.get_next_fire_time(None, now)))
+    return planned
+
+
 def describe_job(job_id: str, config: Config) -> str:
     """What a job does, in a few words (for `schedule --list`); the prune job says what settings.retention keeps."""
     if job_id == "prune":
