@@ -221,6 +221,30 @@ def m016_digest_published(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE digests SET published = 0 WHERE label LIKE '%!_to!_%' ESCAPE '!' OR written_at < end")
 
 
+@migration
+def m017_title_text(db: sqlite_utils.Database) -> None:
+    """items.title_html: the title as the feed wrote it when that was markup; titles stored so far become text."""
+    from .titles import title_text  # the one function that makes feed titles text, as parse does now
+
+    db["items"].add_column("title_html", str)
+    # The feed's own type (Atom type="html", RSS markup) was not stored: feedparser's guess decides, as it
+    # does for RSS titles. A title with neither "<" nor "&" cannot hold markup.
+    for table in ("items", "clusters", "sources"):
+        key = "rowid" if table == "items" else ("id" if table == "clusters" else "name")
+        rows = db.execute(f"SELECT {key}, title FROM {table} "
+                          "WHERE title LIKE '%<%' OR title LIKE '%&%'").fetchall()
+        for row_key, stored in rows:
+            title = title_text(stored, "guess")
+            if title.html is None or not title.text:
+                continue
+            if table == "items":
+                db.execute("UPDATE items SET title = ?, title_html = ? WHERE rowid = ?", [title.text, stored, row_key])
+                # items_fts holds its own copy of the title (processed items only).
+                db.execute("UPDATE items_fts SET title = ? WHERE rowid = ?", [title.text, row_key])
+            else:
+                db.execute(f"UPDATE {table} SET title = ? WHERE {key} = ?", [title.text, row_key])
+
+
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations not yet applied to `db` (all of them for a new, empty database)."""
     if not db["_migrations"].exists():

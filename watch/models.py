@@ -195,6 +195,7 @@ class Entry:
     feed_html: str  # content or summary as given by the feed (untrusted HTML)
     language: str | None = None
     release: Release | None = None  # set for items of release sources
+    title_html: str | None = None  # the title as the feed wrote it, when that was markup (title is its text)
 
 
 @dataclass(frozen=True)
@@ -298,7 +299,9 @@ class SourceReport:
     """Outcome of refreshing one source, for the run summary."""
 
     source: str
-    status: str  # "new" | "unchanged" | "failed" | "disabled" | "gone" | "not due" | "stopped"
+    # "new" | "unchanged" | "empty" (the document has no entries) | "failed" | "disabled" | "gone" | "not due" |
+    # "stopped"
+    status: str
     new_items: int = 0
     updated_items: int = 0
     error: str | None = None
@@ -322,6 +325,11 @@ class SourceCheck:
     last_item: datetime | None = None
     final_url: str = ""  # where the source really answered, after redirects
     moved: bool = False  # every redirect hop was permanent (301/308)
+
+    @property
+    def empty(self) -> bool:
+        """The source answered with a well-formed feed that has no entries (not a failure)."""
+        return self.ok and self.entries == 0
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import calendar
 import dataclasses
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
+from lxml import etree
 
 from .dedup import canonical_url, entry_id
+from .encoding import decode_text, for_feedparser
 from .errors import ParseError
+from .htmltext import html_to_text
 from .lang import normalise_language
 from .models import Entry, ParsedFeed
 from .textsafe import one_line, strip_controls
+from .titles import title_text
 
 # A feed may post-date by time zones or clock skew; beyond this, the date is wrong.
 _FUTURE_TOLERANCE = timedelta(days=1)
@@ -25,25 +30,27 @@ def parse_feed(content: bytes, *, source_name: str, base_url: str, content_type:
     """Parse a feed document; raise ParseError when it is not a feed at all."""
     now = now or datetime.now(UTC)
     if _looks_like_json(content):
-        return clean_feed(_parse_json_feed(content, source_name, base_url, now))
+        return clean_feed(_parse_json_feed(content, content_type, source_name, base_url, now))
     headers = {"content-location": base_url}
     if content_type:
         headers["content-type"] = content_type
     # Feed HTML is never rendered: it is stored as untrusted data and only ever turned into text
     # (extract.html_to_text drops scripts and styles). feedparser's sanitizer and URI rewriting
     # would cost two thirds of the parse time for nothing.
+    content = for_feedparser(content, content_type)
     parsed = feedparser.parse(content, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
-    if not parsed.get("version") and not parsed.entries:
+    version = parsed.get("version") or ("cdf" if _is_cdf(content) else "")
+    if not version and not parsed.entries:
         cause = parsed.get("bozo_exception")
         raise ParseError(f"not a feed ({cause or 'no RSS/Atom/JSON Feed structure found'})")
     language = normalise_language(parsed.feed.get("language"))
     entries = _unique(_entry_from_feedparser(e, source_name, language, now) for e in parsed.entries)
     return clean_feed(ParsedFeed(
-        title=parsed.feed.get("title", ""),
+        title=title_text(parsed.feed.get("title"), _title_type(parsed.feed)).text,
         link=parsed.feed.get("link", ""),
         language=language,
         entries=tuple(entries),
-        format=parsed.get("version") or "unknown",
+        format=version or "unknown",
         ttl_seconds=_ttl_seconds(parsed.feed.get("ttl")),
     ))
 
@@ -65,7 +72,8 @@ def _clean_entry(entry: Entry) -> Entry:
     author = one_line(str(entry.author)) if entry.author is not None else None
     return dataclasses.replace(
         entry, url=one_line(entry.url), canonical_url=one_line(entry.canonical_url),
-        title=one_line(entry.title) or "(untitled)", author=author or None,
+        title=one_line(entry.title) or "(untitled)", title_html=one_line(entry.title_html) or None,
+        author=author or None,
         feed_html=strip_controls(entry.feed_html or ""), release=release)
 
 
@@ -83,18 +91,21 @@ def _entry_from_feedparser(e: Any, source_name: str, feed_language: str | None,
     url = e.get("link", "") or ""
     # Feed proxies (FeedBurner) put the original address in feedburner:origLink.
     original = e.get("feedburner_origlink") or url
-    title = (e.get("title") or "").strip()
+    raw_title = (e.get("title") or "").strip()
+    title = title_text(raw_title, _title_type(e))
     published = _struct_to_datetime(e.get("published_parsed") or e.get("updated_parsed"), now)
     html, language = _best_content(e)
     guid = (e.get("id") or "").strip()
-    key = guid or original or f"{title}|{published.isoformat() if published else ''}"
+    # The raw title, as before titles were made text: ids stay what older versions stored.
+    key = guid or original or f"{raw_title}|{published.isoformat() if published else ''}"
     return Entry(
         id=entry_id(source_name, key),
         source=source_name,
         guid=guid,
         url=original,
         canonical_url=canonical_url(original),
-        title=title or _title_from_text(html),
+        title=title.text or _title_from_text(html),
+        title_html=title.html if title.text else None,
         author=(e.get("author") or None),
         published=published,
         feed_html=html,
@@ -120,9 +131,24 @@ def _struct_to_datetime(value: Any, now: datetime) -> datetime | None:
     return None if when > now + _FUTURE_TOLERANCE else when
 
 
-def _title_from_text(html: str) -> str:
-    from .extract import html_to_text  # local: extract pulls in trafilatura, parse should stay light
+def _title_type(element: Any) -> str:
+    """How feedparser says a title is written (text/plain, text/html, application/xhtml+xml)."""
+    detail = element.get("title_detail") or {}
+    return str(detail.get("type") or "text/plain")
 
+
+def _is_cdf(content: bytes) -> bool:
+    """A Channel Definition Format document (root <CHANNEL>), which feedparser reads but gives no version."""
+    try:
+        for _, element in etree.iterparse(io.BytesIO(content), events=("start",), resolve_entities=False,
+                                          no_network=True, huge_tree=False):
+            return etree.QName(element).localname.lower() == "channel"
+    except etree.LxmlError:
+        return False
+    return False
+
+
+def _title_from_text(html: str) -> str:
     text = html_to_text(html)
     return (text[:80] + "…") if len(text) > 80 else text or "(untitled)"
 
@@ -139,11 +165,12 @@ def _looks_like_json(content: bytes) -> bool:
     return content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
 
 
-def _parse_json_feed(content: bytes, source_name: str, base_url: str, now: datetime) -> ParsedFeed:
+def _parse_json_feed(content: bytes, content_type: str, source_name: str, base_url: str,
+                     now: datetime) -> ParsedFeed:
     # feedparser 6.0 reads no JSON Feed (https://www.jsonfeed.org/version/1.1/), so map it here.
     try:
-        data = json.loads(content.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(decode_text(content, content_type))
+    except json.JSONDecodeError as exc:
         raise ParseError(f"not a feed (invalid JSON: {exc})") from exc
     if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
         raise ParseError("not a feed (JSON without a jsonfeed.org version)")
@@ -153,25 +180,29 @@ def _parse_json_feed(content: bytes, source_name: str, base_url: str, now: datet
         if not isinstance(item, dict):
             continue
         url = str(item.get("url") or item.get("external_url") or "")
-        title = str(item.get("title") or "").strip()
+        raw_title = str(item.get("title") or "").strip()
+        # JSON Feed titles are plain text by the spec, yet publishers put entities and tags in them.
+        title = title_text(raw_title, "guess")
         html = str(item.get("content_html") or item.get("content_text") or item.get("summary") or "")
         published = _iso_to_datetime(item.get("date_published") or item.get("date_modified"), now)
         guid = str(item.get("id") or "")
         author = (item.get("authors") or [item.get("author") or {}])[0]
         entries.append(Entry(
-            id=entry_id(source_name, guid or url or title),
+            id=entry_id(source_name, guid or url or raw_title),
             source=source_name,
             guid=guid,
             url=url,
             canonical_url=canonical_url(url),
-            title=title or _title_from_text(html),
+            title=title.text or _title_from_text(html),
+            title_html=title.html if title.text else None,
             author=author.get("name") if isinstance(author, dict) else None,
             published=published,
             feed_html=html,
             language=normalise_language(item.get("language")) or language,
         ))
-    return ParsedFeed(title=str(data.get("title", "")), link=str(data.get("home_page_url") or base_url),
-                      language=language, entries=tuple(_unique(entries)), format="json1")
+    return ParsedFeed(title=title_text(str(data.get("title") or ""), "guess").text,
+                      link=str(data.get("home_page_url") or base_url), language=language,
+                      entries=tuple(_unique(entries)), format="json1")
 
 
 def iso_datetime(value: Any) -> datetime | None:

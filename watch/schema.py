@@ -33,7 +33,7 @@ VIEWS: dict[str, TableDoc] = {
         "One row per item with the joins done: its link, date, latest summary and tags (all items, any status).", {
             "id": "Item id (items.id).",
             "source": "Source name (sources.name).",
-            "title": "Title as given by the feed.",
+            "title": "Title as text (items.title).",
             "url": "Canonical URL if known, else the feed's link.",
             "date": f"Date the item is filed under: published, else fetched_at; {TIME}.",
             "language": "Language code (e.g. en, fr) from the feed or detected from the text; NULL if unknown.",
@@ -108,14 +108,18 @@ TABLES: dict[str, TableDoc] = {
             "day": f"Generated: the date the item is filed under, published else fetched_at; {TIME}.",
             "canonical_url": "Normalised link (https, no tracking parameters), or the page's canonical link "
                              "once fetched.",
-            "title": "Title as given by the feed.",
+            "title": "Title as text: a title the feed gives as HTML (Atom type=\"html\"/\"xhtml\", markup in RSS) "
+                     "has its tags removed, entities decoded and whitespace collapsed.",
+            "title_html": "The title as the feed wrote it, when that was markup (title holds its text); NULL "
+                          "when the title had no markup.",
             "author": "Author from the feed or the article page; NULL if unknown.",
             "published": f"Publication date from the feed (or the page); {TIME}; NULL if the entry has none.",
             "fetched_at": f"When techwatch first stored the entry; {TIME}.",
             "updated_at": f"When the feed last changed the entry (it is then processed again); {TIME}; NULL if "
                           "never.",
             "feed_html": "Content or summary given by the feed (untrusted HTML, never rendered as is).",
-            "feed_hash": "Hash of title, link and feed_html: a change means the entry was updated.",
+            "feed_hash": "Hash of title (as the feed wrote it), link and feed_html: a change means the entry was "
+                         "updated.",
             "content": "Plain article text (from the page or the feed) used for summary and tags; NULL until "
                        "processed.",
             "content_hash": "Hash of content (finds duplicates across sources).",

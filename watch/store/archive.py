@@ -42,7 +42,8 @@ def _story(row: Sequence) -> StoryText:
 
 def entry_hash(entry: Entry) -> str:
     """Hash of what the feed says about an entry; a change means the item is processed again."""
-    return content_hash(entry.title, entry.url, entry.feed_html)
+    # The title as the feed wrote it: the hashes of items stored before titles were made text stay valid.
+    return content_hash(entry.title_html or entry.title, entry.url, entry.feed_html)
 
 
 class Archive(ArchiveReader):
@@ -130,18 +131,18 @@ class Archive(ArchiveReader):
         published = iso(entry.published) if entry.published else None
         if exists:
             self.db.execute(
-                "UPDATE items SET guid = ?, url = ?, canonical_url = ?, title = ?, author = ?, "
+                "UPDATE items SET guid = ?, url = ?, canonical_url = ?, title = ?, title_html = ?, author = ?, "
                 "published = COALESCE(?, published), updated_at = ?, feed_html = ?, feed_hash = ?, "
                 "language = ?, status = 'pending', error = NULL, attempts = 0 WHERE id = ?",
-                [entry.guid, entry.url, entry.canonical_url, entry.title, entry.author, published,
+                [entry.guid, entry.url, entry.canonical_url, entry.title, entry.title_html, entry.author, published,
                  iso(now), entry.feed_html, feed_hash, entry.language, entry.id],
             )
             return "updated"
         self.db.execute(
-            "INSERT INTO items (id, source, guid, url, canonical_url, title, author, published, "
+            "INSERT INTO items (id, source, guid, url, canonical_url, title, title_html, author, published, "
             "fetched_at, feed_html, feed_hash, language, status, attempts) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0)",
-            [entry.id, entry.source, entry.guid, entry.url, entry.canonical_url, entry.title,
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0)",
+            [entry.id, entry.source, entry.guid, entry.url, entry.canonical_url, entry.title, entry.title_html,
              entry.author, published, iso(now), entry.feed_html, feed_hash, entry.language],
         )
         return "new"
