@@ -127,8 +127,8 @@ def run(poll_all: bool, wait_seconds: float, config_path: Path, db: Path | None)
     counts = Counter(s.status for s in report.sources)
     click.echo(
         f"Total: {len(report.sources)} sources ({counts['new']} with news, {counts['unchanged']} unchanged, "
-        f"{report.failed_sources} failed, {counts['not due']} not due, {counts['disabled'] + counts['gone']} "
-        f"disabled); {report.new_items} new items; "
+        f"{counts['empty']} empty, {report.failed_sources} failed, {counts['not due']} not due, "
+        f"{counts['disabled'] + counts['gone']} disabled); {report.new_items} new items; "
         f"{report.processed.processed} processed, {report.processed.failed} failed."
     )
     if report.processed.generated or report.processed.waiting:
@@ -288,9 +288,13 @@ def feeds_check(config_path: Path, db: Path | None) -> None:
         if check.ok:
             content = ("full text" if check.full_text else "excerpts only") if check.full_text is not None else "-"
             last = f"{check.last_item:%Y-%m-%d}" if check.last_item else "undated"
-            say(f"  ok         {name}: HTTP {check.http_status}, {check.elapsed_seconds * 1000:.0f} ms, "
-                f"{one_line(check.format)}, {check.entries} entries ({content}, median {check.median_chars} chars), "
-                f"last item {last}")
+            if check.empty:
+                say(f"  empty      {name}: HTTP {check.http_status}, {check.elapsed_seconds * 1000:.0f} ms, "
+                    f"{one_line(check.format)}, no entries (a well-formed feed; polled as usual)")
+            else:
+                say(f"  ok         {name}: HTTP {check.http_status}, {check.elapsed_seconds * 1000:.0f} ms, "
+                    f"{one_line(check.format)}, {check.entries} entries ({content}, median {check.median_chars} "
+                    f"chars), last item {last}")
             say(f"             validators: {one_line(check.validators)}")
             if check.final_url and check.final_url != source.url:
                 how = "permanently: update the url in feeds.yaml" if check.moved else "temporarily"
@@ -319,6 +323,8 @@ def _health(config: Config) -> dict[str, str]:
             out[h["name"]] = f"failing x{h['error_count']}: {h['last_error']} (next try {h['next_check_at']})"
         elif h["stale_since"]:
             out[h["name"]] = f"stale since {h['stale_since'][:10]} (last item {str(h['last_item_at'])[:10]})"
+        elif h["last_success_at"] and not h["items"]:
+            out[h["name"]] = f"empty (the feed has no entries yet), last checked {h['last_checked_at']}"
         elif h["last_success_at"]:
             out[h["name"]] = f"ok, {h['items']} items, last checked {h['last_checked_at']}"
         if h["config_url"] and h["url"] != h["config_url"]:

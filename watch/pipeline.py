@@ -210,6 +210,9 @@ def store_fetched(archive: Archive, fetched: Fetched, config: Config, now: datet
         new, updated = archive.save_refresh(source.name, result, fetched.feed, fetched.body_hash or "", now,
                                             next_check)
     notes += _update_staleness(archive, source.name, config, now)
+    if fetched.feed is not None and not fetched.feed.entries:
+        # A well-formed document with no entries (a new blog, a wiped feed) is a success, polled as usual.
+        return SourceReport(source.name, "empty", notes=tuple(notes))
     return SourceReport(source.name, "new" if new or updated else "unchanged", new, updated, notes=tuple(notes))
 
 
