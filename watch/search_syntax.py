@@ -1,7 +1,7 @@
 """The search query language: FTS5 syntax parsed, checked and rewritten so symbol words (C++, .NET) match as typed.
 
-Supported as FTS5 defines it: words (all must match), "phrases", prefix*, AND/OR/NOT (NOT binds
-tightest, then AND, then OR), parentheses, NEAR(a b, N), ^first, phrase + phrase, column filters
+Supported as FTS5 defines it: words (all must match), "phrases", prefix*, AND/OR/NOT (words side
+by side bind tightest, then NOT, then AND, then OR), parentheses, NEAR(a b, N), ^first, phrase + phrase, column filters
 `title:word`, `{title summary}: word`, `-content: word`. A word FTS5 would refuse (GPT-4o, foo:bar)
 is searched as the phrase of its parts, as the tokenizer splits it; a symbol word (see symbols.py)
 also has to match its indexed form. A query that cannot be searched as written raises
@@ -43,6 +43,7 @@ class Phrase:
     prefix: bool = False
     initial: bool = False
     columns: frozenset[str] | None = None  # None: every column
+    starred: tuple[int, ...] = ()  # parts before the last that are prefixes too (`quant* + model`)
 
 
 @dataclass(frozen=True)
@@ -75,15 +76,20 @@ class Parsed:
 
 def parse(text: str) -> Parsed:
     """The expression tree of `text` in FTS5 syntax; QuerySyntaxError when it cannot be searched as written."""
-    return _Parser(text).parse()
+    return _Parser(_no_nul(text)).parse()
 
 
 def parse_literal(text: str) -> Node | None:
     """Every whitespace-separated word of `text` as a plain word, all required (None when there is no word)."""
-    words = [Phrase((w,)) for w in text.split() if _WORDY.search(w)]
+    words = [Phrase((w,)) for w in _no_nul(text).split() if _WORDY.search(w)]
     if not words:
         return None
     return words[0] if len(words) == 1 else Boolean("AND", tuple(words))
+
+
+def _no_nul(text: str) -> str:
+    # SQLite ends an FTS5 string at NUL ("unterminated string"); the tokenizer takes it as a space anyway.
+    return text.replace("\x00", " ")
 
 
 def render(node: Node, highlight: bool = False) -> str:
@@ -109,7 +115,8 @@ def render(node: Node, highlight: bool = False) -> str:
 
 
 def _phrase_text(phrase: Phrase) -> str:
-    text = " + ".join('"' + part.replace('"', '""') + '"' for part in phrase.parts)
+    text = " + ".join('"' + part.replace('"', '""') + '"' + ("*" if k in phrase.starred else "")
+                      for k, part in enumerate(phrase.parts))
     return ("^" if phrase.initial else "") + text + ("*" if phrase.prefix else "")
 
 
@@ -168,7 +175,7 @@ class _Parser:
     def skip_noise(self) -> None:
         """Drop tokens that hold no letter or digit and mean nothing (`;`, `--`, `&`), refusing lookalike operators."""
         while (token := self.peek()) is not None and not token.startswith('"') and token not in "(){}" \
-                and not _WORDY.search(token) and token not in ("*", "+"):
+                and not _WORDY.search(token) and token not in ("*", "+", "^"):
             if token in ("-", "!"):
                 raise self.fail(f"{token} does not exclude words here: put NOT between what you want and what you "
                                 "do not, e.g. `llm NOT mistral`")
@@ -188,24 +195,33 @@ class _Parser:
         operands = [self.not_expr()]
         while True:
             self.skip_noise()
-            token = self.peek()
-            if token == "AND":
-                self.take()
-                self.expect_operand("AND")
-            elif token is None or token in (")", "OR", "}", "NOT"):  # NOT: after an operand, see not_expr
+            if self.peek() != "AND":
                 break
+            self.take()
+            self.expect_operand("AND")
             operands.append(self.not_expr())
         return operands[0] if len(operands) == 1 else Boolean("AND", tuple(operands))
 
     def not_expr(self) -> Node:
-        left = self.unit(None)
+        left = self.sequence()
         while True:
             self.skip_noise()
             if self.peek() != "NOT":
                 return left
             self.take()
             self.expect_operand("NOT")
-            left = Boolean("NOT", (left, self.unit(None)))
+            left = Boolean("NOT", (left, self.sequence()))
+
+    def sequence(self) -> Node:
+        """Units side by side: an implicit AND, which in FTS5 binds tighter than NOT (`a NOT b c` = a NOT (b c))."""
+        operands = [self.unit(None)]
+        while True:
+            self.skip_noise()
+            token = self.peek()
+            if token is None or token in (")", "}", *_OPERATORS):
+                break
+            operands.append(self.unit(None))
+        return operands[0] if len(operands) == 1 else Boolean("AND", tuple(operands))
 
     def expect_operand(self, op: str) -> None:
         """After an operator: something to combine, not the end, a ) or another operator."""
@@ -331,6 +347,8 @@ class _Parser:
                 if not after.isdigit() or self.peek() != ")":
                     raise self.fail("NEAR(...) ends with a comma and a number of words, e.g. NEAR(gpu cost, 10)")
                 distance = int(after)
+        if any(p.initial for p in phrases):
+            raise self.fail("^ (first word of a column) cannot be used inside NEAR(...)")
         if len(phrases) < 2:
             raise self.fail("NEAR(...) needs at least two words or phrases, e.g. NEAR(gpu cost, 10)")
         return Near(tuple(phrases), distance, columns)
@@ -343,9 +361,16 @@ class _Parser:
             parts.append(self.one_phrase(columns))
         if len(parts) == 1:
             return parts[0]
-        if any(p.initial or p.prefix for p in parts[:-1]):
-            raise self.fail("* or ^ inside phrases joined by +: only the last may end with *, the first start with ^")
-        return Phrase(tuple(part for p in parts for part in p.parts), parts[-1].prefix, parts[0].initial, columns)
+        if any(p.initial for p in parts[1:]):
+            raise self.fail("^ inside phrases joined by +: only the first may start with ^")
+        joined: list[str] = []
+        starred: list[int] = []
+        for p in parts:
+            starred.extend(len(joined) + k for k in p.starred)
+            joined.extend(p.parts)
+            if p.prefix and p is not parts[-1]:
+                starred.append(len(joined) - 1)
+        return Phrase(tuple(joined), parts[-1].prefix, parts[0].initial, columns, tuple(starred))
 
     def one_phrase(self, columns: frozenset[str] | None) -> Phrase:
         token = self.take()
@@ -359,6 +384,13 @@ class _Parser:
             if prefix:
                 self.take()
             return Phrase((inner,), prefix=prefix, columns=columns)
+        if token == "^":  # `^ word`: FTS5 lets the caret stand apart
+            if self.peek() is None or self.peek() in ("(", ")", "{", "}", "^", "*", "+", *_OPERATORS):
+                raise self.fail("^ needs a word or \"phrase\" right after it, e.g. ^nimbus")
+            phrase = self.one_phrase(columns)
+            if phrase.initial:
+                raise self.fail("^ twice in a row")
+            return Phrase(phrase.parts, phrase.prefix, True, phrase.columns, phrase.starred)
         if token == "*":
             raise self.fail("a lone * needs a word right before it, e.g. quantiz*")
         if token == "+":
@@ -393,4 +425,4 @@ def _restrict(node: Node, columns: frozenset[str]) -> Node:
         raise QuerySyntaxError(f"nested column filters leave no column to search in; {LITERAL_HINT}")
     if isinstance(node, Near):
         return Near(node.phrases, node.distance, inner)
-    return Phrase(node.parts, node.prefix, node.initial, inner)
+    return Phrase(node.parts, node.prefix, node.initial, inner, node.starred)
