@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import re
 import sqlite3
 import unicodedata
@@ -41,23 +42,88 @@ def reader(archive_db: Path):
 
 # -- query text ----------------------------------------------------------------------------------
 
+ALL_TERMS = "{title_terms summary_terms content_terms} : "
+
+
 @pytest.mark.parametrize(("text", "expected"), [
-    ("mistral", "mistral"),
-    ("AI Act", "AI Act"),
-    ('"open weights" OR llama*', '"open weights" OR llama*'),
-    ("GPT-4o", '"GPT-4o"'),
-    ("C++ NOT java", '"C++" NOT java'),
-    ("title:nimbus", "title:nimbus"),
+    ("mistral", '"mistral"'),
+    ("AI Act", '("AI" AND "Act")'),
+    ('"open weights" OR llama*', '("open weights" OR "llama"*)'),
+    ("GPT-4o", '"GPT-4o"'),  # the phrase of its parts: gpt 4o (never gpt 4)
+    ("C++ NOT java", f'(({ALL_TERMS}"cplusplus") NOT "java")'),
+    (".NET", f'({ALL_TERMS}"dotnet")'),
+    ("title:C#", '(title_terms : "csharp")'),
+    ("title:nimbus", 'title : "nimbus"'),
+    ("{title summary}: grok", '{title summary} : "grok"'),
+    ("-content:grok", '{title summary} : "grok"'),
     ("foo:bar", '"foo:bar"'),  # not one of our columns: searched as words
-    ("'; DROP TABLE items; --", 'DROP TABLE "items;"'),
-    ("(a OR b) c", "( a OR b ) c"),
+    ("'; DROP TABLE items; --", '("DROP" AND "TABLE" AND "items;")'),
+    ("(a OR b) c", '(("a" OR "b") AND "c")'),
+    ("a OR b c NOT d", '("a" OR (("b" AND "c") NOT "d"))'),  # side by side, then NOT, AND, OR
+    ("a NOT b AND c", '(("a" NOT "b") AND "c")'),
+    ("^ nimbus x* + y", '(^"nimbus" AND "x"* + "y")'),
+    ("NEAR(gpu cost, 5)", 'NEAR("gpu" "cost", 5)'),
 ])
 def test_fts_match_keeps_syntax_and_quotes_the_rest(text: str, expected: str) -> None:
     assert fts_match(text) == expected
 
 
-def test_literal_match_quotes_every_word_and_drops_punctuation() -> None:
-    assert literal_match('say "hi" -- now') == '"say" """hi""" "now"'
+@pytest.mark.parametrize(("text", "why"), [
+    ("NOT mistral", "NOT needs something before it"),
+    ("()", "empty parentheses"),
+    ("llm ( )", "empty parentheses"),
+    ("-mistral", "does not exclude 'mistral'"),
+    ("llm - mistral", "does not exclude"),
+    ("llama | mistral", "write OR"),
+    ("a OR", "OR at the end"),
+    ("a AND OR b", "OR right after AND"),
+    ("(a OR b", "unclosed ("),
+    ("a)", "unmatched )"),
+    ('"open ai', "unclosed quote"),
+    ('""', "empty quotes"),
+    ("title:", "title: needs a word"),
+    ("{title foo}: x", "no column 'foo'"),
+    ("title:(summary:x)", "no column to search in"),
+    ("NEAR(gpu)", "at least two"),
+])
+def test_a_query_that_cannot_be_honoured_says_why(text: str, why: str) -> None:
+    with pytest.raises(QueryError) as caught:
+        fts_match(text)
+    assert why in str(caught.value) and "--literal" in str(caught.value)
+
+
+def test_valid_fts5_queries_find_what_fts5_finds() -> None:
+    """Random queries over FTS5's syntax: each one SQLite accepts is accepted and finds the same rows."""
+    rng = random.Random(5)
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE items_fts USING fts5(title, summary, content, title_terms, summary_terms, "
+               "content_terms)")
+    words = ["a", "b", "c", "x", "y"]
+    db.executemany("INSERT INTO items_fts (title, summary, content) VALUES (?, ?, ?)",
+                   [tuple(" ".join(rng.choice(words) for _ in range(rng.randint(0, 4))) for _ in range(3))
+                    for _ in range(60)])
+    pieces = ["a", "b", "c", '"x y"', "(", ")", "{title summary}:", "title:", "-content:", "*", "^", "+", "NOT",
+              "AND", "OR", "NEAR(a b, 3)", "NEAR(x a c)", "x*"]
+
+    def rows(match: str) -> list[int]:
+        return [r[0] for r in db.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ?", [match])]
+
+    checked = 0
+    for _ in range(6000):
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        try:
+            expected = rows(text)
+        except sqlite3.OperationalError:
+            continue  # not FTS5 syntax: the other tests say how it is refused
+        assert rows(fts_match(text)) == expected, text
+        checked += 1
+    assert checked > 500
+
+
+def test_literal_match_takes_every_word_as_a_plain_word() -> None:
+    assert literal_match('say "hi" -- now') == '("say" AND """hi""" AND "now")'
+    assert literal_match("NOT mistral") == '("NOT" AND "mistral")'
+    assert literal_match("C++") == f'({ALL_TERMS}"cplusplus")'
     assert literal_match("-- ;; !!") is None
 
 
@@ -130,10 +196,12 @@ def test_unknown_tag_or_source_is_a_clear_error(reader) -> None:
         query_mod.search(reader, SearchQuery(sources=("Nowhere",)))
 
 
-def test_syntax_error_falls_back_to_words_with_a_note(reader) -> None:
-    result = query_mod.search(reader, SearchQuery(text="Nimbus OR"))
-    assert result.note and "not valid search syntax" in result.note
-    assert any("Nimbus" in h.title for h in result.hits)
+def test_a_syntax_error_is_refused_never_searched_otherwise(reader) -> None:
+    with pytest.raises(QueryError, match="OR at the end needs something after it"):
+        query_mod.search(reader, SearchQuery(text="Nimbus OR"))
+    with pytest.raises(QueryError, match="unclosed"):
+        query_mod.search(reader, SearchQuery(text="Nimbus (3"))
+    assert query_mod.search(reader, SearchQuery(text="Nimbus (3", literal=True)).hits  # the words, as asked
     with pytest.raises(SearchSyntaxError):
         reader.search_rows(SearchQuery(), "Nimbus OR", 10)
 

@@ -61,7 +61,9 @@ def search(text: str | None, tags: tuple[str, ...], sources: tuple[str, ...], si
            config_path: Path, db: Path | None) -> None:
     """Search the archive: one line per story, the match highlighted in context.
 
-    QUERY uses SQLite FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*, title:word.
+    QUERY uses SQLite FTS5 syntax: words (all must match), "a phrase", OR, NOT, prefix*, title:word,
+    (groups), NEAR(a b, 10); C++, C# and .NET match as written. A query that cannot be searched as
+    written is an error saying why (exit code 2); --literal takes the text as plain words.
     Without QUERY, the newest stories matching the filters are listed.
     """
     query = _query(text, tags, sources, since, until, language, literal, limit=limit, sort=sort,

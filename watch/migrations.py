@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from .symbols import index_terms
+
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: list[Migration] = []
 
@@ -243,6 +245,28 @@ def m017_title_text(db: sqlite_utils.Database) -> None:
                 db.execute("UPDATE items_fts SET title = ? WHERE rowid = ?", [title.text, row_key])
             else:
                 db.execute(f"UPDATE {table} SET title = ? WHERE {key} = ?", [title.text, row_key])
+
+
+@migration
+def m018_symbol_terms(db: sqlite_utils.Database) -> None:
+    """items_fts gains title_terms, summary_terms, content_terms: C++, C#, .NET searchable as written."""
+    # unicode61 drops + # and a leading dot (C++ and C# both index as `c`); the new columns hold those
+    # words as one token each (cplusplus, csharp, dotnet). FTS5 cannot add a column: build the new table
+    # from the old one's stored text, then swap. bm25 weights the terms like the column they come from.
+    db.execute(
+        "CREATE VIRTUAL TABLE items_fts_m018 USING fts5(title, summary, content, title_terms, summary_terms, "
+        "content_terms, tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    db.execute("INSERT INTO items_fts_m018 (items_fts_m018, rank) "
+               "VALUES ('rank', 'bm25(10.0, 4.0, 1.0, 10.0, 4.0, 1.0)')")
+    db.conn.create_function("techwatch_symbol_terms", 1, index_terms, deterministic=True)
+    db.execute(
+        "INSERT INTO items_fts_m018 (rowid, title, summary, content, title_terms, summary_terms, content_terms) "
+        "SELECT rowid, title, summary, content, techwatch_symbol_terms(title), techwatch_symbol_terms(summary), "
+        "techwatch_symbol_terms(content) FROM items_fts ORDER BY rowid"
+    )
+    db.execute("DROP TABLE items_fts")
+    db.execute("ALTER TABLE items_fts_m018 RENAME TO items_fts")
 
 
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from .digest import health_lines
 from .errors import QueryError
 from .models import ArchiveStats, CountRow, ItemDetail, SearchHit, SearchQuery, SearchResult
+from .search_syntax import LITERAL_HINT, EmptyQueryError, QuerySyntaxError, parse, parse_literal, render
 from .store import ArchiveReader, SearchSyntaxError
 
 MAX_QUERY_CHARS = 1000
@@ -24,10 +25,6 @@ WALK_DATES_ABOVE = 10_000
 SORTS = ("relevance", "recent")
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([hdwmy])\s*$", re.IGNORECASE)
 _WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
-# Tokens of a search: a quoted phrase, a parenthesis, or a run of anything else.
-_TOKEN = re.compile(r'"(?:[^"]|"")*"|[()]|[^\s()"]+')
-_BAREWORD = re.compile(r"^(?:(?:title|summary|content):)?\w+\*?$")
-_OPERATORS = {"AND", "OR", "NOT"}
 
 
 def parse_when(text: str, now: datetime | None = None) -> datetime:
@@ -51,24 +48,39 @@ def parse_when(text: str, now: datetime | None = None) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def literal_match(text: str, drop_operators: bool = False) -> str | None:
-    """An FTS5 expression matching every word of `text`, whatever punctuation it holds (None if no words);
-    `drop_operators` leaves out AND/OR/NOT/NEAR, for a query that tried FTS5 syntax and got it wrong."""
-    words = [t for t in text.split() if re.search(r"\w", t) and not (drop_operators and t in _OPERATORS | {"NEAR"})]
-    return " ".join('"' + w.replace('"', '""') + '"' for w in words) or None
+def literal_match(text: str) -> str | None:
+    """An FTS5 expression matching every word of `text` as a plain word, whatever punctuation it holds
+    (C++ still means C++); None when `text` holds no word."""
+    tree = parse_literal(text)
+    return render(tree) if tree is not None else None
 
 
-def fts_match(text: str) -> str | None:
-    """FTS5 syntax kept (AND/OR/NOT, "phrases", prefix*, title:word, parentheses); other tokens such as
-    GPT-4o or C++ quoted so they search as words instead of failing."""
-    parts = []
-    for token in _TOKEN.findall(text):
-        phrase = token.startswith('"') and token.endswith('"') and len(token) > 1
-        if phrase or token in ("(", ")") or token in _OPERATORS or _BAREWORD.match(token):
-            parts.append(token)
-        elif re.search(r"\w", token):
-            parts.append('"' + token.replace('"', '""') + '"')
-    return " ".join(parts) or None
+def fts_match(text: str) -> str:
+    """The FTS5 expression of a query in FTS5 syntax (AND/OR/NOT, "phrases", prefix*, title:word, NEAR,
+    parentheses), symbol words such as C++ or .NET matched as written; QueryError if it cannot be honoured."""
+    return _compile(text, literal=False)[0]
+
+
+def _compile(text: str, literal: bool) -> tuple[str, str, list[str]]:
+    """(match, highlight, notes) of a query text: the FTS5 expression, the one snippets mark, notes for the user."""
+    if literal:
+        tree = parse_literal(text)
+        if tree is None:
+            raise QueryError(f"nothing to search for in {text!r}: give at least one word")
+        return render(tree), render(tree, highlight=True), []
+    try:
+        parsed = parse(text)
+    except EmptyQueryError as exc:
+        raise QueryError(str(exc)) from exc
+    except QuerySyntaxError as exc:
+        raise QueryError(f"cannot search for {text!r}: {exc}") from exc
+    return render(parsed.tree), render(parsed.tree, highlight=True), parsed.notes
+
+
+def _refused(text: str, exc: SearchSyntaxError) -> QueryError:
+    """A query the checks let through but SQLite's FTS5 refused (too large, too deep): said plainly."""
+    return QueryError(f"cannot search for {text!r}: the full-text index refused it ({exc}); simplify the query, "
+                      f"{LITERAL_HINT}")
 
 
 def search(reader: ArchiveReader, query: SearchQuery) -> SearchResult:
@@ -79,18 +91,13 @@ def search(reader: ArchiveReader, query: SearchQuery) -> SearchResult:
     """
     _check(reader, query)
     text = (query.text or "").strip()
-    notes: list[str] = []
-    match = _match_for(query)
+    match, highlight, notes = _match_for(query)
     total = None
     if match is not None:
         try:
             total = reader.match_count(match)
         except SearchSyntaxError as exc:
-            if query.literal:
-                raise QueryError(f"cannot search for {text!r}: {exc}") from exc
-            match = literal_match(text, drop_operators=True) or literal_match(text)
-            notes.append(f"{text!r} is not valid search syntax ({exc}); searched for its words instead")
-            total = reader.match_count(match)
+            raise _refused(text, exc) from exc
     floor = reader.rowid_floor(query.since) if match and query.since else None
     candidates = total or 0
     if match and total and query.sort == "relevance" and not query.all_matches and total > RANK_NEWEST:
@@ -102,7 +109,7 @@ def search(reader: ArchiveReader, query: SearchQuery) -> SearchResult:
                          + (f" (from {day:%Y-%m-%d})" if day else "")
                          + "; add words, --since/--until, or --all-matches to rank them all")
     ids = _story_leads(reader, query, match, candidates, floor)
-    details = reader.hit_details([i for i, _, _ in ids], match)
+    details = reader.hit_details([i for i, _, _ in ids], highlight)
     story_sources = reader.story_sources([story for item_id, story, _ in ids if story != item_id])
     hits = []
     for item_id, story, score in ids:
@@ -116,15 +123,12 @@ def search(reader: ArchiveReader, query: SearchQuery) -> SearchResult:
     return SearchResult(hits=tuple(hits), query=query, note="; ".join(notes) or None, matches=total)
 
 
-def _match_for(query: SearchQuery) -> str | None:
-    """The FTS5 expression of the query's text (None without text); text with no word is an error."""
+def _match_for(query: SearchQuery) -> tuple[str | None, str | None, list[str]]:
+    """(match, highlight, notes) of the query's text (None, None without text); see _compile."""
     text = (query.text or "").strip()
     if not text:
-        return None
-    match = literal_match(text) if query.literal else fts_match(text)
-    if match is None:
-        raise QueryError(f"nothing to search for in {text!r}: give at least one word")
-    return match
+        return None, None, []
+    return _compile(text, query.literal)
 
 
 def _story_leads(reader: ArchiveReader, query: SearchQuery, match: str | None, total: int,
@@ -231,8 +235,8 @@ def _week_labels(first: date, last: date) -> list[str]:
 def export(reader: ArchiveReader, query: SearchQuery, content: bool = True) -> Iterator[dict]:
     """Every item matching the filters and, if given, the search text: one dict per item, oldest first."""
     _check(reader, query)
-    match = _match_for(query)
+    match, _highlight, _notes = _match_for(query)
     try:
         yield from reader.export_rows(query, match, content)
     except SearchSyntaxError as exc:
-        raise QueryError(f"cannot search for {query.text!r}: {exc}; try --literal") from exc
+        raise _refused(query.text or "", exc) from exc

@@ -258,10 +258,16 @@ TABLES: dict[str, TableDoc] = {
         }),
     FTS_TABLE: TableDoc(
         "Full-text index (FTS5, standalone, rowid = items.rowid): join with `items_fts.rowid = items.rowid`. "
-        "rank is bm25 weighted title 10, summary 4, content 1.", {
+        "rank is bm25 weighted title 10, summary 4, content 1, and each *_terms column like the column it "
+        "comes from.", {
             "title": "Item title.",
             "summary": "Item's latest summary.",
             "content": "Item's article text.",
+            "title_terms": "Symbol words of the title as one token each, which the tokenizer would cut: C++ as "
+                           "cplusplus, C# as csharp, .NET as dotnet (a word followed by + or #, or led by a dot; "
+                           "watch/symbols.py). `techwatch search C++` matches this way.",
+            "summary_terms": "Symbol words of the summary, as in title_terms.",
+            "content_terms": "Symbol words of the article text, as in title_terms.",
         }),
 }
 

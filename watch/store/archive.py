@@ -32,6 +32,7 @@ from ..models import (
     SourceState,
     Summary,
 )
+from ..symbols import index_terms
 from .reader import ArchiveReader, from_iso, iso
 
 
@@ -315,9 +316,12 @@ class Archive(ArchiveReader):
         """(Re)write an item's full-text row; `content` None keeps the indexed text as it is."""
         rowid, title, stored = self.db.execute(
             "SELECT rowid, title, content FROM items WHERE id = ?", [item_id]).fetchone()
+        text = stored if content is None else content
         self.db.execute("DELETE FROM items_fts WHERE rowid = ?", [rowid])
-        self.db.execute("INSERT INTO items_fts (rowid, title, summary, content) VALUES (?, ?, ?, ?)",
-                        [rowid, title, summary, stored if content is None else content])
+        # The *_terms columns hold the symbol words of the three (C++ -> cplusplus), see watch/symbols.py.
+        self.db.execute("INSERT INTO items_fts (rowid, title, summary, content, title_terms, summary_terms, "
+                        "content_terms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [rowid, title, summary, text, index_terms(title), index_terms(summary), index_terms(text)])
 
     def replace_summary(self, item_id: str, summary: Summary, key: str | None, now: datetime) -> None:
         """Give a processed item a newer summary (a queued generative one) and reindex it."""

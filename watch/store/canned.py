@@ -24,8 +24,9 @@ LIMIT 100""",
     },
     "search": {
         "title": "Full-text search",
-        "description": "Items matching q (FTS5 syntax: words, \"a phrase\", OR, NOT, prefix*), best match first "
-                       "(bm25: title counts 10, summary 4, text 1).",
+        "description": "Items matching q (FTS5 syntax: words, \"a phrase\", OR, NOT, prefix*; C++, C#, .NET are "
+                       "written cplusplus, csharp, dotnet here), best match first (bm25: title counts 10, "
+                       "summary 4, text 1).",
         "sql": f"""SELECT i.id, i.title, i.source, i.date, i.tags,
        snippet({FTS_TABLE}, -1, '[', ']', '…', 16) AS snippet, round(f.rank, 3) AS rank, i.url, i.story_id
 FROM {FTS_TABLE} f

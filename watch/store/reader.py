@@ -39,8 +39,9 @@ DAY = "i.day"
 DAY_INDEX = "items_day_status_source"
 _URL = "COALESCE(NULLIF(i.canonical_url, ''), i.url)"
 _SUMMARY = "(SELECT s.text FROM summaries s WHERE s.item_id = i.id ORDER BY s.created_at DESC, s.rowid DESC LIMIT 1)"
-# The weights of m009's configured rank (title, summary, text), spelled out: bm25() is cheaper than `rank`.
-BM25 = "bm25(items_fts, 10.0, 4.0, 1.0)"
+# The weights of m018's configured rank (title, summary, text, then their symbol terms, weighted like the
+# column they come from), spelled out: bm25() is cheaper than `rank`.
+BM25 = "bm25(items_fts, 10.0, 4.0, 1.0, 10.0, 4.0, 1.0)"
 _FTS_ERRORS = ("fts5: syntax error", "unterminated string", "no such column", "unknown special query",
                "fts5: parser stack overflow", "fts5 expression tree is too large")
 
