@@ -12,7 +12,7 @@ from typing import Any
 import feedparser
 from lxml import etree
 
-from .dedup import canonical_url, entry_id
+from .dedup import canonical_url, clean_link, entry_id
 from .encoding import decode_text, for_feedparser
 from .errors import ParseError
 from .htmltext import html_to_text
@@ -102,7 +102,7 @@ def _entry_from_feedparser(e: Any, source_name: str, feed_language: str | None,
         id=entry_id(source_name, key),
         source=source_name,
         guid=guid,
-        url=original,
+        url=clean_link(original),
         canonical_url=canonical_url(original),
         title=title.text or _title_from_text(html),
         title_html=title.html if title.text else None,
@@ -191,7 +191,7 @@ def _parse_json_feed(content: bytes, content_type: str, source_name: str, base_u
             id=entry_id(source_name, guid or url or raw_title),
             source=source_name,
             guid=guid,
-            url=url,
+            url=clean_link(url),
             canonical_url=canonical_url(url),
             title=title.text or _title_from_text(html),
             title_html=title.html if title.text else None,

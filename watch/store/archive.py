@@ -423,7 +423,7 @@ class Archive(ArchiveReader):
     def items_between(self, start: datetime, end: datetime) -> list[DigestItem]:
         """Processed items whose date (published, else fetched) falls in [start, end)."""
         rows = self.db.execute(
-            "SELECT i.id, i.title, COALESCE(NULLIF(i.canonical_url, ''), i.url), i.source, "
+            "SELECT i.id, i.title, i.url, i.source, "
             "COALESCE(i.published, i.fetched_at) AS day, "
             "(SELECT s.text FROM summaries s WHERE s.item_id = i.id ORDER BY s.created_at DESC, s.rowid DESC LIMIT 1), "
             "i.cluster_id, i.relevance FROM items i WHERE i.status = 'done' AND day >= ? AND day < ? "
