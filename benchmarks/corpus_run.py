@@ -29,7 +29,7 @@ from httpserver import FeedServer  # noqa: E402
 
 from watch import pipeline  # noqa: E402
 from watch.config import load_config  # noqa: E402
-from watch.dedup import clean_link  # noqa: E402
+from watch.dedup import clean_link, is_placeholder_title  # noqa: E402
 from watch.digest import make_digest  # noqa: E402
 from watch.fetch import make_client  # noqa: E402
 from watch.models import Period  # noqa: E402
@@ -115,7 +115,6 @@ def main() -> None:
 MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
 # UTF-8 read as Latin-1/cp1252 (Ã©, â€™, Ð°...), or bytes no decoder could place.
 MOJIBAKE = re.compile("Ã[\u0080-\u00bf]|â€|Ð[\u0080-\u00bf]|Ñ[\u0080-\u00bf]|\ufffd")
-PLACEHOLDERS = {"", "(untitled)", "untitled", "no title", "(no title)"}
 
 
 def published_links(feeds: list[Path], server: FeedServer) -> dict[str, set[str]]:
@@ -159,7 +158,7 @@ def print_fidelity(archive, digest, links: dict[str, set[str]]) -> None:
     print(f"fidelity: search links differing from the published link: {len(search_diff)} of {len(details)}")
     untitled: dict[str, list] = {}
     for row in items:
-        if (row[1] or "").strip().lower() in PLACEHOLDERS and row[4]:
+        if is_placeholder_title(row[1]) and row[4]:
             untitled.setdefault(row[4], []).append(row)
     merged = [rows for rows in untitled.values()
               if len({r[6] for r in rows}) > 1 and len({(r[3] or "")[:500] for r in rows}) > 1]

@@ -55,6 +55,16 @@ def canonical_url(url: str) -> str:
     return urlunsplit(("https" if scheme in ("http", "https") else scheme, netloc, path, query, ""))
 
 
+# Titles that say nothing about the item: a feed's empty title, techwatch's own stand-in, common stand-ins.
+PLACEHOLDER_TITLES = frozenset({"", "(untitled)", "untitled", "no title", "(no title)", "[no title]", "[untitled]",
+                                "title", "(none)", "none", "-", "—", "…", "...", "null", "undefined"})
+
+
+def is_placeholder_title(title: str | None) -> bool:
+    """True for a title that names nothing: empty, "(untitled)", "No title" and the like."""
+    return " ".join((title or "").split()).casefold() in PLACEHOLDER_TITLES
+
+
 def entry_id(source_name: str, key: str) -> str:
     """Stable id of an entry: the source plus the entry's own identity (guid, link or title)."""
     return hashlib.sha256(f"{source_name}\x1f{key}".encode()).hexdigest()[:20]
