@@ -124,3 +124,20 @@ def test_a_link_that_gains_trackers_is_the_same_item(tmp_path, server):
     db = sqlite3.connect(tmp_path / "watch.db")
     assert db.execute("SELECT url FROM items").fetchall() == [("http://plain-http.example.org/post/1",)]
     db.close()
+
+
+def test_ids_and_hashes_come_from_the_link_as_published() -> None:
+    """Archives written before trackers were removed keep their ids and hashes: nothing is processed again."""
+    from watch.dedup import content_hash, entry_id
+    from watch.parse import parse_feed
+    from watch.store import entry_hash
+
+    link = "http://x.example.org/a?utm_source=rss&amp;id=1"
+    feed = parse_feed(f"<rss version='2.0'><channel><title>t</title><item><title>A</title><link>{link}</link>"
+                      "<description>Body.</description></item></channel></rss>".encode(), source_name="S",
+                      base_url="http://x.example.org/feed")
+    entry = feed.entries[0]
+    published = "http://x.example.org/a?utm_source=rss&id=1"
+    assert entry.url == "http://x.example.org/a?id=1"
+    assert entry.id == entry_id("S", published)
+    assert entry_hash(entry) == content_hash("A", published, entry.feed_html)

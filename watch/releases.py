@@ -102,6 +102,7 @@ def _github_api(source: Source, content: bytes) -> ParsedFeed:
             continue
         url = str(release.get("html_url") or f"https://github.com/{source.repo}/releases/tag/{tag}")
         entry = Entry(id="", source=source.name, guid=str(release.get("id") or tag), url=clean_link(url),
+                      feed_link=url if clean_link(url) != url else None,
                       canonical_url=canonical_url(url), title=str(release.get("name") or tag),
                       author=(release.get("author") or {}).get("login"),
                       published=iso_datetime(release.get("published_at") or release.get("created_at")),

@@ -43,8 +43,9 @@ def _story(row: Sequence) -> StoryText:
 
 def entry_hash(entry: Entry) -> str:
     """Hash of what the feed says about an entry; a change means the item is processed again."""
-    # The title as the feed wrote it: the hashes of items stored before titles were made text stay valid.
-    return content_hash(entry.title_html or entry.title, entry.url, entry.feed_html)
+    # The title and link as the feed wrote them: the hashes of items stored before titles were made text and
+    # trackers were taken out of links stay valid (such an item is not processed again for it).
+    return content_hash(entry.title_html or entry.title, entry.feed_link or entry.url, entry.feed_html)
 
 
 class Archive(ArchiveReader):
