@@ -42,6 +42,7 @@ BODIES = [
     ("https://x.org/p?q=a%20b&mc_cid=9&mc_eid=8&ref=hn", "https://x.org/p?q=a%20b&ref=hn"),
     ("https://x.org/p?xtor=RSS-1&spm=a.b", "https://x.org/p?spm=a.b"),
     ("https://x.org/p?fbclid=1#c", "https://x.org/p#c"),
+    ("http://www.heise.de/meldung/x.html?wt_mc=rss.ho.beitrag.rdf", "http://www.heise.de/meldung/x.html"),
     ("http://x.org/a/", "http://x.org/a/"),
     ("https://x.org/p?a=1&&b", "https://x.org/p?a=1&&b"),  # nothing removed: left exactly as written
     ("http://[::1/broken?utm_source=x", "http://[::1/broken?utm_source=x"),  # unparsable: as published

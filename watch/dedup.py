@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunspli
 # Query parameters that exist only to track who clicked: the link shown to a reader loses them.
 _TRACKERS = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_\w+|yclid|igshid|_hsenc|_hsmi|at_medium|at_campaign|"
-    r"xtor|__twitter_impression|oly_enc_id|oly_anon_id|vero_id|mkt_tok)$",
+    r"xtor|wt_mc|wt_zmc|__twitter_impression|oly_enc_id|oly_anon_id|vero_id|mkt_tok)$",
     re.IGNORECASE,
 )
 # Identity also drops these referrer markers; the link shown keeps them (some sites select content with them).
