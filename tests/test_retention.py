@@ -20,7 +20,7 @@ from fakes import fake_models
 from watch import jobs, pipeline
 from watch.config import load_config, parse_retention
 from watch.errors import ConfigError
-from watch.fetch import make_client
+from watch.http.client import make_client
 from watch.models import (
     Article,
     CachedPage,

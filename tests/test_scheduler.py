@@ -15,7 +15,7 @@ from watch import scheduler
 from watch.config import load_config
 
 # `schedule` is registered on the cli group by cli.py; this also works before that line exists.
-CLI = ("from watch.cli import cli; from watch.cli_schedule import schedule; "
+CLI = ("from watch.cli.main import cli; from watch.cli.schedule import schedule; "
        "'schedule' in cli.commands or cli.add_command(schedule); cli(prog_name='techwatch')")
 SAVE = ("import sys; from watch.config import load_config; from watch import scheduler; "
         "config = load_config(sys.argv[1]); scheduler.save_jobs(config); "

@@ -18,22 +18,22 @@ from pathlib import Path
 
 from .. import pipeline
 from ..config import load_config
-from ..digest import parse_period
+from ..digest.build import parse_period
 from ..errors import DeliveryError, WatchError
-from ..fetch import make_client
+from ..http.client import make_client
 from ..models import Config, RunReport
 from ..retention import cutoffs
 from ..store import Archive, open_archive
 
 try:
-    from ..lock import LockHeld, archive_lock
-except ImportError:  # TODO: drop this fallback once watch/lock.py (written in parallel) has landed
+    from ..store.lock import LockHeld, archive_lock
+except ImportError:  # TODO: drop this fallback once watch/store/lock.py (written in parallel) has landed
     class LockHeld(Exception):  # type: ignore[no-redef]
-        """Stand-in: without watch.lock no lock is ever held."""
+        """Stand-in: without watch.store.lock no lock is ever held."""
 
     @contextlib.contextmanager
     def archive_lock(database: Path, command: str, wait_seconds: float = 0.0) -> Iterator[None]:  # type: ignore[misc]
-        """No-op stand-in for watch.lock.archive_lock."""
+        """No-op stand-in for watch.store.lock.archive_lock."""
         yield
 
 __all__ = ["STOP", "digest", "maintain", "poll", "prune"]
