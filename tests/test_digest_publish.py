@@ -15,7 +15,7 @@ from conftest import run_cli
 from digest_archive import MONDAY, WEEK, build
 from smtpserver import SMTPServer
 
-from watch import jobs
+import jobs
 from watch.digest.build import parse_period
 from watch.store import open_archive
 from watch.store.migrations import MIGRATIONS

@@ -1,4 +1,4 @@
-"""watch.jobs: each scheduled job against a real local HTTP server and a real SQLite archive (fake models)."""
+"""jobs/: each scheduled job against a real local HTTP server and a real SQLite archive (fake models)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from conftest import rss, write_config
 from fakes import fake_models
 from smtpserver import SMTPServer
 
-from watch import jobs
+import jobs
 from watch.config import load_config
 from watch.digest.build import parse_period
 from watch.store import open_archive

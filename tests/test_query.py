@@ -18,8 +18,8 @@ from digest_archive import MONDAY, build
 
 from watch.extract.lang import detect_language
 from watch.models import Article, FetchResult, ModelOutput, SearchQuery, Summary
-from watch.query.search import QueryError, fts_match, literal_match, parse_when
 from watch.query import search as query_mod
+from watch.query.search import QueryError, fts_match, literal_match, parse_when
 from watch.sources.parse import parse_feed
 from watch.store import open_archive, open_reader
 from watch.store.lock import archive_lock
