@@ -8,7 +8,7 @@ import click
 
 from ..http.loopback import is_loopback_host
 from ..query import browse as browse_mod
-from .main import _config_options, _handle_errors, _load
+from .options import config_options, handle_errors, load
 
 
 @click.command("browse")
@@ -19,11 +19,11 @@ from .main import _config_options, _handle_errors, _load
               help="Port to listen on (0: any free port).")
 @click.option("--open/--no-open", "open_browser", default=False, show_default=True,
               help="Open the archive in a web browser.")
-@_config_options
-@_handle_errors
+@config_options
+@handle_errors
 def browse(host: str, port: int, open_browser: bool, config_path: Path, db: Path | None) -> None:
     """Serve the archive read-only in Datasette: tables and views described, full-text search, canned queries."""
-    config = _load(config_path, db)
+    config = load(config_path, db)
     database = config.settings.database
     if not is_loopback_host(host):
         # Datasette has no login: whoever reaches the port reads every item, source and digest.

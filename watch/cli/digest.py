@@ -17,7 +17,7 @@ from ..errors import DeliveryError
 from ..models import Config, Period
 from ..store import open_archive
 from ..store.lock import archive_lock
-from .main import EXIT_PARTIAL, _config_options, _handle_errors, _load, say
+from .options import EXIT_PARTIAL, config_options, handle_errors, load, say
 
 # `--out FILE` without --format: the file's extension names the format.
 OUT_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".txt": "text",
@@ -56,8 +56,8 @@ def out_format(out: Path, formats: tuple[str, ...]) -> str:
               help="Add a one-off digest (--since, --week other than last, --out) to the feed of past digests.")
 @click.option("--email", "send", is_flag=True, help="Also e-mail it (text + HTML) as set in settings.email.")
 @click.option("--force", is_flag=True, help="With --email: send even if this period was already sent.")
-@_config_options
-@_handle_errors
+@config_options
+@handle_errors
 def digest(week: str | None, since: str | None, formats: tuple[str, ...], out: Path | None, publish: bool,
            send: bool, force: bool, config_path: Path, db: Path | None) -> None:
     """Write the digest of a period: top stories by tag, also-this-week, releases, sources health.
@@ -77,7 +77,7 @@ def digest(week: str | None, since: str | None, formats: tuple[str, ...], out: P
     if force and not send:
         raise click.UsageError("--force only applies to --email")
     weekly = since is None and out is None and period == parse_period(now=now)
-    config = _load(config_path, db)
+    config = load(config_path, db)
     # sending must not race with another process sending the same digest
     lock = archive_lock(config.settings.database, "techwatch digest --email") if send else contextlib.nullcontext()
     with lock:

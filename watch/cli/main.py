@@ -2,86 +2,33 @@
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import functools
 import os
 import signal
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import __version__, pipeline
 from ..config import load_config
-from ..errors import WatchError
 from ..feeds import subscribe
-from ..files import PRIVATE, atomic_open
 from ..http.client import make_client, trusting
 from ..logs import setup_logging
 from ..models import Config, RefusedLink, SourceReport
 from ..redact import redact_text, redact_url
 from ..store import open_archive
 from ..store.lock import archive_lock, describe_holder
-from ..textsafe import one_line, strip_controls
-
-EXIT_PARTIAL = 1  # the run finished but some sources or items failed
-EXIT_CONFIG = 2
-
-
-def shown(text: str) -> str:
-    """Text fit for a terminal: credentials in URLs masked, escape sequences and control characters dropped."""
-    return strip_controls(redact_text(text))
-
-
-def say(text: str, err: bool = False) -> None:
-    """click.echo of a message that holds values from feeds, feeds.yaml or the archive (see `shown`)."""
-    click.echo(shown(text), err=err)
-
-
-def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except WatchError as exc:
-            say(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-    return wrapper
-
-
-def _config_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-                        default="feeds.yaml", show_default=True, envvar="TECHWATCH_CONFIG",
-                        help="The feeds.yaml to use.")(fn)
-
-
-def _config_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path),
-                      help="Archive file (default: settings.database in the config).")(fn)
-    return _config_option(fn)
-
-
-@contextlib.contextmanager
-def _private_output(path: Path) -> Iterator[TextIO]:
-    """An --out file written atomically; a new one is 0600 (less the umask), an existing one keeps its mode."""
-    try:
-        with atomic_open(path, PRIVATE) as handle:
-            yield handle
-    except OSError as exc:
-        raise click.FileError(str(path), hint=exc.strerror or str(exc)) from exc
-
-
-def _load(config_path: Path, db: Path | None) -> Config:
-    config = load_config(config_path)
-    if db is not None:
-        config = dataclasses.replace(config, settings=dataclasses.replace(config.settings, database=db))
-    return config
+from ..textsafe import one_line
+from .browse import browse
+from .digest import digest
+from .options import EXIT_PARTIAL, config_option, config_options, handle_errors, load, private_output, say, shown
+from .query import export, search, show, stats
+from .schedule import schedule
 
 
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -107,15 +54,15 @@ def cli(verbose: bool, quiet: bool) -> None:
 @click.option("--all", "poll_all", is_flag=True, help="Poll every enabled source now, even those not yet due.")
 @click.option("--wait", "wait_seconds", type=click.FloatRange(min=0), default=0, show_default=True,
               metavar="SECONDS", help="If another techwatch process uses the archive, wait this long for it.")
-@_config_options
-@_handle_errors
+@config_options
+@handle_errors
 def run(poll_all: bool, wait_seconds: float, config_path: Path, db: Path | None) -> None:
     """Run one full cycle: poll the sources that are due, then extract, summarize and tag what is new.
 
     SIGTERM or Ctrl-C finishes the current source or batch of items and stops; the rest stays for
     the next run (exit code 143 or 130).
     """
-    config = _load(config_path, db)
+    config = load(config_path, db)
     database = config.settings.database
     with archive_lock(database, "techwatch run", wait_seconds, on_wait=_waiting(database, wait_seconds)), \
             _StopOnSignal() as stop:
@@ -246,11 +193,11 @@ def feeds() -> None:
 
 
 @feeds.command("list")
-@_config_options
-@_handle_errors
+@config_options
+@handle_errors
 def feeds_list(config_path: Path, db: Path | None) -> None:
     """List configured sources with their tags, interval and last known health."""
-    config = _load(config_path, db)
+    config = load(config_path, db)
     health = _health(config)
     for source in config.sources:
         state = "disabled" if not source.enabled else health.get(source.name, "never fetched")
@@ -270,11 +217,11 @@ def _human_interval(seconds: int) -> str:
 
 
 @feeds.command("check")
-@_config_options
-@_handle_errors
+@config_options
+@handle_errors
 def feeds_check(config_path: Path, db: Path | None) -> None:
     """Validate feeds.yaml, then fetch every enabled source and describe how it behaves."""
-    config = _load(config_path, db)
+    config = load(config_path, db)
     say(f"{config_path}: valid ({len(config.sources)} sources, {len(config.tags)} tags)")
     health = _health(config)
     with make_client(config.settings.fetch) as client:
@@ -342,8 +289,8 @@ def _health(config: Config) -> dict[str, str]:
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag from the taxonomy; repeatable.")
 @click.option("--interval", help="Polling interval, e.g. 30m, 6h, 1d (default: settings.fetch.default_interval).")
 @click.option("--dry-run", is_flag=True, help="Find and check the feed, show what would be added, write nothing.")
-@_config_option
-@_handle_errors
+@config_option
+@handle_errors
 def feeds_add(url: str, name: str | None, tags: tuple[str, ...], interval: str | None, dry_run: bool,
               config_path: Path) -> None:
     """Find the feed of URL (a feed, or a site's page that links to one) and add it to feeds.yaml."""
@@ -368,8 +315,8 @@ def feeds_add(url: str, name: str | None, tags: tuple[str, ...], interval: str |
 @click.argument("opml_file", metavar="FILE.opml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag for every imported feed; repeatable.")
 @click.option("--dry-run", is_flag=True, help="Show what would be added and skipped, write nothing.")
-@_config_option
-@_handle_errors
+@config_option
+@handle_errors
 def feeds_import(opml_file: Path, tags: tuple[str, ...], dry_run: bool, config_path: Path) -> None:
     """Add the feeds of an OPML file (a feed reader's export) to feeds.yaml; no network needed."""
     config = load_config(config_path)
@@ -386,8 +333,8 @@ def feeds_import(opml_file: Path, tags: tuple[str, ...], dry_run: bool, config_p
 @feeds.command("export")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the OPML to this file, created 0600 (default: standard output).")
-@_config_option
-@_handle_errors
+@config_option
+@handle_errors
 def feeds_export(out: Path | None, config_path: Path) -> None:
     """Write the configured sources as OPML 2.0 (tags as categories), for a feed reader to import.
 
@@ -399,7 +346,7 @@ def feeds_export(out: Path | None, config_path: Path) -> None:
     if out is None:
         click.echo(document, nl=False)
     else:
-        with _private_output(out) as handle:
+        with private_output(out) as handle:
             handle.write(document)
         click.echo(f"Exported {len(config.sources)} sources to {out}", err=True)
 
@@ -408,19 +355,9 @@ def main() -> None:
     cli(prog_name="techwatch")
 
 
-from .schedule import schedule  # noqa: E402  (it imports this module's helpers)
 
 cli.add_command(schedule)
-
-from .digest import digest  # noqa: E402
-
 cli.add_command(digest)
-
-from .query import export, search, show, stats  # noqa: E402
-
 for _command in (search, show, stats, export):
     cli.add_command(_command)
-
-from .browse import browse  # noqa: E402
-
 cli.add_command(browse)

@@ -15,7 +15,7 @@ from ..query import search as query_mod
 from ..query.output import EXPORT_FORMATS, SEARCH_FORMATS, write_detail, write_export, write_search, write_stats
 from ..query.plot import plot_stats
 from ..store import ArchiveReader, open_reader
-from .main import _config_options, _handle_errors, _private_output, say
+from .options import config_options, handle_errors, private_output, say
 
 
 def _reader(config_path: Path, db: Path | None) -> ArchiveReader:
@@ -54,8 +54,8 @@ def _query(text: str | None, tags: tuple[str, ...], sources: tuple[str, ...], si
 @click.option("--all-matches", is_flag=True,
               help=f"Rank every match; by default past {query_mod.RANK_NEWEST:,} matches the newest are ranked.")
 @click.option("--format", "fmt", type=click.Choice(SEARCH_FORMATS), default="table", show_default=True)
-@_config_options
-@_handle_errors
+@config_options
+@handle_errors
 def search(text: str | None, tags: tuple[str, ...], sources: tuple[str, ...], since: str | None, until: str | None,
            language: str | None, literal: bool, limit: int, sort: str, all_matches: bool, fmt: str,
            config_path: Path, db: Path | None) -> None:
@@ -87,8 +87,8 @@ def search(text: str | None, tags: tuple[str, ...], sources: tuple[str, ...], si
 @click.command("show")
 @click.argument("item_id", metavar="ID")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
-@_config_options
-@_handle_errors
+@config_options
+@handle_errors
 def show(item_id: str, fmt: str, config_path: Path, db: Path | None) -> None:
     """Show one item (ID or a unique prefix of it): its sources, summary, tags and full text."""
     reader = _reader(config_path, db)
@@ -108,8 +108,8 @@ def show(item_id: str, fmt: str, config_path: Path, db: Path | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH.png",
               help="Also draw items per week and the top tags as a PNG chart.")
-@_config_options
-@_handle_errors
+@config_options
+@handle_errors
 def stats(since: str, until: str | None, trend_weeks: int, fmt: str, plot: Path | None, config_path: Path,
           db: Path | None) -> None:
     """Archive activity: items per week, per tag and per source, tag trends, sources needing attention."""
@@ -132,8 +132,8 @@ def stats(since: str, until: str | None, trend_weeks: int, fmt: str, plot: Path 
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.option("--no-content", "no_content", is_flag=True, help="Leave out the full text (smaller files).")
-@_config_options
-@_handle_errors
+@config_options
+@handle_errors
 def export(text: str | None, tags: tuple[str, ...], sources: tuple[str, ...], since: str | None, until: str | None,
            language: str | None, literal: bool, fmt: str, out: Path | None, no_content: bool, config_path: Path,
            db: Path | None) -> None:
@@ -146,7 +146,7 @@ def export(text: str | None, tags: tuple[str, ...], sources: tuple[str, ...], si
             count = write_export(rows, fmt, sys.stdout)
         else:
             # An export is a copy of the archive: private (0600) like it, unless the file exists already.
-            with _private_output(out) as handle:
+            with private_output(out) as handle:
                 count = write_export(rows, fmt, handle)
     finally:
         reader.close()

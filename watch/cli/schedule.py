@@ -10,18 +10,18 @@ import click
 
 from .. import scheduler as scheduler_mod
 from ..config import parse_interval
-from .main import _config_options, _handle_errors, _load, say
+from .options import config_options, handle_errors, load, say
 
 
 @click.command("schedule")
 @click.option("--list", "list_only", is_flag=True, help="Show the scheduled jobs and their next run times, and exit.")
 @click.option("--poll-every", default="15m", show_default=True,
               help="How often the poll job runs (each source still follows its own interval and backoff).")
-@_config_options
-@_handle_errors
+@config_options
+@handle_errors
 def schedule(list_only: bool, poll_every: str, config_path: Path, db: Path | None) -> None:
     """Run the jobs in the foreground until stopped: poll, the weekly digest, daily prune, weekly maintenance."""
-    config = _load(config_path, db)
+    config = load(config_path, db)
     try:
         every = timedelta(seconds=parse_interval(poll_every))
     except ValueError as exc:
