@@ -13,6 +13,7 @@ decoded as mojibake.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import tempfile
@@ -23,10 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the test suite's local HTTP server
 
+import feedparser  # noqa: E402
 from httpserver import FeedServer  # noqa: E402
 
 from watch import pipeline  # noqa: E402
 from watch.config import load_config  # noqa: E402
+from watch.dedup import clean_link, is_placeholder_title  # noqa: E402
 from watch.digest.build import make_digest  # noqa: E402
 from watch.digest.render import render  # noqa: E402
 from watch.http.client import make_client  # noqa: E402
@@ -100,7 +103,7 @@ def main() -> None:
 
     everything = Period(datetime(1970, 1, 1, tzinfo=UTC), datetime.now(UTC), "corpus")
     digest = make_digest(archive.items_between(everything.start, everything.end), config.tags, everything)
-    print_fidelity(archive, digest)
+    print_fidelity(archive, digest, published_links(feeds, server))
     text = render(digest, "md")
     (workdir / "digest.md").write_text(text, encoding="utf-8")
     print(f"\n--- digest excerpt ({workdir / 'digest.md'}) ---")
@@ -112,16 +115,37 @@ def main() -> None:
 MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
 # UTF-8 read as Latin-1/cp1252 (Ã©, â€™, Ð°...), or bytes no decoder could place.
 MOJIBAKE = re.compile("Ã[\u0080-\u00bf]|â€|Ð[\u0080-\u00bf]|Ñ[\u0080-\u00bf]|\ufffd")
-PLACEHOLDERS = {"", "(untitled)", "untitled", "no title", "(no title)"}
 
 
-def print_fidelity(archive, digest) -> None:
+def published_links(feeds: list[Path], server: FeedServer) -> dict[str, set[str]]:
+    """Each source's links as its feed published them, read by feedparser itself, minus tracking parameters."""
+    links: dict[str, set[str]] = {}
+    for path in feeds:
+        content = path.read_bytes()
+        if content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":  # JSON Feed: feedparser 6 reads none
+            items = json.loads(content.decode("utf-8-sig")).get("items") or []
+            raw = [str(i.get("url") or i.get("external_url") or "") for i in items if isinstance(i, dict)]
+        else:
+            parsed = feedparser.parse(content, response_headers={"content-location": server.url("/" + path.name)})
+            raw = [e.get("feedburner_origlink") or e.get("link", "") or "" for e in parsed.entries]
+        links[path.stem] = {clean_link(url) for url in raw}
+    return links
+
+
+def print_fidelity(archive, digest, links: dict[str, set[str]]) -> None:
     """What the reader sees against what the feeds said (see the module docstring)."""
     db = archive.db
     items = db.execute("SELECT id, title, url, content, cluster_id, source, canonical_url FROM items").fetchall()
-    published = {row[0]: row[2] or "" for row in items}
+    source_of = {row[0]: row[5] for row in items}
+    # The published link is what the feed says, not what the archive stored: the stored link is under test.
+    published = {row[0]: (row[2] or "") if (row[2] or "") in links.get(row[5], set()) else "(not in the feed)"
+                 for row in items}
+    strays = [row for row in items if published[row[0]] == "(not in the feed)"]
+    print(f"\nfidelity: stored links that are not a link of the feed: {len(strays)} of {len(items)}")
+    for row in strays[:3]:
+        print(f"    {source_of[row[0]]}: {row[2]!r}")
     markup = [row for row in items if MARKUP.search(row[1] or "")]
-    print(f"\nfidelity: titles with markup: {len(markup)} of {len(items)}")
+    print(f"fidelity: titles with markup: {len(markup)} of {len(items)}")
     for row in markup[:5]:
         print(f"    {row[5]}: {row[1][:90]!r}")
     shown = [i for s in digest.sections for i in s.items] + list(digest.also)
@@ -134,7 +158,7 @@ def print_fidelity(archive, digest) -> None:
     print(f"fidelity: search links differing from the published link: {len(search_diff)} of {len(details)}")
     untitled: dict[str, list] = {}
     for row in items:
-        if (row[1] or "").strip().lower() in PLACEHOLDERS and row[4]:
+        if is_placeholder_title(row[1]) and row[4]:
             untitled.setdefault(row[4], []).append(row)
     merged = [rows for rows in untitled.values()
               if len({r[6] for r in rows}) > 1 and len({(r[3] or "")[:500] for r in rows}) > 1]

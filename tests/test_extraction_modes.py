@@ -120,5 +120,5 @@ def test_page_canonical_link_becomes_the_item_canonical_url(tmp_path, server):
     with make_client(config.settings.fetch) as client:
         run_cycle(config, archive, client, fake_models)
     url, canonical = archive.db.execute("SELECT url, canonical_url FROM items").fetchone()
-    assert url.endswith("/p.html?utm_source=rss")
+    assert url.endswith("/p.html")  # the published link minus its tracking parameter
     assert canonical == "https://news.example.org/story-1"

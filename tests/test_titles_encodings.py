@@ -75,14 +75,16 @@ def test_json_feed_titles_with_entities_are_text():
 
 
 def test_ids_and_hashes_of_html_titles_stay_what_they_were():
-    # An entry without guid or link is keyed by its title: the raw one, as older versions stored it.
+    # An entry without guid or link is keyed by its raw title (with date and content), as stored before.
     rss = "<rss version='2.0'><channel><title>t</title><item><title>&lt;b&gt;X&lt;/b&gt;</title></item></channel></rss>"
-    from watch.dedup import entry_id
+    from watch.dedup import content_hash, entry_id
     from watch.store import entry_hash
 
     entry = _parse(rss).entries[0]
-    assert entry.title == "X" and entry.id == entry_id("S", "<b>X</b>|")
-    from watch.dedup import content_hash
+    # Without guid and link the key is title, date and content now; the title|date key older versions
+    # stored is kept as previous_id, which adopts their row.
+    assert entry.title == "X" and entry.previous_id == entry_id("S", "<b>X</b>|")
+    assert entry.id == entry_id("S", f"<b>X</b>||{content_hash('')}")
 
     assert entry_hash(entry) == content_hash("<b>X</b>", entry.url, entry.feed_html)
 

@@ -1,18 +1,37 @@
-"""Identity of items: stable ids, canonical URLs and content hashes."""
+"""Identity of items: stable ids, canonical URLs and content hashes; the clean link a reader is shown."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
-# Query parameters that only track the reader, never select the content.
-_TRACKING = re.compile(
-    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|yclid|igshid|_hsenc|_hsmi|ref|ref_src|"
-    r"source|spm|at_medium|at_campaign|xtor|__twitter_impression)$",
+# Query parameters that exist only to track who clicked: the link shown to a reader loses them.
+_TRACKERS = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_\w+|yclid|igshid|_hsenc|_hsmi|at_medium|at_campaign|"
+    r"xtor|__twitter_impression|oly_enc_id|oly_anon_id|vero_id|mkt_tok)$",
     re.IGNORECASE,
 )
+# Identity also drops these referrer markers; the link shown keeps them (some sites select content with them).
+_REFERRERS = frozenset({"ref", "ref_src", "source", "spm"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def clean_link(url: str) -> str:
+    """The link as published, minus tracking parameters only: scheme, host, path, order and fragment kept."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: nothing to clean, show it as published
+        return url
+    if not parts.query:
+        return url
+    # Split by hand, not parse_qsl/urlencode: the pairs that stay keep their exact spelling and order.
+    pairs = parts.query.split("&")
+    kept = [pair for pair in pairs if not _TRACKERS.match(unquote_plus(pair.split("=", 1)[0]))]
+    if len(kept) == len(pairs):
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept), parts.fragment))
 
 
 def canonical_url(url: str) -> str:
@@ -31,9 +50,19 @@ def canonical_url(url: str) -> str:
     if len(path) > 1 and path.endswith("/"):
         path = path[:-1]
     query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                             if not _TRACKING.match(k)))
+                             if not _TRACKERS.match(k) and k.lower() not in _REFERRERS))
     # http and https name the same document; identity should not depend on it.
     return urlunsplit(("https" if scheme in ("http", "https") else scheme, netloc, path, query, ""))
+
+
+# Titles that say nothing about the item: a feed's empty title, techwatch's own stand-in, common stand-ins.
+PLACEHOLDER_TITLES = frozenset({"", "(untitled)", "untitled", "no title", "(no title)", "[no title]", "[untitled]",
+                                "title", "(none)", "none", "-", "—", "…", "...", "null", "undefined"})
+
+
+def is_placeholder_title(title: str | None) -> bool:
+    """True for a title that names nothing: empty, "(untitled)", "No title" and the like."""
+    return " ".join((title or "").split()).casefold() in PLACEHOLDER_TITLES
 
 
 def entry_id(source_name: str, key: str) -> str:

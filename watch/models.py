@@ -196,6 +196,9 @@ class Entry:
     language: str | None = None
     release: Release | None = None  # set for items of release sources
     title_html: str | None = None  # the title as the feed wrote it, when that was markup (title is its text)
+    # An entry with neither guid nor link: its id before content was part of its key (title|date), so that
+    # the row an older version stored under that id is kept rather than duplicated.
+    previous_id: str | None = None
 
 
 @dataclass(frozen=True)

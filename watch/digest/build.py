@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from ..dedup import is_placeholder_title
 from ..errors import DeliveryError
 from ..files import SHARED, atomic_open
 from ..models import (
@@ -72,14 +73,15 @@ def parse_period(week: str | None = None, since: str | None = None, now: datetim
 
 
 def merge_stories(items: Sequence[DigestItem]) -> list[DigestItem]:
-    """One entry per story cluster: the first report's title, link and summary, every source listed."""
+    """One entry per story cluster: the first titled report's title, link and summary, every source listed."""
     stories: dict[str, list[DigestItem]] = {}
     for item in items:
         stories.setdefault(item.cluster_id or item.id, []).append(item)
     merged = []
     for members in stories.values():
         members.sort(key=lambda i: (i.published, i.id))
-        lead = members[0]
+        # A report titled "(untitled)" never heads a story that another report titles.
+        lead = next((i for i in members if not is_placeholder_title(i.title)), members[0])
         sources = tuple(dict.fromkeys(i.source for i in members))
         tags = tuple(dict.fromkeys(t for i in members for t in i.tags))
         summary = lead.summary or next((i.summary for i in members if i.summary), "")

@@ -12,7 +12,7 @@ from typing import Any
 import feedparser
 from lxml import etree
 
-from ..dedup import canonical_url, entry_id
+from ..dedup import canonical_url, clean_link, content_hash, entry_id
 from ..errors import ParseError
 from ..extract.encoding import decode_text, for_feedparser
 from ..extract.htmltext import html_to_text
@@ -97,12 +97,14 @@ def _entry_from_feedparser(e: Any, source_name: str, feed_language: str | None,
     html, language = _best_content(e)
     guid = (e.get("id") or "").strip()
     # The raw title, as before titles were made text: ids stay what older versions stored.
-    key = guid or original or f"{raw_title}|{published.isoformat() if published else ''}"
+    date = published.isoformat() if published else ""
+    key, previous = _entry_key(guid or original, raw_title, date, html, previous=f"{raw_title}|{date}")
     return Entry(
         id=entry_id(source_name, key),
+        previous_id=entry_id(source_name, previous) if previous else None,
         source=source_name,
         guid=guid,
-        url=original,
+        url=clean_link(original),
         canonical_url=canonical_url(original),
         title=title.text or _title_from_text(html),
         title_html=title.html if title.text else None,
@@ -111,6 +113,14 @@ def _entry_from_feedparser(e: Any, source_name: str, feed_language: str | None,
         feed_html=html,
         language=normalise_language(language) or feed_language,
     )
+
+
+def _entry_key(identity: str, raw_title: str, date: str, html: str, *, previous: str) -> tuple[str, str | None]:
+    """(key, previous key): the guid or link; without either, title, date and content, so that two different
+    untitled or undated entries are two items. `previous`, the key older versions used, adopts their rows."""
+    if identity:
+        return identity, None
+    return f"{raw_title}|{date}|{content_hash(html)}", previous
 
 
 def _best_content(e: Any) -> tuple[str, str | None]:
@@ -187,11 +197,14 @@ def _parse_json_feed(content: bytes, content_type: str, source_name: str, base_u
         published = _iso_to_datetime(item.get("date_published") or item.get("date_modified"), now)
         guid = str(item.get("id") or "")
         author = (item.get("authors") or [item.get("author") or {}])[0]
+        key, previous = _entry_key(guid or url, raw_title, published.isoformat() if published else "", html,
+                                   previous=raw_title)
         entries.append(Entry(
-            id=entry_id(source_name, guid or url or raw_title),
+            id=entry_id(source_name, key),
+            previous_id=entry_id(source_name, previous) if previous else None,
             source=source_name,
             guid=guid,
-            url=url,
+            url=clean_link(url),
             canonical_url=canonical_url(url),
             title=title.text or _title_from_text(html),
             title_html=title.html if title.text else None,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time
 from html import escape, unescape
 from urllib.parse import unquote
 
-from ..dedup import canonical_url, entry_id
+from ..dedup import canonical_url, clean_link, entry_id
 from ..errors import ParseError
 from ..models import Entry, FetchSettings, ParsedFeed, Release, Source
 from ..textsafe import strip_controls
@@ -101,7 +101,7 @@ def _github_api(source: Source, content: bytes) -> ParsedFeed:
         if not _wanted(source, version):
             continue
         url = str(release.get("html_url") or f"https://github.com/{source.repo}/releases/tag/{tag}")
-        entry = Entry(id="", source=source.name, guid=str(release.get("id") or tag), url=url,
+        entry = Entry(id="", source=source.name, guid=str(release.get("id") or tag), url=clean_link(url),
                       canonical_url=canonical_url(url), title=str(release.get("name") or tag),
                       author=(release.get("author") or {}).get("login"),
                       published=iso_datetime(release.get("published_at") or release.get("created_at")),

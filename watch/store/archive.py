@@ -109,6 +109,16 @@ class Archive(ArchiveReader):
         row = self.db.execute("SELECT feed_hash FROM items WHERE id = ?", [entry.id]).fetchone()
         if row is None and self.db.execute("SELECT 1 FROM pruned_items WHERE id = ?", [entry.id]).fetchone():
             return "pruned"
+        if row is None and entry.previous_id:
+            # Stored by a version that keyed entries without guid or link by title and date only: the row
+            # is this entry's if it holds what the entry says now (another entry that shared the old key,
+            # or this one edited since, is a new item rather than a rewrite of that row).
+            earlier = self.db.execute("SELECT feed_hash FROM items WHERE id = ?", [entry.previous_id]).fetchone()
+            if earlier is not None and earlier[0] == feed_hash:
+                return "unchanged"
+            if earlier is None and self.db.execute("SELECT 1 FROM pruned_items WHERE id = ?",
+                                                   [entry.previous_id]).fetchone():
+                return "pruned"
         if row is None and entry.release is not None:
             # A release archived before under another id (the source was a plain feed, or its id scheme
             # changed): the same source and address is the same release, so it is updated, not duplicated.
@@ -423,7 +433,7 @@ class Archive(ArchiveReader):
     def items_between(self, start: datetime, end: datetime) -> list[DigestItem]:
         """Processed items whose date (published, else fetched) falls in [start, end)."""
         rows = self.db.execute(
-            "SELECT i.id, i.title, COALESCE(NULLIF(i.canonical_url, ''), i.url), i.source, "
+            "SELECT i.id, i.title, i.url, i.source, "
             "COALESCE(i.published, i.fetched_at) AS day, "
             "(SELECT s.text FROM summaries s WHERE s.item_id = i.id ORDER BY s.created_at DESC, s.rowid DESC LIMIT 1), "
             "i.cluster_id, i.relevance FROM items i WHERE i.status = 'done' AND day >= ? AND day < ? "

@@ -157,31 +157,36 @@ _LATEST_SUMMARY = ("(SELECT s.text FROM summaries s WHERE s.item_id = i.id "
                    "ORDER BY s.created_at DESC, s.rowid DESC LIMIT 1)")
 
 
+# The two query views of m009, over the link given as {url}: m019 recreates them over the published link.
+_ITEMS_WITH_TAGS = (
+    "CREATE VIEW items_with_tags AS SELECT i.id, i.source, i.title, "
+    "{url} AS url, COALESCE(i.published, i.fetched_at) AS date, "
+    "i.language, i.author, " + _LATEST_SUMMARY + " AS summary, "
+    "(SELECT group_concat(tag, ', ') FROM (SELECT t.tag FROM item_tags t WHERE t.item_id = i.id "
+    "ORDER BY t.score DESC, t.tag)) AS tags, "
+    "COALESCE(i.cluster_id, i.id) AS story_id, i.relevance, i.status, i.fetched_at "
+    "FROM items i"
+)
+# One row per story as the digest merges them: the first report's title, link, summary and tags,
+# every source, the first and the latest date.
+_STORIES = (
+    "CREATE VIEW stories AS WITH members AS ("
+    "SELECT i.*, ROW_NUMBER() OVER (PARTITION BY i.story_id ORDER BY i.date, i.id) AS position "
+    "FROM items_with_tags i WHERE i.status = 'done'), "
+    "totals AS (SELECT story_id, max(date) AS last_seen, count(*) AS item_count, "
+    "count(DISTINCT source) AS source_count, group_concat(DISTINCT source) AS sources, "
+    "max(relevance) AS relevance FROM members GROUP BY story_id) "
+    "SELECT m.story_id, m.id AS item_id, m.title, m.url, m.summary, m.tags, m.date AS first_seen, "
+    "t.last_seen, t.item_count, t.source_count, t.sources, t.relevance "
+    "FROM members m JOIN totals t USING (story_id) WHERE m.position = 1"
+)
+
+
 @migration
 def m009_query_views(db: sqlite_utils.Database) -> None:
     """Views for the common joins (items_with_tags, stories) and search ranking weighted by column."""
-    db.execute(
-        "CREATE VIEW items_with_tags AS SELECT i.id, i.source, i.title, "
-        "COALESCE(NULLIF(i.canonical_url, ''), i.url) AS url, COALESCE(i.published, i.fetched_at) AS date, "
-        "i.language, i.author, " + _LATEST_SUMMARY + " AS summary, "
-        "(SELECT group_concat(tag, ', ') FROM (SELECT t.tag FROM item_tags t WHERE t.item_id = i.id "
-        "ORDER BY t.score DESC, t.tag)) AS tags, "
-        "COALESCE(i.cluster_id, i.id) AS story_id, i.relevance, i.status, i.fetched_at "
-        "FROM items i"
-    )
-    # One row per story as the digest merges them: the first report's title, link, summary and tags,
-    # every source, the first and the latest date.
-    db.execute(
-        "CREATE VIEW stories AS WITH members AS ("
-        "SELECT i.*, ROW_NUMBER() OVER (PARTITION BY i.story_id ORDER BY i.date, i.id) AS position "
-        "FROM items_with_tags i WHERE i.status = 'done'), "
-        "totals AS (SELECT story_id, max(date) AS last_seen, count(*) AS item_count, "
-        "count(DISTINCT source) AS source_count, group_concat(DISTINCT source) AS sources, "
-        "max(relevance) AS relevance FROM members GROUP BY story_id) "
-        "SELECT m.story_id, m.id AS item_id, m.title, m.url, m.summary, m.tags, m.date AS first_seen, "
-        "t.last_seen, t.item_count, t.source_count, t.sources, t.relevance "
-        "FROM members m JOIN totals t USING (story_id) WHERE m.position = 1"
-    )
+    db.execute(_ITEMS_WITH_TAGS.format(url="COALESCE(NULLIF(i.canonical_url, ''), i.url)"))
+    db.execute(_STORIES)
     # A match in the title counts most, then the summary, then the body (bm25 column weights).
     db.execute("INSERT INTO items_fts (items_fts, rank) VALUES ('rank', 'bm25(10.0, 4.0, 1.0)')")
     # Period filters (digest, search --since, stats) compare the date an item is filed under.
@@ -267,6 +272,15 @@ def m018_symbol_terms(db: sqlite_utils.Database) -> None:
     )
     db.execute("DROP TABLE items_fts")
     db.execute("ALTER TABLE items_fts_m018 RENAME TO items_fts")
+
+
+@migration
+def m019_views_published_link(db: sqlite_utils.Database) -> None:
+    """items_with_tags and stories show the link the feed published, not the canonical URL (identity only)."""
+    db.execute("DROP VIEW IF EXISTS stories")
+    db.execute("DROP VIEW IF EXISTS items_with_tags")
+    db.execute(_ITEMS_WITH_TAGS.format(url="i.url"))
+    db.execute(_STORIES)
 
 
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:

@@ -37,7 +37,8 @@ class SearchSyntaxError(StoreError):
 # The date an item is filed under (published, else fetched): the generated column of m011, indexed.
 DAY = "i.day"
 DAY_INDEX = "items_day_status_source"
-_URL = "COALESCE(NULLIF(i.canonical_url, ''), i.url)"
+# The link a reader is shown is the one the feed published; canonical_url is identity only, never shown.
+_URL = "i.url"
 _SUMMARY = "(SELECT s.text FROM summaries s WHERE s.item_id = i.id ORDER BY s.created_at DESC, s.rowid DESC LIMIT 1)"
 # The weights of m018's configured rank (title, summary, text, then their symbol terms, weighted like the
 # column they come from), spelled out: bm25() is cheaper than `rank`.

@@ -34,7 +34,7 @@ VIEWS: dict[str, TableDoc] = {
             "id": "Item id (items.id).",
             "source": "Source name (sources.name).",
             "title": "Title as text (items.title).",
-            "url": "Canonical URL if known, else the feed's link.",
+            "url": "The link the feed published, minus tracking parameters.",
             "date": f"Date the item is filed under: published, else fetched_at; {TIME}.",
             "language": "Language code (e.g. en, fr) from the feed or detected from the text; NULL if unknown.",
             "author": "Author as given by the feed or the article page; NULL if unknown.",
@@ -104,10 +104,11 @@ TABLES: dict[str, TableDoc] = {
             "id": "Stable id: first 20 hex digits of SHA-256 of source name + guid (or link, or title).",
             "source": "Source that published it.",
             "guid": "The entry's guid/id in the feed, else its link or title.",
-            "url": "Link given by the feed.",
+            "url": "Link given by the feed, as published (scheme, host, path, query, fragment) minus tracking "
+                   "parameters (utm_*, fbclid, gclid...): the link every view and output shows.",
             "day": f"Generated: the date the item is filed under, published else fetched_at; {TIME}.",
-            "canonical_url": "Normalised link (https, no tracking parameters), or the page's canonical link "
-                             "once fetched.",
+            "canonical_url": "Normalised link for identity and story clustering only, never shown (https, no www., "
+                             "fragment or tracking parameters), or the page's canonical link once fetched.",
             "title": "Title as text: a title the feed gives as HTML (Atom type=\"html\"/\"xhtml\", markup in RSS) "
                      "has its tags removed, entities decoded and whitespace collapsed.",
             "title_html": "The title as the feed wrote it, when that was markup (title holds its text); NULL "

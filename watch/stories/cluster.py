@@ -11,6 +11,10 @@ Three rules, strongest first:
 Clustering is a leader pass in time order: an item joins the earlier cluster whose first item
 (the leader) AND whose members on average are similar enough, so a chain A~B~C cannot glue A to a
 C that shares nothing with it. Pure functions over small typed inputs; no SQL, no I/O.
+
+A title that names nothing (a placeholder such as "(untitled)", or one generic title that a source gives
+to several different items) and an empty body are no evidence: such an item is compared by its body
+alone, and only when that body is substantial; otherwise only rules 1-2 can place it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from watch.dedup import is_placeholder_title
 from watch.nlp.embedder import Embedder
 
 # Measured by `.venv/bin/python benchmarks/cluster_bench.py` on benchmarks/data/cluster_pairs.jsonl
@@ -43,6 +48,10 @@ DEFAULT_WINDOW_DAYS = 4.0
 LEAD_CHARS = 400
 # Shorter texts are not an identity: the same-content rule needs at least this much of them.
 MIN_HASHED_TEXT = 120
+
+# A source that gives one title to this many different items in the window uses it as a label. Two is
+# still news: a post and its follow-up, or a repost at a new address, keep their title as evidence.
+GENERIC_REPEATS = 3
 
 _SECONDS_PER_DAY = 86400.0
 _BLOCK = 512
@@ -85,6 +94,42 @@ def story_text(item: StoryText) -> str:
         lead = lead[:LEAD_CHARS].rsplit(" ", 1)[0]
     title = " ".join(item.title.split())
     return f"{title}. {lead}" if lead else title
+
+
+def placeholder_flags(items: Sequence[StoryText]) -> list[bool]:
+    """Per item: True when its title is no evidence of what it is about.
+
+    A placeholder ("(untitled)", empty), or a title that one source gives to GENERIC_REPEATS or more items
+    with different links and different content ("News", "Update", the site's name): such a title names
+    the feed's habit, not the story.
+    """
+    seen: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for item in items:
+        key = (item.source, " ".join(item.title.split()).casefold())
+        seen.setdefault(key, set()).add((item.canonical_url, item.content_hash))
+    generic = set()
+    for key, identities in seen.items():
+        urls = {url for url, _ in identities}
+        hashes = {digest for _, digest in identities}
+        if len(urls) >= GENERIC_REPEATS and len(hashes) >= GENERIC_REPEATS:
+            generic.add(key)
+    return [is_placeholder_title(item.title) or (item.source, " ".join(item.title.split()).casefold()) in generic
+            for item in items]
+
+
+def evidence(items: Sequence[StoryText]) -> list[StoryText | None]:
+    """What the similarity rule may compare of each item: its title blanked when it is no evidence, and
+    None when what is left is not a substantial text (such an item joins a story only by rules 1-2)."""
+    out: list[StoryText | None] = []
+    for item, blank in zip(items, placeholder_flags(items), strict=True):
+        if not blank:
+            out.append(item)
+        elif len(" ".join(item.lead.split())) >= MIN_HASHED_TEXT:
+            out.append(StoryText(item.id, item.source, "", item.lead, item.published, item.canonical_url,
+                                 item.content_hash))
+        else:
+            out.append(None)
+    return out
 
 
 def story_vectors(items: Sequence[StoryText], embedder: Embedder) -> np.ndarray:
@@ -139,7 +184,7 @@ def cluster_stories(items: Sequence[StoryText], embedder: Embedder | None, *,
     result does not depend on the order of `items`.
     """
     _check_unique(items)
-    vectors = story_vectors(items, embedder) if embedder is not None and items else None
+    vectors = story_vectors(_compared_texts(items), embedder) if embedder is not None and items else None
     labels, _ = _cluster([], items, vectors, threshold, window_days)
     groups: dict[int, list[str]] = {}
     for index in _time_order(items):
@@ -162,13 +207,19 @@ def assign_to_existing(items: Sequence[StoryText], clusters: Sequence[KnownClust
     known = [item for cluster in clusters for item in cluster.items]
     vectors = None
     if embedder is not None and items:
+        texts = _compared_texts([*known, *items])
         parts: list[np.ndarray] = []
+        start = 0
         for cluster in clusters:
+            own = texts[start:start + len(cluster.items)]
+            start += len(cluster.items)
             cached = cluster.vectors
-            if cached is None or len(cached) != len(cluster.items):
-                cached = story_vectors(cluster.items, embedder)
+            # Cached rows embed the stored title: an item whose title is no evidence is embedded again.
+            if cached is None or len(cached) != len(cluster.items) or any(
+                    t.title != i.title for t, i in zip(own, cluster.items, strict=True)):
+                cached = story_vectors(own, embedder)
             parts.append(np.asarray(cached, dtype=np.float32))
-        parts.append(story_vectors(items, embedder))
+        parts.append(story_vectors(texts[start:], embedder))
         vectors = np.concatenate(parts) if len(parts) > 1 else parts[0]
     seeds = [len(cluster.items) for cluster in clusters]
     labels, leaders = _cluster(seeds, [*known, *items], vectors, threshold, window_days)
@@ -183,6 +234,11 @@ def assign_to_existing(items: Sequence[StoryText], clusters: Sequence[KnownClust
 
 
 # --- internals ------------------------------------------------------------------------------
+
+def _compared_texts(items: Sequence[StoryText]) -> list[StoryText]:
+    # What gets embedded; an item with no evidence keeps its text here but never gets a neighbour.
+    return [compared or item for compared, item in zip(evidence(items), items, strict=True)]
+
 
 def _check_unique(items: Sequence[StoryText]) -> None:
     ids = [item.id for item in items]
@@ -300,11 +356,19 @@ def _cluster(seeds: list[int], items: Sequence[StoryText], vectors: np.ndarray |
         unit_of_new[fresh[0]] = fresh
 
     times = np.array([_timestamp(item.published) for item in items], dtype=np.float64) / _SECONDS_PER_DAY
-    neighbours = _neighbours(list(unit_of_new), vectors, times, window_days)
-    words = [story_words(item) for item in items] if vectors is not None else []
+    compared = evidence(items)
+    if vectors is not None:
+        # No evidence, no neighbour: a zero row has cosine 0 with everything, below COSINE_FLOOR.
+        blank = [index for index, text in enumerate(compared) if text is None]
+        if blank:
+            vectors = np.array(vectors, dtype=np.float32, copy=True)
+            vectors[blank] = 0.0
+    texts = [text or item for text, item in zip(compared, items, strict=True)]
+    neighbours = _neighbours([h for h in unit_of_new if compared[h] is not None], vectors, times, window_days)
+    words = [story_words(text) for text in texts] if vectors is not None else []
 
     def score(a: int, b: int) -> float:
-        return same_story_score(float(vectors[a] @ vectors[b]), words[a], words[b], items[a].title, items[b].title)
+        return same_story_score(float(vectors[a] @ vectors[b]), words[a], words[b], texts[a].title, texts[b].title)
 
     for head in order:
         unit = unit_of_new.get(head)
