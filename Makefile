@@ -21,11 +21,11 @@ run: $(STAMP)
 	$(BIN)/techwatch digest
 
 test: $(STAMP)
-	$(BIN)/ruff check watch tests
+	$(BIN)/ruff check watch jobs tests benchmarks
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check watch tests
+	$(BIN)/ruff check watch jobs tests benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache

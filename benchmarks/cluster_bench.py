@@ -4,7 +4,7 @@
                                                  [--items 2000] [--no-throughput]
 
 Reads the labelled pairs (items referenced by corpus file + link/id, or short hand-written texts),
-rebuilds each item as a `watch.cluster.StoryText` from ../shared/corpus, and prints for each method
+rebuilds each item as a `watch.stories.cluster.StoryText` from ../shared/corpus, and prints for each method
 (embedding cosine of title + lead, MinHash Jaccard on word shingles, SimHash, and the final rule:
 mean of embedding cosine and word Jaccard, zero on a version conflict) precision / recall / F1
 over a threshold sweep. Each method's F1-best threshold is shown; the default threshold of the
@@ -38,7 +38,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from watch.cluster import (  # noqa: E402
+from watch.dedup import content_hash  # noqa: E402
+from watch.extract.article import html_to_text  # noqa: E402
+from watch.sources.parse import parse_feed  # noqa: E402
+from watch.stories.cluster import (  # noqa: E402
     DEFAULT_THRESHOLD,
     StoryText,
     cluster_stories,
@@ -48,9 +51,6 @@ from watch.cluster import (  # noqa: E402
     story_words,
     version_conflict,
 )
-from watch.dedup import content_hash  # noqa: E402
-from watch.extract import html_to_text  # noqa: E402
-from watch.parse import parse_feed  # noqa: E402
 
 CORPUS = Path(os.environ.get("TECHWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
 PAIRS = ROOT / "benchmarks" / "data" / "cluster_pairs.jsonl"
@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     curve = sweep(scores[final], gold)
     chosen = max((row for row in curve if row[2] >= 0.8), key=lambda row: (row[1], row[0]))
     print(f"\nSweep of the final rule ({final}). Chosen: the highest precision at recall >= 0.80 "
-          f"-> {chosen[0]:.2f}; the default in watch/cluster.py is {DEFAULT_THRESHOLD:.2f}:")
+          f"-> {chosen[0]:.2f}; the default in watch/stories/cluster.py is {DEFAULT_THRESHOLD:.2f}:")
     for t, p, r, f in curve:
         if (0.25 <= t <= 0.60 and round(t * 100) % 5 == 0) or abs(t - DEFAULT_THRESHOLD) < 1e-9:
             print(f"  thr {t:.2f}  P {p:.3f}  R {r:.3f}  F1 {f:.3f}")

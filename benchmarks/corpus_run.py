@@ -30,10 +30,10 @@ from httpserver import FeedServer  # noqa: E402
 from watch import pipeline  # noqa: E402
 from watch.config import load_config  # noqa: E402
 from watch.dedup import clean_link, is_placeholder_title  # noqa: E402
-from watch.digest import make_digest  # noqa: E402
-from watch.fetch import make_client  # noqa: E402
+from watch.digest.build import make_digest  # noqa: E402
+from watch.digest.render import render  # noqa: E402
+from watch.http.client import make_client  # noqa: E402
 from watch.models import Period  # noqa: E402
-from watch.render import render  # noqa: E402
 from watch.store import open_archive  # noqa: E402
 
 FEED_SUFFIXES = {".xml", ".atom", ".rdf", ".json"}

@@ -1,7 +1,7 @@
-"""Extraction quality, language and speed of `watch.extract.extract_article` on the corpus articles.
+"""Extraction quality, language and speed of `watch.extract.article.extract_article` on the corpus articles.
 
 Every page is served from a real HTTP server on 127.0.0.1, fetched with techwatch's own client
-(`watch.fetch.make_client` + `fetch`), then extracted with `extract_article(page.content, url)`,
+(`watch.http.client.make_client` + `fetch`), then extracted with `extract_article(page.content, url)`,
 as `pipeline.PageFetcher.article` does. The URL handed to the extractor is the page's original
 URL (what `final_url` would be in production; the local one would hide the real host from
 trafilatura's metadata and URL-date heuristics). Prints figures, asserts nothing.
@@ -44,8 +44,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # the test suite's local HTTP server
 
 from httpserver import FeedServer  # noqa: E402
 
-from watch.extract import extract_article  # noqa: E402
-from watch.fetch import fetch, make_client, trusting  # noqa: E402
+from watch.extract.article import extract_article  # noqa: E402
+from watch.http.client import fetch, make_client, trusting  # noqa: E402
 from watch.models import FetchSettings  # noqa: E402
 
 PUBLISHED_ZYTE_F1 = {"trafilatura": 0.958, "newspaper4k": 0.949, "readability.js": 0.947}
@@ -225,7 +225,7 @@ def main() -> None:
 
     docs = load_docs(args.corpus)
     bodies, fetch_seconds = serve_and_fetch(docs)
-    print(f"fetched {len(bodies)} pages from 127.0.0.1 with watch.fetch in {fetch_seconds:.1f} s")
+    print(f"fetched {len(bodies)} pages from 127.0.0.1 with watch.http.client in {fetch_seconds:.1f} s")
     results, seconds = run_extraction(docs, bodies)
 
     def text(doc: Doc) -> str | None:

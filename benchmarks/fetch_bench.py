@@ -69,7 +69,7 @@ def main() -> None:
     urls = urls_q.get(timeout=120)
 
     from watch.config import load_config
-    from watch.fetch import make_client
+    from watch.http.client import make_client
     from watch.pipeline import refresh_all
     from watch.store import open_archive
 

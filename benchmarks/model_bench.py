@@ -40,8 +40,8 @@ FEEDS = ("ai_anthropic_news.rss.xml", "ai_mistral_news.rss.xml", "ai_openai_rese
 
 def corpus_items(corpus: Path, count: int) -> list[tuple[str, str, str | None]]:
     """(title, text, language) of `count` corpus items, taken round-robin over a few feeds."""
-    from watch.extract import article_from_feed
-    from watch.parse import parse_feed
+    from watch.extract.article import article_from_feed
+    from watch.sources.parse import parse_feed
 
     per_feed = []
     for name in FEEDS:

@@ -29,8 +29,8 @@ from httpserver import FeedServer  # noqa: E402
 
 from watch import pipeline  # noqa: E402
 from watch.config import load_config  # noqa: E402
-from watch.digest import parse_period  # noqa: E402
-from watch.fetch import make_client  # noqa: E402
+from watch.digest.build import parse_period  # noqa: E402
+from watch.http.client import make_client  # noqa: E402
 from watch.store import open_archive  # noqa: E402
 
 WORDS = ["model", "agents", "inference", "GPU", "open", "weights", "regulation", "privacy", "cloud", "security",

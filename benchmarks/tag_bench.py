@@ -75,8 +75,8 @@ class Item:
 
 def load_items(corpus: Path) -> dict[str, list[Item]]:
     """The four subsets, texts read from the corpus the way the pipeline reads them."""
-    from watch.extract import article_from_feed
-    from watch.parse import parse_feed
+    from watch.extract.article import article_from_feed
+    from watch.sources.parse import parse_feed
 
     labels = [json.loads(line) for line in (DATA / "tag_labels.jsonl").read_text(encoding="utf-8").splitlines()]
     parallel = [json.loads(line) for line in

@@ -23,8 +23,8 @@ from watch.models import (
     Summary,
     TagScore,
 )
+from watch.sources.versions import level, parse_version
 from watch.store import Archive, open_archive
-from watch.versions import level, parse_version
 
 WEEK = "2026-W47"
 MONDAY = datetime(2026, 11, 16, tzinfo=UTC)

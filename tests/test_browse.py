@@ -20,12 +20,12 @@ import pytest
 from click.testing import CliRunner
 from digest_archive import ITEMS, MONDAY, build
 
-from watch import browse as browse_mod
-from watch.cli import cli
-from watch.schema import TABLES, VIEWS
+from watch.cli.main import cli
+from watch.query import browse as browse_mod
 from watch.store import open_archive
+from watch.store.schema import TABLES, VIEWS
 
-browse_command = cli.commands["browse"]  # registered by watch.cli (importing cli_browse first is circular)
+browse_command = cli.commands["browse"]  # registered by watch.cli.main (importing cli_browse first is circular)
 
 pytest.importorskip("datasette", reason="Datasette is not installed (pip install \"techwatch[browse]\")")
 

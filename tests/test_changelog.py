@@ -7,7 +7,7 @@ import datetime
 import pytest
 from conftest import corpus_path, dedent
 
-from watch.changelog import ChangelogRelease, find_date, html_to_markdown, parse_changelog, parse_changelog_html
+from watch.sources.changelog import ChangelogRelease, find_date, html_to_markdown, parse_changelog, parse_changelog_html
 
 
 def versions(releases: list[ChangelogRelease]) -> list[str]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from nlp_fakes import FailingEmbedder, HashEmbedder
 
-from watch.cluster import (
+from watch.stories.cluster import (
     DEFAULT_THRESHOLD,
     KnownCluster,
     StoryText,

@@ -9,7 +9,7 @@ import pytest
 
 from watch.config import load_config
 from watch.errors import ConfigError
-from watch.loopback import is_loopback_host
+from watch.http.loopback import is_loopback_host
 
 SOURCES = "sources:\n  - name: Example\n    url: https://example.org/feed.xml\n"
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from watch.digest import make_digest, parse_period, write_text
+from watch.digest.build import make_digest, parse_period, write_text
+from watch.digest.render import md_escape, render, safe_url
 from watch.models import DigestItem, Tag
-from watch.render import md_escape, render, safe_url
 
 TAGS = (Tag("llm", "Language models"), Tag("regulation", "AI rules"))
 

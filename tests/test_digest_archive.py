@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from digest_archive import WEEK, build
 
-from watch.digest import parse_period
+from watch.digest.build import parse_period
+from watch.digest.render import render
 from watch.pipeline import build_digest, write_digest
-from watch.render import render
 
 GOLDEN = Path(__file__).parent / "fixtures" / "digest"
 

@@ -15,10 +15,10 @@ from conftest import run_cli
 from digest_archive import MONDAY, WEEK, build
 from smtpserver import SMTPServer
 
-from watch import jobs
-from watch.digest import parse_period
-from watch.migrations import MIGRATIONS
+import jobs
+from watch.digest.build import parse_period
 from watch.store import open_archive
+from watch.store.migrations import MIGRATIONS
 
 LAST = parse_period().label  # the last complete week: the weekly digest's period
 CURRENT = parse_period(week="current").label

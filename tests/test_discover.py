@@ -8,9 +8,9 @@ import httpx
 import pytest
 from conftest import LOOPBACK, corpus_path, fixture_bytes
 
-from watch.discover import CONVENTIONAL_PATHS, FeedLink, discover_feed, feed_links
 from watch.errors import DiscoveryError
-from watch.fetch import make_client
+from watch.feeds.discover import CONVENTIONAL_PATHS, FeedLink, discover_feed, feed_links
+from watch.http.client import make_client
 from watch.models import FetchSettings
 
 SETTINGS = FetchSettings(timeout_seconds=5, connect_timeout_seconds=5, allow_networks=LOOPBACK)

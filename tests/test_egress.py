@@ -16,10 +16,10 @@ import pytest
 from conftest import LOOPBACK, rss, run_cli, write_config
 from httpserver import FeedServer
 
-from watch import egress
-from watch.egress import address_kind, origin_of
 from watch.errors import EgressRefused, FetchError
-from watch.fetch import fetch, make_client
+from watch.http import egress
+from watch.http.client import fetch, make_client
+from watch.http.egress import address_kind, origin_of
 from watch.models import FetchSettings
 
 SECRET = "INTERNAL-ONLY-PAYROLL-TABLE"

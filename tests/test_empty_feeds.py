@@ -8,7 +8,7 @@ from datetime import datetime
 from conftest import run_cli, write_config
 from test_titles_encodings import EMPTY_FEEDS
 
-from watch.digest import health_lines
+from watch.digest.build import health_lines
 from watch.store import open_reader
 
 CONTENT_TYPES = {"json": "application/feed+json"}

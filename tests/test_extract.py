@@ -8,8 +8,8 @@ import json
 import pytest
 from conftest import corpus_path
 
-from watch.extract import article_from_feed, extract_article, html_to_text
-from watch.lang import detect_language, normalise_language
+from watch.extract.article import article_from_feed, extract_article, html_to_text
+from watch.extract.lang import detect_language, normalise_language
 
 
 def test_html_to_text_keeps_paragraphs_and_drops_scripts():

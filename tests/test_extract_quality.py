@@ -16,9 +16,9 @@ from collections import Counter
 import pytest
 from conftest import LOOPBACK, corpus_path
 
-from watch.extract import extract_article
-from watch.fetch import fetch, make_client
-from watch.lang import detect_language, language_scores
+from watch.extract.article import extract_article
+from watch.extract.lang import detect_language, language_scores
+from watch.http.client import fetch, make_client
 from watch.models import FetchSettings
 
 # trafilatura_eval pages: English and French, each with boilerplate the extractor must leave out.

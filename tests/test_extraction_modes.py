@@ -6,7 +6,7 @@ from conftest import rss, write_config
 from fakes import fake_models
 
 from watch.config import load_config
-from watch.fetch import make_client
+from watch.http.client import make_client
 from watch.pipeline import run_cycle
 from watch.store import open_archive
 

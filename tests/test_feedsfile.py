@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, dedent, write_config
 
-from watch import feedsfile
 from watch.config import load_config
 from watch.errors import ConfigError
-from watch.feedsfile import NewSource, append_sources, render_sources
+from watch.feeds import feedsfile
+from watch.feeds.feedsfile import NewSource, append_sources, render_sources
 
 COMMENTED = FIXTURES / "feedsfile" / "commented.yaml"
 TAXONOMY = """\

@@ -8,7 +8,7 @@ import pytest
 from conftest import LOOPBACK
 
 from watch.errors import FetchError
-from watch.fetch import fetch, make_client
+from watch.http.client import fetch, make_client
 from watch.models import FetchSettings
 
 SETTINGS = FetchSettings(timeout_seconds=2.0, max_bytes=10_000, allow_networks=LOOPBACK)

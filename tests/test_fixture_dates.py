@@ -17,9 +17,9 @@ from fixture_dates import (
     weeks_back,
 )
 
-from watch import schedule
 from watch.models import FetchSettings
-from watch.parse import parse_feed
+from watch.sources import policy as schedule
+from watch.sources.parse import parse_feed
 
 FEEDS = ("ai_lab.rss.xml", "regulation_fr.atom", "latin1_no_decl.rss.xml")
 

@@ -18,7 +18,7 @@ import torch
 from conftest import rss, write_config
 
 from watch.config import load_config
-from watch.fetch import make_client
+from watch.http.client import make_client
 from watch.nlp import embedder
 from watch.pipeline import load_models, load_once, process_pending, refresh_all, run_cycle, summarize_backlog
 from watch.store import open_archive

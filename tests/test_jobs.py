@@ -1,4 +1,4 @@
-"""watch.jobs: each scheduled job against a real local HTTP server and a real SQLite archive (fake models)."""
+"""jobs/: each scheduled job against a real local HTTP server and a real SQLite archive (fake models)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from conftest import rss, write_config
 from fakes import fake_models
 from smtpserver import SMTPServer
 
-from watch import jobs
+import jobs
 from watch.config import load_config
-from watch.digest import parse_period
+from watch.digest.build import parse_period
 from watch.store import open_archive
 
 NOW = datetime.now(UTC)
@@ -69,7 +69,7 @@ def test_poll_with_a_broken_config_logs_and_returns(tmp_path, caplog):
 
 
 def test_poll_is_skipped_while_another_process_holds_the_archive(config_path, caplog):
-    lock = pytest.importorskip("watch.lock")
+    lock = pytest.importorskip("watch.store.lock")
     caplog.set_level(logging.INFO, logger="watch.jobs")
     database = load_config(config_path).settings.database
     with lock.archive_lock(database, "techwatch run"):

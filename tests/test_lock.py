@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, rss, run_cli, wait_for, write_config
 
-from watch.lock import LockHeld, archive_lock, lock_holder, lock_path
+from watch.store.lock import LockHeld, archive_lock, lock_holder, lock_path
 
 
 def test_acquire_release_and_holder(tmp_path):
@@ -81,7 +81,7 @@ def test_a_killed_holder_does_not_block(tmp_path):
     code = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from watch.lock import archive_lock
+        from watch.store.lock import archive_lock
         with archive_lock(Path({str(db)!r}), "doomed"):
             print("locked", flush=True)
             time.sleep(120)

@@ -9,8 +9,8 @@ from email.utils import parsedate_to_datetime
 import pytest
 from smtpserver import SilentServer, SMTPServer, certificate, closed_port
 
+from watch.digest.mail import build_message, send_digest, send_message
 from watch.errors import DeliveryError, WatchError
-from watch.mail import build_message, send_digest, send_message
 from watch.models import EmailSettings
 
 PASSWORD = "correct horse battery staple"

@@ -13,9 +13,9 @@ from conftest import rss, write_config
 from nlp_fakes import HashEmbedder
 
 from watch.config import load_config
-from watch.enrich import Models
-from watch.fetch import make_client
+from watch.http.client import make_client
 from watch.nlp import EmbeddingTagger, ExtractiveSummarizer
+from watch.nlp.enrich import Models
 from watch.nlp.relevance import RelevanceScorer, interest_topics
 from watch.pipeline import refresh_relevance, run_cycle
 from watch.store import open_archive

@@ -15,13 +15,13 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import FIXTURES, fixture_bytes
 
-from watch.cli import cli
+from watch.cli.main import cli
 from watch.config import load_config
 from watch.errors import ParseError
-from watch.feedsfile import NewSource, append_sources
+from watch.feeds.feedsfile import NewSource, append_sources
+from watch.feeds.opml import OpmlFeed, read_opml, write_opml
+from watch.feeds.subscribe import import_opml
 from watch.models import Source
-from watch.opml import OpmlFeed, read_opml, write_opml
-from watch.subscribe import import_opml
 
 NESTED = FIXTURES / "opml" / "nested.opml"
 HOSTILE = ['Tom & Jerry', '<script>alert("x")</script>', "O'Reilly \"Radar\"", "a > b < c", "Siècle &amp; Co",

@@ -9,7 +9,7 @@ import pytest
 from conftest import corpus_path, fixture_bytes
 
 from watch.errors import ParseError
-from watch.parse import parse_feed
+from watch.sources.parse import parse_feed
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

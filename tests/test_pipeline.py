@@ -8,9 +8,9 @@ from fakes import fake_models
 from fixture_dates import FIXTURE_MONDAY, week_label, weeks_back
 
 from watch.config import load_config
-from watch.digest import parse_period
+from watch.digest.build import parse_period
 from watch.errors import ModelError
-from watch.fetch import make_client
+from watch.http.client import make_client
 from watch.pipeline import build_digest, process_pending, run_cycle
 from watch.store import open_archive
 

@@ -16,13 +16,13 @@ import pytest
 from conftest import corpus_path, run_cli
 from digest_archive import MONDAY, build
 
-from watch import query as query_mod
-from watch.lang import detect_language
-from watch.lock import archive_lock
+from watch.extract.lang import detect_language
 from watch.models import Article, FetchResult, ModelOutput, SearchQuery, Summary
-from watch.parse import parse_feed
-from watch.query import QueryError, fts_match, literal_match, parse_when
+from watch.query import search as query_mod
+from watch.query.search import QueryError, fts_match, literal_match, parse_when
+from watch.sources.parse import parse_feed
 from watch.store import open_archive, open_reader
+from watch.store.lock import archive_lock
 from watch.store.reader import SearchSyntaxError
 
 

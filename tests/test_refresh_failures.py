@@ -18,7 +18,7 @@ from fixture_dates import FIXTURE_NOW
 from httpserver import FeedServer
 
 from watch.config import load_config
-from watch.fetch import make_client
+from watch.http.client import make_client
 from watch.pipeline import refresh_all
 from watch.store import open_archive
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import corpus_path, dedent
 
-from watch.changelog import ChangelogRelease, parse_changelog
-from watch.release_notes import ReleaseHighlights, highlights, summarize_release
+from watch.sources.changelog import ChangelogRelease, parse_changelog
+from watch.sources.release_notes import ReleaseHighlights, highlights, summarize_release
 
 GITHUB_RELEASE = dedent("""
     ## What's Changed

@@ -15,8 +15,8 @@ from fixture_dates import FIXTURE_MONDAY, FIXTURE_NOW, shift_text, week_label, w
 from watch.config import load_config
 from watch.errors import ConfigError, ParseError
 from watch.models import Source
-from watch.release_notes import summarize_release
-from watch.releases import CHANGELOG_RELEASES, notes_text, parse_source
+from watch.sources.release_notes import summarize_release
+from watch.sources.releases import CHANGELOG_RELEASES, notes_text, parse_source
 
 
 def pypi_rss(package: str, versions: list[tuple[str, str]]) -> str:
@@ -269,7 +269,7 @@ API_RELEASES = [
 
 
 def _api_setup(tmp_path: Path, server, status: int = 200):
-    from watch.fetch import make_client
+    from watch.http.client import make_client
     from watch.pipeline import refresh_source
     from watch.store import open_archive
 
@@ -315,7 +315,7 @@ def test_github_api_refusal_names_the_token_but_never_shows_it(tmp_path: Path, s
 
 def test_releases_archived_by_an_older_feed_source_are_updated_not_duplicated(tmp_path: Path) -> None:
     from watch.models import FetchResult
-    from watch.parse import parse_feed
+    from watch.sources.parse import parse_feed
     from watch.store import open_archive
 
     archive = open_archive(tmp_path / "watch.db")

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from test_render import sample_digest
 
-from watch.render import render
+from watch.digest.render import render
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 HEIGHT = 1600

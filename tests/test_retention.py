@@ -17,10 +17,11 @@ import pytest
 from conftest import rss, run_cli, write_config
 from fakes import fake_models
 
-from watch import jobs, pipeline
+import jobs
+from watch import pipeline
 from watch.config import load_config, parse_retention
 from watch.errors import ConfigError
-from watch.fetch import make_client
+from watch.http.client import make_client
 from watch.models import (
     Article,
     CachedPage,

@@ -7,10 +7,10 @@ from conftest import LOOPBACK, rss, write_config
 from fakes import fake_models
 
 from watch.config import load_config
-from watch.fetch import make_client
+from watch.http.client import make_client
+from watch.http.robots import RobotsPolicy
 from watch.models import FetchSettings
 from watch.pipeline import PageFetcher, run_cycle
-from watch.robots import RobotsPolicy
 from watch.store import open_archive
 
 UA = FetchSettings().user_agent

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from watch.schedule import (
+from watch.sources.policy import (
     backoff,
     next_check_after_failure,
     next_check_after_success,

@@ -15,7 +15,7 @@ from watch import scheduler
 from watch.config import load_config
 
 # `schedule` is registered on the cli group by cli.py; this also works before that line exists.
-CLI = ("from watch.cli import cli; from watch.cli_schedule import schedule; "
+CLI = ("from watch.cli.main import cli; from watch.cli.schedule import schedule; "
        "'schedule' in cli.commands or cli.add_command(schedule); cli(prog_name='techwatch')")
 SAVE = ("import sys; from watch.config import load_config; from watch import scheduler; "
         "config = load_config(sys.argv[1]); scheduler.save_jobs(config); "
@@ -63,13 +63,49 @@ def test_persisted_jobs_carry_safe_defaults_and_the_local_digest_time(tmp_path):
     stored = {job.id: job for job in scheduler._read_store(config.settings.database)}
     for job in stored.values():
         assert job.coalesce is True and job.max_instances == 1
-        assert job.func_ref == f"watch.jobs:{job.id}" and job.args == (str(path.resolve()),)
+        assert job.func_ref == f"jobs:{job.id}" and job.args == (str(path.resolve()),)
     assert stored["poll"].misfire_grace_time == 3600
     assert stored["digest"].misfire_grace_time == 86400
     digest_at = stored["digest"].next_run_time
     assert str(digest_at.tzinfo) == "Europe/Paris"  # local time (TZ of the scheduler process)
     assert (digest_at.weekday(), digest_at.hour, digest_at.minute) == (4, 18, 5)
     assert timedelta(0) < digest_at - datetime.now(digest_at.tzinfo) <= timedelta(days=7)
+
+
+# The store as the version before the top-level jobs/ wrote it: APScheduler itself, the jobs named
+# "watch.jobs:<id>" (a stand-in module under that name lets APScheduler accept them, as the old one did),
+# the digest's run time an hour past, as when the process was down on Monday morning.
+OLD_STORE = ("import sys, types; from datetime import datetime, timedelta; "
+             "from apscheduler.schedulers.background import BackgroundScheduler; "
+             "from apscheduler.schedulers.blocking import BlockingScheduler; "
+             "from watch.config import load_config; from watch import scheduler; "
+             "old = types.ModuleType('watch.jobs'); sys.modules['watch.jobs'] = old; "
+             "[setattr(old, job, lambda *a, **k: None) for job in scheduler.JOB_IDS]; "
+             "config = load_config(sys.argv[1]); s = scheduler.make_scheduler(config, BackgroundScheduler); "
+             "[s.add_job(replace_existing=True, **{**spec, 'func': 'watch.' + spec['func']}) "
+             "for spec in scheduler._job_specs(config, scheduler.POLL_EVERY, None)]; "
+             "s.start(paused=True); s.shutdown(wait=False); "
+             "store = scheduler._store(config.settings.database); store.start(BlockingScheduler(), 'default'); "
+             "missed = (datetime.now().astimezone() - timedelta(hours=1)).replace(microsecond=0); "
+             "job = store.lookup_job('digest'); job._modify(next_run_time=missed); store.update_job(job); "
+             "store.shutdown(); print(missed.isoformat(sep=' ', timespec='seconds'))")
+
+
+def test_jobs_stored_under_the_old_module_path_are_re_pointed_and_keep_their_run_times(tmp_path):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    path = _write(tmp_path)
+    written = _python(OLD_STORE, str(path), cwd=tmp_path)
+    assert written.returncode == 0, written.stderr
+    missed = datetime.fromisoformat(written.stdout.strip())
+    config = load_config(path)
+    listed = {job_id: when for job_id, _trigger, when in scheduler.list_jobs(config)}  # reading drops none
+    assert sorted(listed) == ["digest", "maintain", "poll", "prune"] and listed["digest"] == missed
+    restarted = scheduler.schedule_jobs(config, scheduler_class=BackgroundScheduler)  # the current version's start
+    jobs = {job.id: job for job in restarted.get_jobs()}
+    assert jobs["digest"].next_run_time == missed  # not re-created for next week: the missed digest still runs
+    stored = {job.id: job for job in scheduler._read_store(config.settings.database)}
+    assert {job.func_ref for job in stored.values()} == {f"jobs:{job}" for job in scheduler.JOB_IDS}
 
 
 def test_a_changed_schedule_replaces_the_stored_job(tmp_path):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from digest_archive import ITEMS, MONDAY, build
 
-from watch import schema
 from watch.models import Entry, FetchResult, ParsedFeed
+from watch.store import schema
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "schema.md"
 
@@ -20,9 +20,9 @@ def _date(day: int, hour: int) -> str:
 
 
 def test_docs_schema_md_is_current() -> None:
-    assert DOCS.is_file(), "docs/schema.md is missing: run `.venv/bin/python -m watch.schema > docs/schema.md`"
+    assert DOCS.is_file(), "docs/schema.md is missing: run `.venv/bin/python -m watch.store.schema > docs/schema.md`"
     assert DOCS.read_text(encoding="utf-8") == schema.schema_markdown(), (
-        "docs/schema.md is out of date: run `.venv/bin/python -m watch.schema > docs/schema.md`")
+        "docs/schema.md is out of date: run `.venv/bin/python -m watch.store.schema > docs/schema.md`")
 
 
 def test_every_table_view_and_column_is_documented() -> None:

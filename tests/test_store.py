@@ -8,10 +8,10 @@ import numpy as np
 import sqlite_utils
 from conftest import fixture_bytes
 
-from watch.migrations import MIGRATIONS
 from watch.models import Article, DocVector, FetchResult, ModelOutput, Source, Summary, TagScore
-from watch.parse import parse_feed
+from watch.sources.parse import parse_feed
 from watch.store import open_archive
+from watch.store.migrations import MIGRATIONS
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 RESULT = FetchResult(url="u", final_url="u", status=200, etag='"e1"', last_modified="lm")

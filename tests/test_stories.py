@@ -11,10 +11,10 @@ from fakes import fake_models
 from fixture_dates import last_monday, week_label
 
 from watch.config import load_config
-from watch.digest import parse_period
-from watch.fetch import make_client
+from watch.digest.build import parse_period
+from watch.digest.render import render
+from watch.http.client import make_client
 from watch.pipeline import build_digest, load_models, run_cycle
-from watch.render import render
 from watch.store import open_archive
 
 STORY = {

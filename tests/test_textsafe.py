@@ -86,7 +86,7 @@ HOSTILE = "\x1b[2J\x1b]8;;http://evil.example/\x1b\\shown\x1b]8;;\x1b\\ \x9b31m\
 
 
 def test_json_feed_fields_are_cleaned_at_parse_time() -> None:
-    from watch.parse import parse_feed
+    from watch.sources.parse import parse_feed
 
     doc = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": f"Feed{HOSTILE}\nname",
                       "items": [{"id": "1", "url": f"https://x.example/1{HOSTILE}", "title": f"T{HOSTILE}itle",
@@ -102,7 +102,7 @@ def test_json_feed_fields_are_cleaned_at_parse_time() -> None:
 
 
 def test_a_title_of_nothing_but_controls_becomes_untitled() -> None:
-    from watch.parse import parse_feed
+    from watch.sources.parse import parse_feed
 
     doc = (b"<rss version='2.0'><channel><title>x</title>"
            b"<item><title>&#27;[2J</title><guid>g</guid></item></channel></rss>")
@@ -110,7 +110,7 @@ def test_a_title_of_nothing_but_controls_becomes_untitled() -> None:
 
 
 def test_html_with_character_references_to_controls_turns_into_text() -> None:
-    from watch.extract import html_to_text
+    from watch.extract.article import html_to_text
 
     # lxml parses "&#27;" into an ESC and then refuses it in text it is given: this used to fail the item.
     assert html_to_text("<p>a &#27;[2J b &#27;]0;title&#7; c</p><p>next</p>") == "a b c\n\nnext"
@@ -120,7 +120,7 @@ def test_html_with_character_references_to_controls_turns_into_text() -> None:
 
 
 def test_article_pages_with_escape_sequences_are_extracted_clean() -> None:
-    from watch.extract import extract_article
+    from watch.extract.article import extract_article
 
     para = "<p>" + "Plenty of words about GPU inference &#27;[2J costs in Europe this year. " * 8 + "</p>"
     page = (f"<html><head><title>T &#27;]0;x&#7;</title></head><body><article><h1>Head&#27;[2Jline</h1>"
@@ -132,7 +132,7 @@ def test_article_pages_with_escape_sequences_are_extracted_clean() -> None:
 
 
 def test_release_notes_text_is_cleaned() -> None:
-    from watch.releases import notes_html, notes_text
+    from watch.sources.releases import notes_html, notes_text
 
     assert notes_text(notes_html("- fix\x1b[2J crash\n- add \u202eflag")) == "- fix crash\n- add flag"
     assert " ".join(notes_text("<ul><li>fix &#27;[2J crash</li></ul>").split()) == "- fix crash"
@@ -142,7 +142,7 @@ def test_feeds_yaml_never_gets_a_control_character(tmp_path) -> None:
     from conftest import write_config
 
     from watch.errors import ConfigError
-    from watch.feedsfile import NewSource, append_sources
+    from watch.feeds.feedsfile import NewSource, append_sources
 
     path = write_config(tmp_path, [{"name": "A", "url": "https://a.example/feed"}])
     before = path.read_bytes()

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from watch.encoding import declared_encoding, for_feedparser
-from watch.htmltext import html_to_text
-from watch.parse import parse_feed
-from watch.titles import title_text
+from watch.extract.encoding import declared_encoding, for_feedparser
+from watch.extract.htmltext import html_to_text
+from watch.extract.titles import title_text
+from watch.sources.parse import parse_feed
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -226,8 +226,8 @@ def test_cdf_with_items_is_read_as_cdf():
 def test_m017_makes_stored_titles_text_and_reindexes_them(tmp_path):
     import sqlite_utils
 
-    from watch.migrations import MIGRATIONS
     from watch.store import open_archive
+    from watch.store.migrations import MIGRATIONS
 
     path = tmp_path / "watch.db"
     db = sqlite_utils.Database(path)

@@ -12,14 +12,21 @@ import pytest
 from conftest import run_cli, write_config
 from fakes import fake_models
 
-from watch.cluster import KnownCluster, StoryText, assign_to_existing, cluster_stories, evidence, placeholder_flags
 from watch.config import load_config
 from watch.dedup import entry_id, is_placeholder_title
-from watch.digest import merge_stories
-from watch.fetch import make_client
+from watch.digest.build import merge_stories
+from watch.http.client import make_client
 from watch.models import DigestItem
 from watch.pipeline import run_cycle
 from watch.store import open_archive
+from watch.stories.cluster import (
+    KnownCluster,
+    StoryText,
+    assign_to_existing,
+    cluster_stories,
+    evidence,
+    placeholder_flags,
+)
 
 T0 = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
 LONG = ("The regulator published its guidance on general-purpose models, with a code of practice on "

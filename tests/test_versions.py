@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watch.versions import Version, classify, find_version, level, parse_version, passes_filter
+from watch.sources.versions import Version, classify, find_version, level, parse_version, passes_filter
 
 
 def v(text: str) -> Version:

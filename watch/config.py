@@ -32,9 +32,9 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from watch.dedup import canonical_url
-from watch.egress import origin_of
 from watch.errors import ConfigError
-from watch.loopback import is_loopback_host
+from watch.http.egress import origin_of
+from watch.http.loopback import is_loopback_host
 from watch.models import (
     Config,
     DigestSettings,

@@ -39,7 +39,7 @@ class Source:
 
 @dataclass(frozen=True)
 class SummarizerSettings:
-    """How items are summarized (see DESIGN.md, 'The model')."""
+    """How items are summarized (see docs/architecture.md and the README on models)."""
 
     backend: str = "extractive"
     sentences: int = 3

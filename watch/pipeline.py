@@ -22,12 +22,11 @@ from typing import TypeVar
 import httpx
 import numpy as np
 
-from . import cluster, schedule
-from . import digest as digest_mod
-from .enrich import Models, Summarizer, enrich, summary_key
+from .digest import build as digest_mod
 from .errors import DeliveryError, EgressRefused, FetchError, ModelError, ParseError
-from .extract import EXCERPT_CHARS, article_from_feed, extract_article
-from .fetch import HostLimiter, fetch, host_of
+from .extract.article import EXCERPT_CHARS, article_from_feed, extract_article
+from .http.client import HostLimiter, fetch, host_of
+from .http.robots import RobotsPolicy
 from .models import (
     Article,
     CachedPage,
@@ -49,12 +48,14 @@ from .models import (
     Summary,
 )
 from .nlp.embedder import Embedder
-from .parse import parse_feed
+from .nlp.enrich import Models, Summarizer, enrich, summary_key
 from .redact import redact_text
-from .release_notes import summarize_release
-from .releases import github_api_request, notes_text, parse_source
-from .robots import RobotsPolicy
+from .sources import policy as schedule
+from .sources.parse import parse_feed
+from .sources.release_notes import summarize_release
+from .sources.releases import github_api_request, notes_text, parse_source
 from .store import Archive
+from .stories import cluster
 from .textsafe import one_line
 
 log = logging.getLogger(__name__)
@@ -692,7 +693,7 @@ def produce_digest(config: Config, archive: Archive, period: Period, out: Path |
     changes the feed: it does not replace the period's published digest, an "atom" from the settings
     leaves digests/feed.atom alone, and an explicit "atom" is a feed of this digest alone.
     """
-    from .render import render, render_atom
+    from .digest.render import render, render_atom
 
     settings = config.settings.digest
     explicit = bool(formats)
@@ -732,7 +733,7 @@ def email_digest(config: Config, archive: Archive, period: Period, environ: Mapp
     Raises DeliveryError when e-mail is not configured, when this period was already sent (unless
     `force`), or when sending fails; the rendered digest stays on disk and in the archive.
     """
-    from .mail import send_digest
+    from .digest.mail import send_digest
 
     settings = config.settings.email
     if settings is None:

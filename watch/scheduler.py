@@ -1,13 +1,17 @@
 """The long-running scheduler: APScheduler 3.11 with a persistent SQLite job store next to the archive.
 
-Jobs are stored by textual reference ("watch.jobs:poll") with the config path as argument, so the
-store survives restarts and upgrades; each job reads feeds.yaml again when it runs.
+Jobs are stored by textual reference ("jobs:poll", the top-level jobs/ package) with the config path as
+argument, so the store survives restarts and upgrades; each job reads feeds.yaml again when it runs.
+A store written before jobs/ left watch/ names "watch.jobs:poll": such jobs are re-pointed when the
+store is read, before APScheduler would drop them as unloadable (and a missed digest with them).
 """
 
 from __future__ import annotations
 
 import logging
+import pickle
 import signal
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -19,8 +23,8 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import inspect, select
 
-from . import jobs
 from .files import create_private
 from .models import Config
 from .retention import describe as describe_retention
@@ -35,6 +39,11 @@ JOB_IDS = ("poll", "digest", "prune", "maintain")
 GRACE_SECONDS = {"poll": 3600, "digest": 86400, "prune": 86400, "maintain": 86400}
 PRUNE_AT = {"hour": 3, "minute": 30}  # daily, local time
 MAINTAIN_AT = {"day_of_week": "sun", "hour": 4, "minute": 0}  # weekly, local time, after the prune
+# Where the jobs lived before the top-level jobs/ package: stored jobs naming them are re-pointed.
+OLD_REFS = {f"watch.jobs:{job}": f"jobs:{job}" for job in JOB_IDS}
+# Set on SIGTERM/SIGINT: a running poll ends at its next source or item (what is left stays for the
+# next run), so a shutdown waits seconds, not a whole backlog.
+STOP = threading.Event()
 
 
 def jobstore_path(database: Path) -> Path:
@@ -72,14 +81,44 @@ def _job_specs(config: Config, poll_every: timedelta, database: Path | None) -> 
         "prune": CronTrigger(**PRUNE_AT),
         "maintain": CronTrigger(**MAINTAIN_AT),
     }
-    return [{"id": job, "name": job, "func": f"watch.jobs:{job}", "trigger": triggers[job], "args": args,
+    return [{"id": job, "name": job, "func": f"jobs:{job}", "trigger": triggers[job], "args": args,
              "kwargs": kwargs, "misfire_grace_time": GRACE_SECONDS[job]} for job in JOB_IDS]
+
+
+def repoint_old_jobs(database: Path) -> int:
+    """Rewrite stored jobs that name an old module path (OLD_REFS) to the current one; return how many."""
+    if not jobstore_path(database).exists():
+        return 0
+    store = _store(database)
+    table = store.jobs_t
+    moved = 0
+    try:
+        with store.engine.begin() as conn:
+            if not inspect(conn).has_table(table.name):
+                return 0
+            for job_id, blob in conn.execute(select(table.c.id, table.c.job_state)).all():
+                # APScheduler's own format: the pickled state dict; the function is a plain string in it,
+                # so unpickling imports nothing that has moved.
+                state = pickle.loads(blob)
+                new = OLD_REFS.get(state.get("func"))
+                if new is None:
+                    continue
+                state["func"] = new
+                conn.execute(table.update().where(table.c.id == job_id)
+                             .values(job_state=pickle.dumps(state, store.pickle_protocol)))
+                moved += 1
+    finally:
+        store.engine.dispose()
+    if moved:
+        log.info("scheduler: %d stored jobs re-pointed from watch.jobs to jobs", moved)
+    return moved
 
 
 def _read_store(database: Path) -> list[Any]:
     """The jobs persisted in the store, without starting a scheduler (empty when there is no store)."""
     if not jobstore_path(database).exists():
         return []
+    repoint_old_jobs(database)
     store = _store(database)
     # The store only needs a scheduler to rebuild Job objects; this one is never started.
     store.start(BlockingScheduler(), "default")
@@ -167,11 +206,11 @@ def run_scheduler(scheduler: BlockingScheduler) -> None:
             log.info("scheduler: %s received, already stopping", signal.Signals(signum).name)
             return
         log.info("scheduler: %s received, stopping after the running job", signal.Signals(signum).name)
-        jobs.STOP.set()  # a running poll stops at its next source or item
+        STOP.set()  # a running poll stops at its next source or item
         scheduler.shutdown(wait=True)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    jobs.STOP.clear()
+    STOP.clear()
     try:
         log.info("scheduler: started with %d jobs", len(scheduler.get_jobs()))
         scheduler.start()

@@ -12,11 +12,9 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
-from ..cluster import LEAD_CHARS, KnownCluster, StoryText
 from ..dedup import content_hash
 from ..errors import StoreError
 from ..files import create_private
-from ..migrations import migrate
 from ..models import (
     Article,
     CachedPage,
@@ -32,8 +30,10 @@ from ..models import (
     SourceState,
     Summary,
 )
-from ..symbols import index_terms
+from ..stories.cluster import LEAD_CHARS, KnownCluster, StoryText
+from .migrations import migrate
 from .reader import ArchiveReader, from_iso, iso
+from .symbols import index_terms
 
 
 def _story(row: Sequence) -> StoryText:
@@ -329,7 +329,7 @@ class Archive(ArchiveReader):
             "SELECT rowid, title, content FROM items WHERE id = ?", [item_id]).fetchone()
         text = stored if content is None else content
         self.db.execute("DELETE FROM items_fts WHERE rowid = ?", [rowid])
-        # The *_terms columns hold the symbol words of the three (C++ -> cplusplus), see watch/symbols.py.
+        # The *_terms columns hold the symbol words of the three (C++ -> cplusplus), see watch/store/symbols.py.
         self.db.execute("INSERT INTO items_fts (rowid, title, summary, content, title_terms, summary_terms, "
                         "content_terms) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [rowid, title, summary, text, index_terms(title), index_terms(summary), index_terms(text)])

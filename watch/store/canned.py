@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..schema import FTS_TABLE
+from .schema import FTS_TABLE
 
 _AS_OF = "strftime('%Y-%m-%dT%H:%M:%S', COALESCE(NULLIF(:as_of, ''), 'now'))"
 

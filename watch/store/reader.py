@@ -10,8 +10,8 @@ from pathlib import Path
 import sqlite_utils
 
 from ..errors import StoreError
-from ..migrations import pending_migrations
 from ..models import MATCH_END, MATCH_START, ItemDetail, ReleaseItem, SearchQuery, StoryMember
+from .migrations import pending_migrations
 
 
 def iso(when: datetime) -> str:

@@ -1,0 +1,63 @@
+"""The digest job: last week's digest written, and e-mailed once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from watch import pipeline
+from watch.digest.build import parse_period
+from watch.errors import DeliveryError, WatchError
+from watch.store.lock import LockHeld
+
+from .runner import OTHER_LOCK_WAIT, locked_archive, log, read_config, record
+
+__all__ = ["digest"]
+
+
+def digest(config_path: str | Path, *, database: str | Path | None = None,
+           environ: Mapping[str, str] | None = None, now: datetime | None = None) -> list[Path]:
+    """Write last week's digest in the configured formats; e-mail it when settings.email is set, never twice."""
+    started = datetime.now(UTC)
+    try:
+        config = read_config(config_path, database)
+    except WatchError as exc:
+        log.error("digest: not written: %s", exc)
+        return []
+    period = parse_period(now=now)
+    detail: dict[str, object] = {"label": period.label}
+    errors: tuple[str, ...] = ()
+    try:
+        with locked_archive("digest", config, OTHER_LOCK_WAIT) as archive:
+            paths = pipeline.write_digest(config, archive, period, publish=True)  # the team's weekly digest
+            detail["files"] = [str(p) for p in paths]
+            log.info("digest: %s written to %s", period.label, ", ".join(str(p) for p in paths))
+            if config.settings.email is not None:
+                sent = archive.digest_sent(period.label)
+                if sent:  # a restart or a coalesced misfire must not send it twice
+                    log.info("digest: %s already sent on %s to %s; not sent again", period.label,
+                             f"{sent[0]:%Y-%m-%d %H:%M} UTC", sent[1])
+                    detail["sent"] = "already"
+                else:
+                    try:
+                        message_id = pipeline.email_digest(config, archive, period,
+                                                           os.environ if environ is None else environ)
+                    except DeliveryError as exc:
+                        log.error("digest: %s not sent: %s", period.label, exc)
+                        errors = (f"e-mail: {exc}",)
+                    else:
+                        detail["sent"] = message_id
+                        log.info("digest: %s sent to %s (%s)", period.label,
+                                 ", ".join(config.settings.email.recipients), message_id)
+            archive.record_job("digest", started, datetime.now(UTC), "partial" if errors else "ok", detail, errors)
+    except LockHeld as exc:
+        log.info("digest: skipped, the archive is busy: %s", exc)
+        record(config, "digest", started, "skipped", detail, (str(exc),))
+        return []
+    except WatchError as exc:
+        log.error("digest: failed: %s", exc)
+        record(config, "digest", started, "failed", detail, (str(exc),))
+        return []
+    return paths

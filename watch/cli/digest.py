@@ -1,0 +1,113 @@
+"""`techwatch digest`: write a period's digest, in the formats asked or the one --out names (registered by cli.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from .. import pipeline
+from ..config import DIGEST_FORMATS
+from ..digest.build import parse_period
+from ..errors import DeliveryError
+from ..models import Config, Period
+from ..store import open_archive
+from ..store.lock import archive_lock
+from .options import EXIT_PARTIAL, config_options, handle_errors, load, say
+
+# `--out FILE` without --format: the file's extension names the format.
+OUT_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".txt": "text",
+               ".atom": "atom", ".xml": "atom"}
+
+
+def out_format(out: Path, formats: tuple[str, ...]) -> str:
+    """The one format written to `out`: --format's, else the one its extension names; UsageError otherwise."""
+    suffix = out.suffix.lower()
+    named = OUT_FORMATS.get(suffix)
+    known = ", ".join(f"{ext} ({fmt})" for ext, fmt in OUT_FORMATS.items())
+    if len(formats) > 1:
+        raise click.UsageError("--out names one file: give a single --format with it")
+    if not formats:
+        if named is None:
+            what = f"its extension {suffix!r}" if suffix else "a name without an extension"
+            raise click.UsageError(f"--out {out}: {what} names no digest format; use one of {known}, "
+                                   "or say which with --format")
+        return named
+    if named is not None and named != formats[0]:
+        raise click.UsageError(f"--out {out} names a {named} file but --format is {formats[0]}: change the "
+                               "extension, or leave --format out to write what the extension says")
+    return formats[0]
+
+
+@click.command()
+@click.option("--week", help="ISO week, e.g. 2026-W48, or 'current' / 'last' (default: the last complete week).")
+@click.option("--since", help="A rolling window ending now instead of a week, e.g. 7d, 48h.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(DIGEST_FORMATS),
+              help="Format to write; repeat for several (default: settings.digest.formats, or what --out's "
+                   "extension names). atom: the feed of past digests, digests/feed.atom.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write one file, in the format its extension names (.md, .html, .txt, .atom); "
+                   "default: <digest directory>/<period>.<ext> for each format.")
+@click.option("--publish", is_flag=True,
+              help="Add a one-off digest (--since, --week other than last, --out) to the feed of past digests.")
+@click.option("--email", "send", is_flag=True, help="Also e-mail it (text + HTML) as set in settings.email.")
+@click.option("--force", is_flag=True, help="With --email: send even if this period was already sent.")
+@config_options
+@handle_errors
+def digest(week: str | None, since: str | None, formats: tuple[str, ...], out: Path | None, publish: bool,
+           send: bool, force: bool, config_path: Path, db: Path | None) -> None:
+    """Write the digest of a period: top stories by tag, also-this-week, releases, sources health.
+
+    The weekly digest (the default: the last complete week) is published: kept as the week's digest
+    and added to the feed of past digests. Any other (--since, --week current or an older week, --out)
+    is a one-off that leaves the feed as it is, unless --publish. --email sends either, once per
+    period label unless --force.
+    """
+    now = datetime.now(UTC)
+    try:
+        period = parse_period(week=week, since=since, now=now)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if out is not None:
+        formats = (out_format(out, formats),)
+    if force and not send:
+        raise click.UsageError("--force only applies to --email")
+    weekly = since is None and out is None and period == parse_period(now=now)
+    config = load(config_path, db)
+    # sending must not race with another process sending the same digest
+    lock = archive_lock(config.settings.database, "techwatch digest --email") if send else contextlib.nullcontext()
+    with lock:
+        _digest(config, period, out, formats, publish or weekly, send, force)
+
+
+def _digest(config: Config, period: Period, out: Path | None, formats: tuple[str, ...], publish: bool,
+            send: bool, force: bool) -> None:
+    archive = open_archive(config.settings.database)
+    try:
+        written = pipeline.produce_digest(config, archive, period, out, formats or None, publish=publish)
+        for path in written.paths:
+            click.echo(f"Digest {period.label} written to {path}")
+        if not written.published:
+            feed = config.settings.digest.directory / pipeline.FEED_FILE
+            left = " (left as it was)" if written.feed_left else ""
+            if written.kept:
+                say(f"A one-off digest: not added to the feed of past digests, {feed}{left}; --publish adds it.")
+            else:
+                say(f"A one-off digest: the feed of past digests, {feed}{left}, keeps the published digest of "
+                    f"{period.label}; --publish replaces it.")
+        if send:
+            try:
+                message_id = pipeline.email_digest(config, archive, period, os.environ, force=force,
+                                                   record=written.record)
+            except DeliveryError as exc:
+                say(f"error: digest {period.label} not sent: {exc}", err=True)
+                click.echo(f"The digest is kept in {', '.join(str(p) for p in written.paths)}.", err=True)
+                sys.exit(EXIT_PARTIAL)
+            email = config.settings.email
+            click.echo(f"Digest {period.label} sent to {', '.join(email.recipients)} ({message_id})")
+    finally:
+        archive.close()

@@ -1,0 +1,232 @@
+"""A period's items -> a Digest (grouped, ordered) -> rendered Markdown."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from ..dedup import is_placeholder_title
+from ..errors import DeliveryError
+from ..files import SHARED, atomic_open
+from ..models import (
+    Digest,
+    DigestItem,
+    DigestSection,
+    HealthLine,
+    Period,
+    ReleaseItem,
+    ReleaseLine,
+    Source,
+    Tag,
+    TagTrend,
+)
+from ..redact import redact_text
+from ..sources.release_notes import highlights
+from ..sources.releases import notes_text
+from ..sources.versions import parse_version
+
+UNTAGGED = "other"
+_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+_SINCE = re.compile(r"^(\d+)\s*([dhw])$", re.IGNORECASE)
+# Characters that would change the meaning of Markdown text.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}<>#|!~])")
+
+
+def week_period(year: int, week: int) -> Period:
+    """The ISO week `year`-W`week`, Monday 00:00 UTC to the next Monday."""
+    try:
+        start_day = date.fromisocalendar(year, week, 1)
+    except ValueError as exc:
+        raise ValueError(f"no ISO week {year}-W{week:02d}") from exc
+    start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=UTC)
+    return Period(start, start + timedelta(days=7), f"{year}-W{week:02d}")
+
+
+def parse_period(week: str | None = None, since: str | None = None, now: datetime | None = None) -> Period:
+    """Period from `--week 2026-W48` (or 'current'/'last'), `--since 7d`, or by default the last complete
+    ISO week (a Monday digest covers the week that just ended)."""
+    now = now or datetime.now(UTC)
+    if week and since:
+        raise ValueError("give --week or --since, not both")
+    if since:
+        match = _SINCE.match(since.strip())
+        if not match:
+            raise ValueError(f"bad --since {since!r}: use a number of days, hours or weeks, e.g. 7d, 48h, 2w")
+        amount, unit = int(match.group(1)), match.group(2).lower()
+        delta = {"d": timedelta(days=amount), "h": timedelta(hours=amount), "w": timedelta(weeks=amount)}[unit]
+        start = now - delta
+        return Period(start, now, f"{start:%Y-%m-%d}_to_{now:%Y-%m-%d}")
+    if week in ("current", "this"):
+        year, number, _ = now.isocalendar()
+        return week_period(year, number)
+    if week in (None, "", "last"):
+        year, number, _ = (now - timedelta(days=7)).isocalendar()
+        return week_period(year, number)
+    match = _WEEK.match(week.strip())
+    if not match:
+        raise ValueError(f"bad --week {week!r}: use the ISO form 2026-W48, 'current' or 'last'")
+    return week_period(int(match.group(1)), int(match.group(2)))
+
+
+def merge_stories(items: Sequence[DigestItem]) -> list[DigestItem]:
+    """One entry per story cluster: the first titled report's title, link and summary, every source listed."""
+    stories: dict[str, list[DigestItem]] = {}
+    for item in items:
+        stories.setdefault(item.cluster_id or item.id, []).append(item)
+    merged = []
+    for members in stories.values():
+        members.sort(key=lambda i: (i.published, i.id))
+        # A report titled "(untitled)" never heads a story that another report titles.
+        lead = next((i for i in members if not is_placeholder_title(i.title)), members[0])
+        sources = tuple(dict.fromkeys(i.source for i in members))
+        tags = tuple(dict.fromkeys(t for i in members for t in i.tags))
+        summary = lead.summary or next((i.summary for i in members if i.summary), "")
+        scores = [i.relevance for i in members if i.relevance is not None]
+        merged.append(dataclasses.replace(lead, sources=sources, tags=tags, summary=summary,
+                                          published=members[-1].published, relevance=max(scores, default=None)))
+    return merged
+
+
+# Ranking weights. A story's coverage (its sources, each counted at its `weight`) comes first:
+# one more source outweighs any difference in relevance (cosine to `interests`, mostly 0.1-0.6)
+# times RELEVANCE_WEIGHT; recency (1 at the period's end, 0 at its start) breaks near-ties.
+RELEVANCE_WEIGHT = 1.5
+RECENCY_WEIGHT = 0.25
+TOP_TAGS = 5
+def release_lines(releases: Sequence[ReleaseItem], earlier: Mapping[str, Sequence[str]]) -> tuple[ReleaseLine, ...]:
+    """One line per project: its newest release of the period, the release before it, and the first breaking
+    change (else security fix) that the period's notes mention."""
+    by_project: dict[str, list[ReleaseItem]] = {}
+    for release in releases:
+        by_project.setdefault(release.project, []).append(release)
+    lines = []
+    for project, group in by_project.items():
+        group.sort(key=_version_order)
+        newest = group[-1]
+        before = [v for v in earlier.get(project, ()) if v != newest.version]
+        previous = before[0] if before else (group[0].version if len(group) > 1 else None)
+        lines.append(ReleaseLine(project=project, version=newest.version, published=newest.published, url=newest.url,
+                                 source=newest.source, summary=newest.summary, previous=previous, count=len(group),
+                                 note=_release_note(reversed(group))))
+    return tuple(sorted(lines, key=lambda line: line.project.lower()))
+
+
+def _version_order(release: ReleaseItem) -> tuple:
+    version = parse_version(release.version)
+    return (version is not None, version.key if version else (), release.published)
+
+
+def _release_note(group: Iterable[ReleaseItem]) -> str:
+    found = [highlights(notes_text(r.notes_html), limit=1) for r in group if r.notes_html]
+    for label, attribute in (("breaking", "breaking"), ("security", "security")):
+        line = next((getattr(h, attribute)[0] for h in found if getattr(h, attribute)), None)
+        if line:
+            return f"{label}: {line}"
+    return ""
+
+
+def story_score(story: DigestItem, weights: dict[str, float], period: Period) -> float:
+    """The ranking score of a merged story: weighted source count, relevance, recency."""
+    coverage = sum(weights.get(source, 1.0) for source in (story.sources or (story.source,)))
+    span = (period.end - period.start).total_seconds() or 1.0
+    recency = min(1.0, max(0.0, (story.published - period.start).total_seconds() / span))
+    return coverage + RELEVANCE_WEIGHT * (story.relevance or 0.0) + RECENCY_WEIGHT * recency
+
+
+def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period, *,
+                sources: Sequence[Source] = (), max_items: int = 25, previous: Sequence[DigestItem] = (),
+                health: Sequence[HealthLine] = (), releases: Sequence[ReleaseItem] = (),
+                earlier_versions: Mapping[str, Sequence[str]] | None = None) -> Digest:
+    """Arrange a period's items into a Digest; the same archive always gives the same digest.
+
+    Items of one story are merged (every source listed). Release sources' items go to Releases, one
+    line per project (`earlier_versions`: each project's versions before the period, newest first).
+    The other stories are ranked by story_score; the best `max_items` appear once each, under
+    their best tag (taxonomy order, then 'other'), and the rest as one-line "also this week".
+    `previous` (the period before) gives each top tag its change.
+    """
+    weights = {s.name: s.weight for s in sources}
+    projects = {s.name for s in sources if s.kind != "feed"} | {r.source for r in releases}
+    release_section = release_lines(releases, earlier_versions or {})
+    stories = merge_stories([i for i in items if i.source not in projects])
+    ranked = sorted(stories, key=lambda st: (-story_score(st, weights, period), -st.published.timestamp(), st.id))
+    top, also = ranked[:max_items], ranked[max_items:]
+    order = [t.name for t in tags]
+    known = set(order)
+    groups: dict[str, list[DigestItem]] = {}
+    for story in top:  # already in rank order
+        groups.setdefault(next((t for t in story.tags if t in known), UNTAGGED), []).append(story)
+    descriptions = {t.name: headline(t.description) for t in tags}
+    sections = tuple(DigestSection(tag=name, description=descriptions.get(name, ""), items=tuple(groups[name]))
+                     for name in [*order, UNTAGGED] if name in groups)
+    return Digest(
+        title=f"Tech watch — {period.label}",
+        start=period.start,
+        end=period.end,
+        sections=sections,
+        item_count=len(items),
+        source_count=len({i.source for i in items}),
+        label=period.label,
+        story_count=len(stories) + len(release_section),
+        also=tuple(also),
+        releases=release_section,
+        health=tuple(health),
+        trends=tag_trends(stories, merge_stories([i for i in previous if i.source not in projects]), order),
+    )
+
+
+def tag_trends(stories: Sequence[DigestItem], previous: Sequence[DigestItem], order: Sequence[str],
+               top: int = TOP_TAGS) -> tuple[TagTrend, ...]:
+    """The `top` tags by number of stories (any of a story's tags counts), with last period's count."""
+    now = Counter(t for s in stories for t in set(s.tags))
+    before = Counter(t for s in previous for t in set(s.tags))
+    rank = {name: n for n, name in enumerate(order)}
+    best = sorted(now, key=lambda t: (-now[t], rank.get(t, len(rank)), t))[:top]
+    return tuple(TagTrend(tag, now[tag], before.get(tag, 0)) for tag in best)
+
+
+def health_lines(health: Sequence[dict]) -> tuple[HealthLine, ...]:
+    """Sources needing attention, from Archive.source_health(): gone, failing, stale (then by name)."""
+    lines: list[HealthLine] = []
+    for h in health:
+        if h.get("gone_reason"):
+            # The stored reason reads "gone (HTTP 410) since <date>"; the date is `since` here.
+            cause = re.sub(r"^gone \((.+)\)\s+since \S+$", r"\1", h["gone_reason"])
+            lines.append(HealthLine(h["name"], "gone", f"{cause}: no longer polled; give it a new url in feeds.yaml",
+                                    _when(h.get("gone_at") or h.get("last_checked_at"))))
+        elif not h.get("enabled", 1):
+            continue  # switched off in feeds.yaml: the reader's own choice, not news
+        elif h.get("error_count"):
+            cause = redact_text(h.get("last_error") or "unknown error")  # the digest is mailed: no credentials
+            lines.append(HealthLine(h["name"], "failing", f"{cause} ({h['error_count']} attempts in a row)",
+                                    _when(h.get("last_success_at"))))
+        elif h.get("stale_since"):
+            lines.append(HealthLine(h["name"], "stale", "no new item for longer than usual",
+                                    _when(h.get("stale_since"))))
+    state_order = {"gone": 0, "failing": 1, "stale": 2}
+    return tuple(sorted(lines, key=lambda line: (state_order[line.state], line.source.lower())))
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def headline(description: str) -> str:
+    """The first phrase of a tag description ("LLMs and generative AI; ... / Les LLM ..." -> "LLMs and
+    generative AI"): descriptions are written for the tagger, several phrases in two languages."""
+    return description.split(" / ")[0].split(";")[0].strip()
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write atomically (temp file + rename) so a crash never leaves half a digest; a new file is 0644."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_open(path, SHARED) as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise DeliveryError(f"cannot write digest {path}: {exc}") from exc
+    return path

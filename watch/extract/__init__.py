@@ -1,0 +1,1 @@
+"""Stage 2: HTML to text, its language and encoding, titles as text."""

@@ -1,0 +1,1 @@
+"""feeds.yaml edited: sources discovered, subscribed, imported and exported as OPML."""

@@ -1,0 +1,1 @@
+"""The archive searched, shown, plotted and browsed."""

@@ -1,0 +1,1 @@
+"""Stage 1: sources polled and parsed into entries (feeds, releases, changelogs) and their refresh policy."""
