@@ -130,7 +130,7 @@ def test_a_link_that_gains_trackers_is_the_same_item(tmp_path, server):
 def test_ids_and_hashes_come_from_the_link_as_published() -> None:
     """Archives written before trackers were removed keep their ids and hashes: nothing is processed again."""
     from watch.dedup import content_hash, entry_id
-    from watch.parse import parse_feed
+    from watch.sources.parse import parse_feed
     from watch.store import entry_hash
 
     link = "http://x.example.org/a?utm_source=rss&amp;id=1"
