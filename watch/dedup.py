@@ -34,6 +34,13 @@ def clean_link(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept), parts.fragment))
 
 
+def link_fields(published: str) -> dict[str, str | None]:
+    """An entry's three links from the one its feed published: shown (url), as written (feed_link), identity."""
+    shown = clean_link(published)
+    return {"url": shown, "feed_link": published if shown != published else None,
+            "canonical_url": canonical_url(published)}
+
+
 def canonical_url(url: str) -> str:
     """Normalise a URL for identity: lower-case host, no default port, fragment or tracking params."""
     url = url.strip()

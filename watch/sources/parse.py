@@ -12,7 +12,7 @@ from typing import Any
 import feedparser
 from lxml import etree
 
-from ..dedup import canonical_url, clean_link, content_hash, entry_id
+from ..dedup import content_hash, entry_id, link_fields
 from ..errors import ParseError
 from ..extract.encoding import decode_text, for_feedparser
 from ..extract.htmltext import html_to_text
@@ -104,9 +104,7 @@ def _entry_from_feedparser(e: Any, source_name: str, feed_language: str | None,
         previous_id=entry_id(source_name, previous) if previous else None,
         source=source_name,
         guid=guid,
-        url=clean_link(original),
-        feed_link=original if clean_link(original) != original else None,
-        canonical_url=canonical_url(original),
+        **link_fields(original),
         title=title.text or _title_from_text(html),
         title_html=title.html if title.text else None,
         author=(e.get("author") or None),
@@ -205,9 +203,7 @@ def _parse_json_feed(content: bytes, content_type: str, source_name: str, base_u
             previous_id=entry_id(source_name, previous) if previous else None,
             source=source_name,
             guid=guid,
-            url=clean_link(url),
-            feed_link=url if clean_link(url) != url else None,
-            canonical_url=canonical_url(url),
+            **link_fields(url),
             title=title.text or _title_from_text(html),
             title_html=title.html if title.text else None,
             author=author.get("name") if isinstance(author, dict) else None,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time
 from html import escape, unescape
 from urllib.parse import unquote
 
-from ..dedup import canonical_url, clean_link, entry_id
+from ..dedup import canonical_url, entry_id, link_fields
 from ..errors import ParseError
 from ..models import Entry, FetchSettings, ParsedFeed, Release, Source
 from ..textsafe import strip_controls
@@ -101,9 +101,8 @@ def _github_api(source: Source, content: bytes) -> ParsedFeed:
         if not _wanted(source, version):
             continue
         url = str(release.get("html_url") or f"https://github.com/{source.repo}/releases/tag/{tag}")
-        entry = Entry(id="", source=source.name, guid=str(release.get("id") or tag), url=clean_link(url),
-                      feed_link=url if clean_link(url) != url else None,
-                      canonical_url=canonical_url(url), title=str(release.get("name") or tag),
+        entry = Entry(id="", source=source.name, guid=str(release.get("id") or tag), **link_fields(url),
+                      title=str(release.get("name") or tag),
                       author=(release.get("author") or {}).get("login"),
                       published=iso_datetime(release.get("published_at") or release.get("created_at")),
                       feed_html=notes_html(str(release.get("body") or "")))
