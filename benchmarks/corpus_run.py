@@ -33,7 +33,7 @@ from watch.dedup import clean_link, is_placeholder_title  # noqa: E402
 from watch.digest.build import make_digest  # noqa: E402
 from watch.digest.render import render  # noqa: E402
 from watch.http.client import make_client  # noqa: E402
-from watch.models import Period  # noqa: E402
+from watch.records import Period  # noqa: E402
 from watch.store import open_archive  # noqa: E402
 
 FEED_SUFFIXES = {".xml", ".atom", ".rdf", ".json"}

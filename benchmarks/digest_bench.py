@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 from watch.config import load_config  # noqa: E402
 from watch.digest.build import parse_period  # noqa: E402
 from watch.digest.render import render, render_atom  # noqa: E402
-from watch.models import Article, Entry, FetchResult, ModelOutput, ParsedFeed, Summary, TagScore  # noqa: E402
 from watch.pipeline import build_digest  # noqa: E402
+from watch.records import Article, Entry, FetchResult, ModelOutput, ParsedFeed, Summary, TagScore  # noqa: E402
 from watch.store import open_archive  # noqa: E402
 
 TAGS = ["llm", "agents", "mlops", "cloud-ai", "security", "privacy", "regulation", "sovereignty", "research",

@@ -46,7 +46,7 @@ from httpserver import FeedServer  # noqa: E402
 
 from watch.extract.article import extract_article  # noqa: E402
 from watch.http.client import fetch, make_client, trusting  # noqa: E402
-from watch.models import FetchSettings  # noqa: E402
+from watch.records import FetchSettings  # noqa: E402
 
 PUBLISHED_ZYTE_F1 = {"trafilatura": 0.958, "newspaper4k": 0.949, "readability.js": 0.947}
 

@@ -38,8 +38,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from watch.models import Article, Entry, FetchResult, ModelOutput, ParsedFeed, SearchQuery, Source, Summary, TagScore  # noqa: E402
 from watch.query.search import RANK_NEWEST, archive_stats, export, fts_match, search  # noqa: E402
+from watch.records import Article, Entry, FetchResult, ModelOutput, ParsedFeed, SearchQuery, Source, Summary, TagScore  # noqa: E402
 from watch.store import open_archive, open_reader  # noqa: E402
 
 END = datetime(2026, 11, 23, tzinfo=UTC)  # the archive's newest item; "since 30d" is counted from here

@@ -8,7 +8,7 @@ from pathlib import Path
 from watch import pipeline
 from watch.errors import WatchError
 from watch.http.client import make_client
-from watch.models import RunReport
+from watch.records import RunReport
 from watch.scheduler import STOP
 
 from .runner import POLL_LOCK_WAIT, locked_archive, log, not_done, read_config

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from watch.config import load_config
 from watch.errors import WatchError
-from watch.models import Config
+from watch.records import Config
 from watch.store import Archive, open_archive
 from watch.store.lock import LockHeld, archive_lock
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from watch.config import load_config
-from watch.models import (
+from watch.records import (
     Article,
     Config,
     Entry,

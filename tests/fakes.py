@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from watch.models import Summary, TagScore
 from watch.pipeline import Models
+from watch.records import Summary, TagScore
 
 
 class FirstSentenceSummarizer:

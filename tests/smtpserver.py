@@ -35,7 +35,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from watch.models import EmailSettings
+from watch.records import EmailSettings
 
 HOST = "127.0.0.1"
 

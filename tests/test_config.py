@@ -17,7 +17,7 @@ from watch.config import (
     parse_interval,
 )
 from watch.errors import ConfigError
-from watch.models import Config, DigestSettings, FetchSettings, SummarizerSettings, TaggerSettings
+from watch.records import Config, DigestSettings, FetchSettings, SummarizerSettings, TaggerSettings
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "feeds.yaml"

@@ -10,7 +10,7 @@ import pytest
 
 from watch.digest.build import make_digest, parse_period, write_text
 from watch.digest.render import md_escape, render, safe_url
-from watch.models import DigestItem, Tag
+from watch.records import DigestItem, Tag
 
 TAGS = (Tag("llm", "Language models"), Tag("regulation", "AI rules"))
 

@@ -11,7 +11,7 @@ from conftest import LOOPBACK, corpus_path, fixture_bytes
 from watch.errors import DiscoveryError
 from watch.feeds.discover import CONVENTIONAL_PATHS, FeedLink, discover_feed, feed_links
 from watch.http.client import make_client
-from watch.models import FetchSettings
+from watch.records import FetchSettings
 
 SETTINGS = FetchSettings(timeout_seconds=5, connect_timeout_seconds=5, allow_networks=LOOPBACK)
 LAB_FEED = fixture_bytes("ai_lab.rss.xml")  # "Example AI Lab News", 4 items

@@ -20,7 +20,7 @@ from watch.errors import EgressRefused, FetchError
 from watch.http import egress
 from watch.http.client import fetch, make_client
 from watch.http.egress import address_kind, origin_of
-from watch.models import FetchSettings
+from watch.records import FetchSettings
 
 SECRET = "INTERNAL-ONLY-PAYROLL-TABLE"
 SECRET_PAGE = ("<html><head><title>Internal</title></head><body><article><h1>Internal</h1>"

@@ -19,7 +19,7 @@ from conftest import LOOPBACK, corpus_path
 from watch.extract.article import extract_article
 from watch.extract.lang import detect_language, language_scores
 from watch.http.client import fetch, make_client
-from watch.models import FetchSettings
+from watch.records import FetchSettings
 
 # trafilatura_eval pages: English and French, each with boilerplate the extractor must leave out.
 # aoc.media (paywall blurb) and dw.com (a caption) leaked with trafilatura's balanced mode.

@@ -9,7 +9,7 @@ from conftest import LOOPBACK
 
 from watch.errors import FetchError
 from watch.http.client import fetch, make_client
-from watch.models import FetchSettings
+from watch.records import FetchSettings
 
 SETTINGS = FetchSettings(timeout_seconds=2.0, max_bytes=10_000, allow_networks=LOOPBACK)
 

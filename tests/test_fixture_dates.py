@@ -17,7 +17,7 @@ from fixture_dates import (
     weeks_back,
 )
 
-from watch.models import FetchSettings
+from watch.records import FetchSettings
 from watch.sources import policy as schedule
 from watch.sources.parse import parse_feed
 

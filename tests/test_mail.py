@@ -11,7 +11,7 @@ from smtpserver import SilentServer, SMTPServer, certificate, closed_port
 
 from watch.digest.mail import build_message, send_digest, send_message
 from watch.errors import DeliveryError, WatchError
-from watch.models import EmailSettings
+from watch.records import EmailSettings
 
 PASSWORD = "correct horse battery staple"
 SUBJECT = "Veille technologique — semaine {label} : modèles, sécurité, réglementation"

@@ -17,7 +17,6 @@ import torch
 from nlp_fakes import HashEmbedder
 
 from watch.errors import ModelError
-from watch.models import Summary
 from watch.nlp import embedder, generative
 from watch.nlp.embedder import model_version
 from watch.nlp.generative import (
@@ -34,6 +33,7 @@ from watch.nlp.generative import (
 )
 from watch.nlp.sentences import split_sentences
 from watch.nlp.summarize import ExtractiveSummarizer
+from watch.records import Summary
 
 FR_TITLE = "L'AI Act s'applique depuis le 2 août"
 FR_TEXT = ("Le règlement européen sur l'intelligence artificielle, l'AI Act, s'applique depuis le 2 août.\n"

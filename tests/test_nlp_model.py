@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from watch.errors import ModelError
-from watch.models import Tag
 from watch.nlp import EmbeddingTagger, ExtractiveSummarizer, load_embedder, split_sentences
 from watch.nlp.embedder import TransformerEmbedder
+from watch.records import Tag
 
 pytestmark = pytest.mark.model
 

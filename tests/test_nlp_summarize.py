@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from nlp_fakes import FailingEmbedder, HashEmbedder
 
-from watch.models import Summary
 from watch.nlp import ExtractiveSummarizer, split_sentences
 from watch.nlp.summarize import is_boilerplate, is_byline, is_quote_piece
+from watch.records import Summary
 
 # Same location rule as conftest.py.
 CORPUS = Path(os.environ.get("TECHWATCH_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from nlp_fakes import FailingEmbedder, HashEmbedder
 
-from watch.models import Tag, TagScore
 from watch.nlp import EmbeddingTagger
 from watch.nlp.tagger import DOC_CHARS, LEAD_CHARS, MINILM, USE, calibration_for, select_tags
+from watch.records import Tag, TagScore
 
 LLM = Tag("llm", "large language models and open weights model releases", ("LLM", "GPT", "Mistral"))
 REGULATION = Tag("regulation", "regulation law and compliance rules", ("AI Act", "RGPD"))

@@ -21,7 +21,7 @@ from watch.errors import ParseError
 from watch.feeds.feedsfile import NewSource, append_sources
 from watch.feeds.opml import OpmlFeed, read_opml, write_opml
 from watch.feeds.subscribe import import_opml
-from watch.models import Source
+from watch.records import Source
 
 NESTED = FIXTURES / "opml" / "nested.opml"
 HOSTILE = ['Tom & Jerry', '<script>alert("x")</script>', "O'Reilly \"Radar\"", "a > b < c", "Siècle &amp; Co",

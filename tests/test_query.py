@@ -17,9 +17,9 @@ from conftest import corpus_path, run_cli
 from digest_archive import MONDAY, build
 
 from watch.extract.lang import detect_language
-from watch.models import Article, FetchResult, ModelOutput, SearchQuery, Summary
 from watch.query import search as query_mod
 from watch.query.search import QueryError, fts_match, literal_match, parse_when
+from watch.records import Article, FetchResult, ModelOutput, SearchQuery, Summary
 from watch.sources.parse import parse_feed
 from watch.store import open_archive, open_reader
 from watch.store.lock import archive_lock
@@ -393,7 +393,7 @@ def corpus_archive(tmp_path_factory) -> tuple[Path, dict[str, tuple[str, str]]]:
     archive = open_archive(db)
     now = datetime(2026, 11, 20, tzinfo=UTC)
     texts: dict[str, tuple[str, str]] = {}
-    from watch.models import Source
+    from watch.records import Source
     archive.sync_sources([Source(name=p.stem, url=f"https://x.example/{p.name}") for p in paths], now)
     for path in paths:
         feed = parse_feed(path.read_bytes(), source_name=path.stem, base_url=f"https://x.example/{path.name}")

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from watch.logs import setup_logging
-from watch.redact import is_secret_parameter, redact_text, redact_url
+from watch.text.redact import is_secret_parameter, redact_text, redact_url
 
 
 @pytest.mark.parametrize(("url", "shown"), [

@@ -14,7 +14,7 @@ from fixture_dates import FIXTURE_MONDAY, FIXTURE_NOW, shift_text, week_label, w
 
 from watch.config import load_config
 from watch.errors import ConfigError, ParseError
-from watch.models import Source
+from watch.records import Source
 from watch.sources.release_notes import summarize_release
 from watch.sources.releases import CHANGELOG_RELEASES, notes_text, parse_source
 
@@ -314,7 +314,7 @@ def test_github_api_refusal_names_the_token_but_never_shows_it(tmp_path: Path, s
 
 
 def test_releases_archived_by_an_older_feed_source_are_updated_not_duplicated(tmp_path: Path) -> None:
-    from watch.models import FetchResult
+    from watch.records import FetchResult
     from watch.sources.parse import parse_feed
     from watch.store import open_archive
 

@@ -11,7 +11,7 @@ import lxml.html
 import pytest
 
 from watch.digest.render import FORMATS, md_escape, render, render_atom, safe_url, trend
-from watch.models import Digest, DigestItem, DigestRecord, DigestSection, HealthLine, ReleaseLine, TagTrend
+from watch.records import Digest, DigestItem, DigestRecord, DigestSection, HealthLine, ReleaseLine, TagTrend
 
 HOSTILE_TITLES = (
     "<script>alert(1)</script>",

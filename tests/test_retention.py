@@ -22,7 +22,7 @@ from watch import pipeline
 from watch.config import load_config, parse_retention
 from watch.errors import ConfigError
 from watch.http.client import make_client
-from watch.models import (
+from watch.records import (
     Article,
     CachedPage,
     DigestRecord,

@@ -9,8 +9,8 @@ from fakes import fake_models
 from watch.config import load_config
 from watch.http.client import make_client
 from watch.http.robots import RobotsPolicy
-from watch.models import FetchSettings
 from watch.pipeline import PageFetcher, run_cycle
+from watch.records import FetchSettings
 from watch.store import open_archive
 
 UA = FetchSettings().user_agent

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from digest_archive import ITEMS, MONDAY, build
 
-from watch.models import Entry, FetchResult, ParsedFeed
+from watch.records import Entry, FetchResult, ParsedFeed
 from watch.store import schema
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "schema.md"

@@ -8,7 +8,7 @@ import numpy as np
 import sqlite_utils
 from conftest import fixture_bytes
 
-from watch.models import Article, DocVector, FetchResult, ModelOutput, Source, Summary, TagScore
+from watch.records import Article, DocVector, FetchResult, ModelOutput, Source, Summary, TagScore
 from watch.sources.parse import parse_feed
 from watch.store import open_archive
 from watch.store.migrations import MIGRATIONS

@@ -27,7 +27,7 @@ from conftest import ROOT, run_cli, write_config
 from httpserver import FeedServer
 
 from watch.config import load_config
-from watch.models import Article, Entry, FetchResult, ModelOutput, ParsedFeed, Summary, TagScore
+from watch.records import Article, Entry, FetchResult, ModelOutput, ParsedFeed, Summary, TagScore
 from watch.store import open_archive
 
 CLEAR = "\x1b[2J\x1b[H"

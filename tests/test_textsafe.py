@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from watch.textsafe import one_line, strip_controls, to_json
+from watch.text.textsafe import one_line, strip_controls, to_json
 
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from watch.extract.encoding import declared_encoding, for_feedparser
-from watch.extract.htmltext import html_to_text
-from watch.extract.titles import title_text
 from watch.sources.parse import parse_feed
+from watch.text.htmltext import html_to_text
+from watch.text.titles import title_text
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

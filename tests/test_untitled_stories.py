@@ -16,8 +16,8 @@ from watch.config import load_config
 from watch.dedup import entry_id, is_placeholder_title
 from watch.digest.build import merge_stories
 from watch.http.client import make_client
-from watch.models import DigestItem
 from watch.pipeline import run_cycle
+from watch.records import DigestItem
 from watch.store import open_archive
 from watch.stories.cluster import (
     KnownCluster,

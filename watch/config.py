@@ -35,7 +35,7 @@ from watch.dedup import canonical_url
 from watch.errors import ConfigError
 from watch.http.egress import origin_of
 from watch.http.loopback import is_loopback_host
-from watch.models import (
+from watch.records import (
     Config,
     DigestSettings,
     EmailSettings,

@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
-from .redact import redact_text
+from .text.redact import redact_text
 
 _BARE = re.compile(r"^[\w.:/@+-]+$")
 # Logged text may come from feeds: controls and bidi overrides are written as escapes, never raw.

@@ -27,7 +27,9 @@ from .errors import DeliveryError, EgressRefused, FetchError, ModelError, ParseE
 from .extract.article import EXCERPT_CHARS, article_from_feed, extract_article
 from .http.client import HostLimiter, fetch, host_of
 from .http.robots import RobotsPolicy
-from .models import (
+from .nlp.embedder import Embedder
+from .nlp.enrich import Models, Summarizer, enrich, summary_key
+from .records import (
     Article,
     CachedPage,
     Config,
@@ -47,16 +49,14 @@ from .models import (
     SourceState,
     Summary,
 )
-from .nlp.embedder import Embedder
-from .nlp.enrich import Models, Summarizer, enrich, summary_key
-from .redact import redact_text
 from .sources import policy as schedule
 from .sources.parse import parse_feed
 from .sources.release_notes import summarize_release
 from .sources.releases import github_api_request, notes_text, parse_source
 from .store import Archive
 from .stories import cluster
-from .textsafe import one_line
+from .text.redact import redact_text
+from .text.textsafe import one_line
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .models import RetentionSettings
+from .records import RetentionSettings
 
 __all__ = ["cutoffs", "describe"]
 

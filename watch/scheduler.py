@@ -26,7 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect, select
 
 from .files import create_private
-from .models import Config
+from .records import Config
 from .retention import describe as describe_retention
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from .. import pipeline
 from ..config import DIGEST_FORMATS
 from ..digest.build import parse_period
 from ..errors import DeliveryError
-from ..models import Config, Period
+from ..records import Config, Period
 from ..store import open_archive
 from ..store.lock import archive_lock
 from .options import EXIT_PARTIAL, config_options, handle_errors, load, say

@@ -19,11 +19,11 @@ from ..config import load_config
 from ..feeds import subscribe
 from ..http.client import make_client, trusting
 from ..logs import setup_logging
-from ..models import Config, RefusedLink, SourceReport
-from ..redact import redact_text, redact_url
+from ..records import Config, RefusedLink, SourceReport
 from ..store import open_archive
 from ..store.lock import archive_lock, describe_holder
-from ..textsafe import one_line
+from ..text.redact import redact_text, redact_url
+from ..text.textsafe import one_line
 from .browse import browse
 from .digest import digest
 from .options import EXIT_PARTIAL, config_option, config_options, handle_errors, load, private_output, say, shown

@@ -15,9 +15,9 @@ import click
 from ..config import load_config
 from ..errors import WatchError
 from ..files import PRIVATE, atomic_open
-from ..models import Config
-from ..redact import redact_text
-from ..textsafe import strip_controls
+from ..records import Config
+from ..text.redact import redact_text
+from ..text.textsafe import strip_controls
 
 __all__ = ["EXIT_CONFIG", "EXIT_PARTIAL", "config_option", "config_options", "handle_errors", "load", "private_output",
            "say", "shown"]

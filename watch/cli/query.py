@@ -10,10 +10,10 @@ from typing import Any
 import click
 
 from ..config import load_config
-from ..models import SearchQuery
 from ..query import search as query_mod
 from ..query.output import EXPORT_FORMATS, SEARCH_FORMATS, write_detail, write_export, write_search, write_stats
 from ..query.plot import plot_stats
+from ..records import SearchQuery
 from ..store import ArchiveReader, open_reader
 from .options import config_options, handle_errors, private_output, say
 

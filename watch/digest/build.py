@@ -12,7 +12,7 @@ from pathlib import Path
 from ..dedup import is_placeholder_title
 from ..errors import DeliveryError
 from ..files import SHARED, atomic_open
-from ..models import (
+from ..records import (
     Digest,
     DigestItem,
     DigestSection,
@@ -24,10 +24,10 @@ from ..models import (
     Tag,
     TagTrend,
 )
-from ..redact import redact_text
 from ..sources.release_notes import highlights
 from ..sources.releases import notes_text
 from ..sources.versions import parse_version
+from ..text.redact import redact_text
 
 UNTAGGED = "other"
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)

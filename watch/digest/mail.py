@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 
 from watch.errors import DeliveryError
-from watch.models import EmailSettings
+from watch.records import EmailSettings
 
 SECURITY_MODES = ("starttls", "tls", "none")
 

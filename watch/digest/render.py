@@ -14,8 +14,8 @@ from typing import Any
 
 import jinja2
 
-from ..models import Digest, DigestItem, DigestRecord, TagTrend
-from ..textsafe import one_line, strip_controls
+from ..records import Digest, DigestItem, DigestRecord, TagTrend
+from ..text.textsafe import one_line, strip_controls
 
 FORMATS = ("md", "html", "text")
 # Built-in template of each format; a user folder may hold digest.<format>.j2 (or this name) to replace it.

@@ -8,9 +8,9 @@ import trafilatura
 from trafilatura.settings import Document
 
 from ..dedup import canonical_url
-from ..models import Article
-from ..textsafe import one_line
-from .htmltext import html_to_text, strip_tree, tidy
+from ..records import Article
+from ..text.htmltext import html_to_text, strip_tree, tidy
+from ..text.textsafe import one_line
 from .lang import detect_language, normalise_language
 
 __all__ = ["EXCERPT_CHARS", "article_from_feed", "extract_article", "html_to_text"]

@@ -15,9 +15,9 @@ from lxml import etree
 
 from ..errors import DiscoveryError, FetchError, ParseError
 from ..http.client import fetch
-from ..models import FetchResult, FetchSettings, ParsedFeed
+from ..records import FetchResult, FetchSettings, ParsedFeed
 from ..sources.parse import parse_feed
-from ..textsafe import one_line
+from ..text.textsafe import one_line
 
 __all__ = ["CONVENTIONAL_PATHS", "FEED_TYPES", "DiscoveredFeed", "FeedLink", "discover_feed", "feed_links"]
 

@@ -28,8 +28,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ..config import load_config
 from ..dedup import canonical_url
 from ..errors import ConfigError
-from ..models import Config
-from ..textsafe import strip_controls
+from ..records import Config
+from ..text.textsafe import strip_controls
 
 __all__ = ["NewSource", "append_sources", "render_sources"]
 

@@ -11,8 +11,8 @@ import listparser
 from lxml import etree
 
 from ..errors import ParseError
-from ..models import Source
-from ..textsafe import one_line
+from ..records import Source
+from ..text.textsafe import one_line
 
 __all__ = ["OpmlFeed", "read_opml", "write_opml"]
 

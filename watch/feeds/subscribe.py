@@ -16,9 +16,9 @@ import httpx
 from ..config import parse_interval
 from ..dedup import canonical_url
 from ..errors import ConfigError
-from ..models import Config
-from ..redact import redact_url
-from ..textsafe import one_line, strip_controls
+from ..records import Config
+from ..text.redact import redact_url
+from ..text.textsafe import one_line, strip_controls
 from .discover import DiscoveredFeed, discover_feed
 from .feedsfile import NewSource, append_sources
 from .opml import OpmlFeed, read_opml, write_opml

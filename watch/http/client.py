@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..errors import EgressRefused, FetchError
-from ..models import FetchResult, FetchSettings
+from ..records import FetchResult, FetchSettings
 from .egress import EgressPolicy, GuardedTransport, origin_of
 
 ACCEPT_FEEDS = (

@@ -9,7 +9,7 @@ import httpx
 from protego import Protego
 
 from ..errors import EgressRefused, FetchError
-from ..models import FetchSettings
+from ..records import FetchSettings
 from .client import HostLimiter, fetch
 
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 asks crawlers to parse at least 500 KiB

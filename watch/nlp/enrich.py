@@ -16,7 +16,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 
 from ..errors import ModelError
-from ..models import Article, DocVector, ModelOutput, PendingItem, Summary, TagScore
+from ..records import Article, DocVector, ModelOutput, PendingItem, Summary, TagScore
 from ..store import Archive
 from .embedder import Embedder
 from .relevance import RelevanceScorer

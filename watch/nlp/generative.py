@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from watch.errors import ModelError
-from watch.models import Summary
 from watch.nlp.embedder import _HF_ID, _cached_config, _set_threads, model_version
 from watch.nlp.sentences import split_sentences
 from watch.nlp.summarize import _cut
+from watch.records import Summary
 
 log = logging.getLogger(__name__)
 

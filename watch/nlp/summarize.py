@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from watch.models import Summary
 from watch.nlp.embedder import Embedder
 from watch.nlp.sentences import split_sentences
+from watch.records import Summary
 
 ELLIPSIS = "…"
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from watch.models import Tag, TagScore
 from watch.nlp.embedder import Embedder
+from watch.records import Tag, TagScore
 
 DOC_CHARS = 1000  # the start of the text that is embedded and searched for keywords
 # A keyword in the title or the first lines says what the item is about; further down it is often a

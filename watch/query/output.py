@@ -18,9 +18,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..digest.render import md_escape, safe_url
-from ..models import MATCH_END, MATCH_START, ArchiveStats, ItemDetail, SearchHit, SearchResult
-from ..redact import redact_text, redact_url
-from ..textsafe import one_line, strip_controls, to_json
+from ..records import MATCH_END, MATCH_START, ArchiveStats, ItemDetail, SearchHit, SearchResult
+from ..text.redact import redact_text, redact_url
+from ..text.textsafe import one_line, strip_controls, to_json
 
 SEARCH_FORMATS = ("table", "json", "csv", "md")
 EXPORT_FORMATS = ("jsonl", "csv")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DeliveryError
-from ..models import ArchiveStats
+from ..records import ArchiveStats
 
 
 def plot_stats(stats: ArchiveStats, path: Path, top_tags: int = 5) -> Path:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from ..digest.build import health_lines
 from ..errors import QueryError
-from ..models import ArchiveStats, CountRow, ItemDetail, SearchHit, SearchQuery, SearchResult
+from ..records import ArchiveStats, CountRow, ItemDetail, SearchHit, SearchQuery, SearchResult
 from ..store import ArchiveReader, SearchSyntaxError
 from .syntax import LITERAL_HINT, EmptyQueryError, QuerySyntaxError, parse, parse_literal, render
 

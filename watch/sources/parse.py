@@ -15,11 +15,11 @@ from lxml import etree
 from ..dedup import content_hash, entry_id, link_fields
 from ..errors import ParseError
 from ..extract.encoding import decode_text, for_feedparser
-from ..extract.htmltext import html_to_text
 from ..extract.lang import normalise_language
-from ..extract.titles import title_text
-from ..models import Entry, ParsedFeed
-from ..textsafe import one_line, strip_controls
+from ..records import Entry, ParsedFeed
+from ..text.htmltext import html_to_text
+from ..text.textsafe import one_line, strip_controls
+from ..text.titles import title_text
 
 # A feed may post-date by time zones or clock skew; beyond this, the date is wrong.
 _FUTURE_TOLERANCE = timedelta(days=1)

@@ -11,8 +11,8 @@ from urllib.parse import unquote
 
 from ..dedup import canonical_url, entry_id, link_fields
 from ..errors import ParseError
-from ..models import Entry, FetchSettings, ParsedFeed, Release, Source
-from ..textsafe import strip_controls
+from ..records import Entry, FetchSettings, ParsedFeed, Release, Source
+from ..text.textsafe import strip_controls
 from .changelog import html_to_markdown, parse_changelog, parse_changelog_html
 from .parse import clean_feed, iso_datetime, parse_feed
 from .versions import Version, find_version, level, parse_version, passes_filter

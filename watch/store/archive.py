@@ -15,22 +15,24 @@ import sqlite_utils
 from ..dedup import content_hash
 from ..errors import StoreError
 from ..files import create_private
-from ..models import (
+from ..records import (
+    LEAD_CHARS,
     Article,
     CachedPage,
     DigestItem,
     DigestRecord,
     Entry,
     FetchResult,
+    KnownCluster,
     ModelOutput,
     ParsedFeed,
     PendingItem,
     RunReport,
     Source,
     SourceState,
+    StoryText,
     Summary,
 )
-from ..stories.cluster import LEAD_CHARS, KnownCluster, StoryText
 from .migrations import migrate
 from .reader import ArchiveReader, from_iso, iso
 from .symbols import index_terms

@@ -231,7 +231,7 @@ def m016_digest_published(db: sqlite_utils.Database) -> None:
 @migration
 def m017_title_text(db: sqlite_utils.Database) -> None:
     """items.title_html: the title as the feed wrote it when that was markup; titles stored so far become text."""
-    from ..extract.titles import title_text  # the one function that makes feed titles text, as parse does now
+    from ..text.titles import title_text  # the one function that makes feed titles text, as parse does now
 
     db["items"].add_column("title_html", str)
     # The feed's own type (Atom type="html", RSS markup) was not stored: feedparser's guess decides, as it

@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ..errors import StoreError
-from ..models import MATCH_END, MATCH_START, ItemDetail, ReleaseItem, SearchQuery, StoryMember
+from ..records import MATCH_END, MATCH_START, ItemDetail, ReleaseItem, SearchQuery, StoryMember
 from .migrations import pending_migrations
 
 

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 
 from watch.dedup import is_placeholder_title
 from watch.nlp.embedder import Embedder
+from watch.records import LEAD_CHARS, KnownCluster, StoryText
 
 # Measured by `.venv/bin/python benchmarks/cluster_bench.py` on benchmarks/data/cluster_pairs.jsonl
 # (513 labelled pairs, 224 same story): the mean of embedding cosine and word Jaccard, with the
@@ -43,9 +43,6 @@ COSINE_FLOOR = 0.30
 # Coverage of one announcement (lab post, press, aggregators) lands within a few days; stories a
 # month apart are not the same news, and a weekly digest never needs more than its own week.
 DEFAULT_WINDOW_DAYS = 4.0
-# Title + this much lead: enough to tell "Grok 4.6 on Vertex AI" from "... on Amazon Bedrock",
-# short enough to stay inside MiniLM's 256-token window.
-LEAD_CHARS = 400
 # Shorter texts are not an identity: the same-content rule needs at least this much of them.
 MIN_HASHED_TEXT = 120
 
@@ -59,32 +56,6 @@ _VERSION = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"\w+")
 # A product name followed by its version: "Small 4", "OCR 4", "GPT-5.6", "Grok 4.6", "Opus 5".
 _NAMED_VERSION = re.compile(r"\b([A-Z][\w]*)[\s-]+v?(\d+(?:\.\d+)*)\b")
-
-
-@dataclass(frozen=True)
-class StoryText:
-    """What clustering needs to know of an archived item."""
-
-    id: str
-    source: str
-    title: str
-    lead: str
-    published: datetime | None
-    canonical_url: str
-    content_hash: str
-
-
-@dataclass(frozen=True)
-class KnownCluster:
-    """A cluster already in the archive: its id, its items (leader first), optional cached vectors.
-
-    `vectors`, when given, are the rows `story_vectors` produced for `items` with the same
-    embedder; passing them spares re-embedding the archive on every run.
-    """
-
-    id: str
-    items: tuple[StoryText, ...]
-    vectors: np.ndarray | None = None
 
 
 def story_text(item: StoryText) -> str:

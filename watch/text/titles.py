@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from feedparser.mixin import _FeedParserMixin
 
-from ..textsafe import one_line
 from .htmltext import html_to_text
+from .textsafe import one_line
 
 __all__ = ["HTML_TYPES", "Title", "looks_like_html", "title_text"]
 

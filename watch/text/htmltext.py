@@ -8,7 +8,7 @@ import re
 import lxml.html
 from lxml.etree import ParserError
 
-from ..textsafe import UNSAFE_CHARACTERS, strip_controls
+from .textsafe import UNSAFE_CHARACTERS, strip_controls
 
 __all__ = ["html_to_text", "strip_tree", "tidy"]
 

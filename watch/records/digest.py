@@ -1,0 +1,132 @@
+"""The weekly digest: its period, sections, items, release lines, health and trends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Period:
+    """A digest's time window [start, end) and its label (e.g. 2026-W48)."""
+
+    start: datetime
+    end: datetime
+    label: str
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One item as shown in a digest."""
+
+    id: str
+    title: str
+    url: str
+    source: str
+    published: datetime
+    summary: str
+    tags: tuple[str, ...]
+    cluster_id: str | None = None
+    sources: tuple[str, ...] = ()  # every source of the story, once clusters are merged
+    relevance: float | None = None  # similarity to `interests` (the best of the story's items)
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    """Items under one tag heading."""
+
+    tag: str
+    description: str
+    items: tuple[DigestItem, ...]
+
+
+@dataclass(frozen=True)
+class ReleaseLine:
+    """A project's releases in the period, for the digest's Releases section: "transformers 5.23.0 → 5.24.0"."""
+
+    project: str
+    version: str  # the newest release of the period
+    published: datetime
+    url: str
+    source: str
+    summary: str = ""
+    previous: str | None = None  # the release before it (before the period, or the oldest in it)
+    count: int = 1  # releases of the project in the period
+    note: str = ""  # "breaking: ..." or "security: ...", from the notes' own lines
+
+    @property
+    def detail(self) -> str:
+        """What goes in parentheses after the versions: "3 releases; breaking: drop Python 3.8"."""
+        parts = [f"{self.count} releases"] if self.count > 1 else []
+        return "; ".join([*parts, self.note] if self.note else parts)
+
+
+@dataclass(frozen=True)
+class ReleaseItem:
+    """A stored release item of a period, as the digest reads it."""
+
+    item_id: str
+    project: str
+    version: str
+    prerelease: bool
+    published: datetime
+    url: str
+    source: str
+    summary: str
+    notes_html: str
+
+
+@dataclass(frozen=True)
+class HealthLine:
+    """A source that needs attention, for the digest's Sources health section."""
+
+    source: str
+    state: str  # failing | stale | gone | disabled
+    cause: str
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TagTrend:
+    """How many stories a tag had in the period and in the one before."""
+
+    tag: str
+    count: int
+    previous: int
+
+    @property
+    def change(self) -> float | None:
+        """Relative change against the previous period (0.4 = +40%); None when there was nothing before."""
+        return None if self.previous == 0 else (self.count - self.previous) / self.previous
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A period's items, grouped and ordered, ready to render."""
+
+    title: str
+    start: datetime
+    end: datetime
+    sections: tuple[DigestSection, ...]
+    item_count: int  # items seen in the period
+    source_count: int  # sources they came from
+    label: str = ""  # the period's label, e.g. 2026-W48
+    story_count: int = 0  # stories (clusters of items) in the period
+    also: tuple[DigestItem, ...] = ()  # stories past max_items: one line each
+    releases: tuple[ReleaseLine, ...] = ()
+    health: tuple[HealthLine, ...] = ()
+    trends: tuple[TagTrend, ...] = ()  # the top tags, biggest first
+
+
+@dataclass(frozen=True)
+class DigestRecord:
+    """A digest already written, as kept in the archive (for the Atom feed of past digests)."""
+
+    label: str
+    start: datetime
+    end: datetime
+    written_at: datetime
+    title: str
+    html: str  # the rendered HTML digest
+    text: str  # the plain-text rendering (a summary for feed readers)
+
