@@ -9,8 +9,7 @@ from pathlib import Path
 
 from watch import pipeline
 from watch.digest.build import parse_period
-from watch.errors import DeliveryError, WatchError
-from watch.store.lock import LockHeld
+from watch.errors import DeliveryError, LockHeld, WatchError
 
 from .runner import OTHER_LOCK_WAIT, locked_archive, log, read_config, record
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from watch.errors import WatchError
+from watch.errors import LockHeld, WatchError
 from watch.retention import cutoffs
-from watch.store.lock import LockHeld
 
 from .runner import OTHER_LOCK_WAIT, locked_archive, log, read_config, record
 

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from watch.config import load_config
-from watch.errors import WatchError
+from watch.errors import LockHeld, WatchError
 from watch.records import Config
 from watch.store import Archive, open_archive
-from watch.store.lock import LockHeld, archive_lock
+from watch.store.lock import archive_lock
 
 __all__ = ["OTHER_LOCK_WAIT", "POLL_LOCK_WAIT", "locked_archive", "log", "not_done", "read_config", "record"]
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, rss, run_cli, wait_for, write_config
 
-from watch.store.lock import LockHeld, archive_lock, lock_holder, lock_path
+from watch.errors import LockHeld
+from watch.store.lock import archive_lock, lock_holder, lock_path
 
 
 def test_acquire_release_and_holder(tmp_path):

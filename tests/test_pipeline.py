@@ -126,7 +126,7 @@ def test_digest_from_archive(setup):
 
 def test_item_whose_extraction_crashes_fails_alone(setup, monkeypatch):
     config, archive, client = setup
-    import watch.pipeline as pl
+    import watch.extract.fulltext as pl
 
     real = pl.article_from_feed
 

@@ -16,6 +16,7 @@ import pytest
 from conftest import corpus_path, run_cli
 from digest_archive import MONDAY, build
 
+from watch.errors import SearchSyntaxError
 from watch.extract.lang import detect_language
 from watch.query import search as query_mod
 from watch.query.search import QueryError, fts_match, literal_match, parse_when
@@ -23,7 +24,6 @@ from watch.records import Article, FetchResult, ModelOutput, SearchQuery, Summar
 from watch.sources.parse import parse_feed
 from watch.store import open_archive, open_reader
 from watch.store.lock import archive_lock
-from watch.store.reader import SearchSyntaxError
 
 
 @pytest.fixture

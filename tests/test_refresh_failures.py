@@ -103,7 +103,7 @@ def test_304_with_last_modified(harness):
 def test_unchanged_body_without_validators_is_not_parsed_again(harness, monkeypatch):
     harness.server.add("/bad.xml", fixture_bytes("regulation_fr.atom"))
     harness.refresh()
-    import watch.pipeline as pl
+    import watch.sources.refresh as pl
 
     monkeypatch.setattr(pl, "parse_feed", lambda *a, **k: pytest.fail("unchanged body parsed again"))
     assert harness.refresh()["Bad"].status == "unchanged"
@@ -347,7 +347,7 @@ def test_every_corpus_feed_refreshes(tmp_path, server):
 
 
 def test_many_sources_are_parsed_in_worker_processes_with_errors_kept(tmp_path, server, monkeypatch):
-    import watch.pipeline as pl
+    import watch.sources.refresh as pl
 
     used = []
     real = pl.feed_parser

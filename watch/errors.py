@@ -1,4 +1,23 @@
-"""Exception hierarchy: foreign errors are translated into these where they happen."""
+"""Exception hierarchy: foreign errors are translated into these where they happen (house rule 4).
+
+```
+WatchError                    exit code 1 unless stated
+├── ConfigError               feeds.yaml or the environment (exit 2)
+├── FetchError                network, HTTP status, size cap (.url, .status, .retry_after)
+│   ├── EgressRefused         a feed's URL points at a non-public address or scheme
+│   └── RobotsDisallowed      robots.txt forbids the page
+├── ParseError                not a readable feed or release document
+├── ExtractError              no article text in a page
+├── ModelError                the model cannot load or failed
+├── StoreError                the archive cannot be opened or migrated
+│   └── SearchSyntaxError     the search text is not valid FTS5 syntax
+├── LockHeld                  another process holds the archive lock (exit 3)
+├── QueryError                a query the archive cannot answer (exit 2)
+├── BrowseError               Datasette missing or failing
+├── DeliveryError             a digest not written or not sent
+└── DiscoveryError            no usable feed at or behind a URL (.tried)
+```
+"""
 
 from __future__ import annotations
 
@@ -36,6 +55,10 @@ class EgressRefused(FetchError):
     """A URL that came from a feed points at a non-public address (or a scheme) techwatch does not fetch."""
 
 
+class RobotsDisallowed(FetchError):
+    """robots.txt forbids fetching the page: a lasting answer, remembered like a 4xx."""
+
+
 class ParseError(WatchError):
     """A fetched document is not a feed that can be read."""
 
@@ -50,6 +73,20 @@ class ModelError(WatchError):
 
 class StoreError(WatchError):
     """The archive could not be opened or migrated."""
+
+
+class SearchSyntaxError(StoreError):
+    """The search text is not valid FTS5 query syntax."""
+
+
+class LockHeld(WatchError):
+    """Another techwatch process holds the archive lock; nothing was done (`holder` says who)."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, database: object, holder: dict | None) -> None:
+        self.database, self.holder = database, holder or {}
+        super().__init__(message)
 
 
 class QueryError(WatchError):

@@ -194,8 +194,8 @@ def health_lines(health: Sequence[dict]) -> tuple[HealthLine, ...]:
     lines: list[HealthLine] = []
     for h in health:
         if h.get("gone_reason"):
-            # The stored reason reads "gone (HTTP 410) since <date>"; the date is `since` here.
-            cause = re.sub(r"^gone \((.+)\)\s+since \S+$", r"\1", h["gone_reason"])
+            # Gone means the server answered 410 (stored as last_status by record_gone); the date is `since` here.
+            cause = f"HTTP {h.get('last_status') or 410}"
             lines.append(HealthLine(h["name"], "gone", f"{cause}: no longer polled; give it a new url in feeds.yaml",
                                     _when(h.get("gone_at") or h.get("last_checked_at"))))
         elif not h.get("enabled", 1):

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from ..digest.build import health_lines
-from ..errors import QueryError
+from ..errors import QueryError, SearchSyntaxError
 from ..records import ArchiveStats, CountRow, ItemDetail, SearchHit, SearchQuery, SearchResult
-from ..store import ArchiveReader, SearchSyntaxError
+from ..store import ArchiveReader
 from .syntax import LITERAL_HINT, EmptyQueryError, QuerySyntaxError, parse, parse_literal, render
 
 MAX_QUERY_CHARS = 1000

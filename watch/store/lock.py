@@ -12,19 +12,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import WatchError
+from ..errors import LockHeld
 
 POLL_SECONDS = 0.2
-
-
-class LockHeld(WatchError):
-    """Another techwatch process holds the archive lock; nothing was done."""
-
-    exit_code = 3
-
-    def __init__(self, database: Path, holder: dict | None) -> None:
-        self.database, self.holder = database, holder or {}
-        super().__init__(f"the archive {database} is in use by {describe_holder(self.holder)}")
 
 
 def lock_path(database: Path) -> Path:
@@ -94,7 +84,7 @@ def archive_lock(database: Path, command: str, wait_seconds: float = 0.0,
                 if remaining <= 0:
                     # lock_holder()'s shared probe can make the lock look busy for an instant
                     if holder or lock_holder(database) is not None:
-                        raise LockHeld(Path(database), holder or lock_holder(database)) from None
+                        raise _held(Path(database), holder or lock_holder(database)) from None
                     remaining = POLL_SECONDS / 4
                 elif not waited and on_wait is not None:
                     on_wait(holder)
@@ -110,3 +100,7 @@ def archive_lock(database: Path, command: str, wait_seconds: float = 0.0,
             os.ftruncate(fd, 0)
     finally:
         os.close(fd)  # closing the last descriptor releases the flock
+
+
+def _held(database: Path, holder: dict) -> LockHeld:
+    return LockHeld(f"the archive {database} is in use by {describe_holder(holder)}", database=database, holder=holder)

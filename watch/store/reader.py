@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from ..errors import StoreError
+from ..errors import SearchSyntaxError, StoreError
 from ..records import MATCH_END, MATCH_START, ItemDetail, ReleaseItem, SearchQuery, StoryMember
 from .migrations import pending_migrations
 
@@ -28,10 +28,6 @@ def chunks(values: Sequence[str], size: int = 500) -> Iterator[list[str]]:
     """Slices small enough for an IN (...) list under SQLite's variable limit."""
     for start in range(0, len(values), size):
         yield list(values[start:start + size])
-
-
-class SearchSyntaxError(StoreError):
-    """The search text is not valid FTS5 query syntax."""
 
 
 # The date an item is filed under (published, else fetched): the generated column of m011, indexed.

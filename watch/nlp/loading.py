@@ -1,0 +1,56 @@
+"""Model wiring: the configured summarizer, tagger, clustering embedder and relevance scorer, loaded once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from watch.nlp.enrich import Models, Summarizer
+from watch.records import (
+    Config,
+)
+
+log = logging.getLogger(__name__)
+
+
+ModelLoader = Callable[[], Models]
+
+
+def load_once(loader: ModelLoader) -> ModelLoader:
+    """A loader that loads on its first call only, so every stage of a run shares one model."""
+    loaded: list[Models] = []
+
+    def once() -> Models:
+        if not loaded:
+            loaded.append(loader())
+        return loaded[0]
+
+    return once
+
+
+def load_models(config: Config) -> Models:
+    """Build the configured summarizer, tagger, clustering embedder and relevance scorer; models
+    are shared when two stages name the same one, and weights load on first use."""
+    from watch.nlp import EmbeddingTagger, ExtractiveSummarizer, load_embedder  # heavy: only when needed
+    from watch.nlp.relevance import RelevanceScorer
+    from watch.nlp.tagger import DEFAULT_MODEL
+
+    summarizing, tagging = config.settings.summarizer, config.settings.tagger
+    sentence_model = summarizing.model if summarizing.backend == "extractive" else None
+    embedder = load_embedder(sentence_model)
+    extractive = ExtractiveSummarizer(embedder, sentences=summarizing.sentences, max_chars=summarizing.max_chars)
+    tag_model = tagging.model or DEFAULT_MODEL
+    same = tag_model == (sentence_model or None) or tag_model == embedder.name
+    documents = embedder if same else load_embedder(tag_model)
+    options = {"threshold": tagging.threshold} if tagging.threshold is not None else {}
+    tagger = EmbeddingTagger(documents, config.tags, max_tags=tagging.max_tags, **options)
+    summarizer: Summarizer = extractive
+    if summarizing.backend == "generative":
+        from watch.nlp.generative import GenerativeSummarizer
+
+        summarizer = GenerativeSummarizer(summarizing.model or "", sentences=summarizing.sentences,
+                                          max_chars=summarizing.max_chars, fallback=extractive)
+    return Models(
+        summarizer=summarizer, tagger=tagger, embedder=embedder,
+        relevance=RelevanceScorer(documents, config.interests) if config.interests.strip() else None,
+    )
