@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from watch.nlp.base import Summarizer, Tagger
 from watch.pipeline import Models
 from watch.records import Summary, TagScore
 
 
-class FirstSentenceSummarizer:
+class FirstSentenceSummarizer(Summarizer):
     """Summary = the first sentence of the text."""
 
     name = "fake-first-sentence"
@@ -23,7 +24,7 @@ class FirstSentenceSummarizer:
         return Summary(text=first[:400], model=self.name)
 
 
-class KeywordTagger:
+class KeywordTagger(Tagger):
     """Tag = every tag whose keyword occurs in the title or text."""
 
     name = "fake-keywords"

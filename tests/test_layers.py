@@ -9,7 +9,7 @@ from conftest import ROOT
 
 # Lowest first. A module may import from its own package and from any lower layer, never from a higher one.
 LAYERS: list[set[str]] = [
-    {"errors", "records", "files", "text", "dedup"},  # records, errors, text utilities, item identity
+    {"errors", "records", "files", "text", "dedup", "machine"},  # records, errors, text utilities, item identity
     {"http", "store", "logs"},
     {"config", "nlp", "extract", "retention"},
     {"sources", "stories"},

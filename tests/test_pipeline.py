@@ -171,7 +171,7 @@ def test_batch_summarizing_is_used_and_falls_back_item_by_item(setup):
     models = fake_models()
     batches = []
 
-    def many(docs):
+    def many(docs, deadline=None):
         batches.append(len(docs))
         raise RuntimeError("batch exploded")
 

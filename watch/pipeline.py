@@ -88,7 +88,7 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
             continue
         if loaded is None:
             loaded = models()  # the model loads only when there is something to process
-            if hasattr(loaded.summarizer, "generated"):
+            if loaded.summarizer.generative:
                 generative_name = loaded.summarizer.name
         for (item, article), output in zip(ready, enrich(ready, loaded, archive, deadline), strict=True):
             if isinstance(output, Exception):

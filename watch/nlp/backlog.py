@@ -27,8 +27,7 @@ def summarize_backlog(archive: Archive, models: ModelLoader, deadline: float, re
     """Give recent items that only have a fallback summary their generative one, newest first,
     until `deadline` (time.monotonic()); return `report` with the counts of this work added."""
     summarizer = models().summarizer
-    generated = getattr(summarizer, "generated", None)
-    if generated is None:
+    if not summarizer.generative:
         return report
     since = datetime.now(UTC) - timedelta(days=BACKLOG_DAYS)
     done = 0
@@ -38,9 +37,9 @@ def summarize_backlog(archive: Archive, models: ModelLoader, deadline: float, re
             break
         summaries = summarizer.summarize_many([(title, text, language) for _, title, text, language in batch],
                                               deadline=deadline)
-        rejections: dict[int, str] = getattr(summarizer, "rejections", {})
+        rejections = summaries.rejections
         for n, ((item_id, title, text, language), summary) in enumerate(zip(batch, summaries, strict=True)):
-            if generated(summary):
+            if summarizer.generated(summary):
                 archive.replace_summary(item_id, summary, summary_key(summarizer, title, text, language),
                                         datetime.now(UTC))
                 done += 1

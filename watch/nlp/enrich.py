@@ -11,38 +11,19 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
 from ..errors import ModelError
 from ..records import Article, DocVector, ModelOutput, PendingItem, Summary, TagScore
 from ..store import Archive
+from .base import Summarizer, Tagger, VectorTagger
 from .embedder import Embedder
 from .relevance import RelevanceScorer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class Summarizer(Protocol):
-    """Anything that turns an article into a capped Summary."""
-
-    name: str
-
-    def summarize(self, title: str, text: str, language: str | None = None) -> Summary:
-        """Summarize one article."""
-        ...
-
-
-class Tagger(Protocol):
-    """Anything that scores documents against the taxonomy."""
-
-    name: str
-
-    def tag_many(self, docs: Sequence[tuple[str, str]]) -> list[list[TagScore]]:
-        """Tag (title, text) pairs."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -60,8 +41,7 @@ Batch = Sequence[tuple[PendingItem, Article]]
 
 def summary_key(summarizer: Summarizer, title: str, text: str, language: str | None) -> str:
     """Hash of everything a summary depends on: the summarizer, its caps, the title, text and language."""
-    caps = f"{getattr(summarizer, 'sentences', '')}/{getattr(summarizer, 'max_chars', '')}"
-    return _sha256(summarizer.name, caps, title or "", text or "", language or "")
+    return _sha256(summarizer.name, summarizer.caps(), title or "", text or "", language or "")
 
 
 def enrich(batch: Batch, models: Models, archive: Archive,
@@ -69,7 +49,7 @@ def enrich(batch: Batch, models: Models, archive: Archive,
     """Model outputs for each (item, article), or the exception that item failed with.
 
     A ModelError (the model itself is broken) is raised, not returned. `deadline` (a
-    time.monotonic() value) is passed to summarizers that take one (the generative backend).
+    time.monotonic() value) bounds summarizers that take time (the generative backend).
     """
     summaries = _summaries(batch, models.summarizer, archive, deadline)
     tags, docs = _tags(batch, models.tagger, archive)
@@ -95,11 +75,7 @@ def _summaries(batch: Batch, summarizer: Summarizer, archive: Archive,
     made: dict[str, Summary | Exception] = {}
     if todo:
         docs = [(batch[n][0].title, batch[n][1].text, batch[n][1].language) for n in todo.values()]
-        many = getattr(summarizer, "summarize_many", None)
-        results: Sequence[Summary | None] = [None] * len(todo)
-        if many is not None:
-            call = (lambda: many(docs, deadline=deadline)) if _takes_deadline(many) else (lambda: many(docs))
-            results = _whole_batch("summarizing", call, len(todo))
+        results = _whole_batch("summarizing", lambda: summarizer.summarize_many(docs, deadline=deadline), len(todo))
         for key, doc, result in zip(todo, docs, results, strict=True):
             made[key] = result if result is not None else _one(lambda d=doc: summarizer.summarize(*d))
     out: list[tuple[Summary, str | None] | Exception] = []
@@ -120,13 +96,13 @@ def _tags(batch: Batch, tagger: Tagger,
           archive: Archive) -> tuple[list[list[TagScore] | Exception], list[DocVector | None]]:
     """Tags per item, and the document vector they came from (None for taggers without vectors)."""
     docs = [(i.title, a.text) for i, a in batch]
-    embedder: Embedder | None = getattr(tagger, "embedder", None)
-    if embedder is None or not hasattr(tagger, "tag_vectors"):
+    if not isinstance(tagger, VectorTagger):
         results = _whole_batch("tagging", lambda: tagger.tag_many(docs), len(docs))
         tags = [r if r is not None else _one(lambda d=d: tagger.tag_many([d])[0]) for r, d in zip(results, docs,
                                                                                                    strict=True)]
         return tags, [None] * len(batch)
-    texts = [tagger.doc_text(title, text) for title, text in docs]  # type: ignore[attr-defined]
+    embedder = tagger.embedder
+    texts = [tagger.doc_text(title, text) for title, text in docs]
     keys = [_sha256(text) for text in texts]
     vectors = archive.cached_doc_vectors(keys, embedder.name)
     missing = [key for key in dict.fromkeys(keys) if key not in vectors]
@@ -141,7 +117,7 @@ def _tags(batch: Batch, tagger: Tagger,
             else:
                 vectors[key] = np.asarray(result, dtype=np.float32)
     ok = [n for n, key in enumerate(keys) if key in vectors]
-    tag_sets = tagger.tag_vectors(  # type: ignore[attr-defined]
+    tag_sets = tagger.tag_vectors(
         [docs[n] for n in ok], np.stack([vectors[keys[n]] for n in ok])) if ok else []
     tags: list[list[TagScore] | Exception] = [errors.get(key) or RuntimeError("no document vector") for key in keys]
     doc_vectors: list[DocVector | None] = [None] * len(batch)
@@ -185,15 +161,6 @@ def _one(call: Callable[[], T]) -> T | Exception:
         raise
     except Exception as exc:
         return exc
-
-
-def _takes_deadline(method: Callable[..., object]) -> bool:
-    import inspect
-
-    try:
-        return "deadline" in inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _sha256(*parts: str) -> str:

@@ -17,9 +17,10 @@ import time
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from watch.errors import ModelError
+from watch.nlp.base import Summaries, Summarizer
 from watch.nlp.embedder import _HF_ID, _cached_config, _set_threads, model_version
 from watch.nlp.sentences import split_sentences
 from watch.nlp.summarize import _cut
@@ -88,14 +89,6 @@ class OutOfTime(SummaryRejected):
     """The run's time budget was spent before (or while) generating this item."""
 
 
-class FallbackSummarizer(Protocol):
-    """What a fallback needs: a name and batch summaries (ExtractiveSummarizer fits)."""
-
-    name: str
-
-    def summarize_many(self, docs: Sequence[Doc]) -> list[Summary]:
-        """Summarize (title, text, language) triples."""
-        ...
 
 
 def prompt_language(language: str | None) -> str:
@@ -129,7 +122,7 @@ def seq2seq_prompt(title: str, text: str, prefix: str = SEQ2SEQ_PREFIX) -> str:
     return f"{prefix}{title.strip()}\n{text.strip()}"
 
 
-class GenerativeSummarizer:
+class GenerativeSummarizer(Summarizer):
     """Summaries written by a local Hugging Face generation model, capped and checked in code.
 
     `model` is a local model directory or a Hugging Face id already in the local cache; nothing
@@ -145,9 +138,11 @@ class GenerativeSummarizer:
     The path is checked when the summarizer is built (ModelError); weights load on first use.
     """
 
+    generative = True
+
     def __init__(self, model: str | os.PathLike[str], *, sentences: int = 3, max_chars: int = 400,
                  max_input_tokens: int = 1024, max_new_tokens: int = 120,
-                 fallback: FallbackSummarizer | None = None) -> None:
+                 fallback: Summarizer | None = None) -> None:
         if sentences < 1 or max_chars < 2:
             raise ValueError("a summary needs at least one sentence and two characters")
         if max_input_tokens < 16 or max_new_tokens < 1:
@@ -155,9 +150,6 @@ class GenerativeSummarizer:
         self.model_ref = str(model)
         self.path = resolve_model(self.model_ref)
         self._name = f"generative/{self.model_ref}@{model_version(self.path)}"  # the version: which weights
-        # Of the last summarize_many call: doc index -> why its output was rejected (unfaithful or
-        # degenerate). Greedy decoding would reject it again, so callers can stop retrying it.
-        self.rejections: dict[int, str] = {}
         self.sentences = sentences
         self.max_chars = max_chars
         self.max_input_tokens = max_input_tokens
@@ -187,10 +179,6 @@ class GenerativeSummarizer:
         """True for an encoder-decoder model (known once loaded)."""
         return self._seq2seq
 
-    def generated(self, summary: Summary) -> bool:
-        """True when this model wrote `summary`; False for a fallback's summary."""
-        return summary.model == self.name
-
     def load(self) -> None:
         """Load tokenizer and weights now; later calls do nothing. Raises ModelError."""
         with self._lock:
@@ -208,17 +196,19 @@ class GenerativeSummarizer:
         """Summarize one article (see the class docstring for caps, checks and fallback)."""
         return self.summarize_many([(title, text, language)])[0]
 
-    def summarize_many(self, docs: Sequence[Doc], deadline: float | None = None) -> list[Summary]:
+    def summarize_many(self, docs: Sequence[Doc], deadline: float | None = None) -> Summaries:
         """Summarize (title, text, language) triples one by one, in order.
 
         `deadline` is a `time.monotonic()` value: once it has passed, the remaining items get the
         fallback's summary without generating (generation in progress stops at the deadline too).
         Items whose output is rejected get the fallback's summary as well; the fallback is called
         once, for all of them. Without a fallback, the first rejection raises SummaryRejected.
+        The result's `rejections` says why each unfaithful or degenerate output was refused: greedy
+        decoding would refuse it again, so callers can stop retrying that item.
         """
         out: list[Summary | None] = []
         rejected: list[int] = []
-        self.rejections = {}
+        rejections: dict[int, str] = {}
         for title, text, language in docs:
             title, text = title or "", text or ""
             try:
@@ -234,7 +224,7 @@ class GenerativeSummarizer:
                 if self.fallback is None:
                     raise
                 if isinstance(exc, UnfaithfulSummary):
-                    self.rejections[len(out)] = str(exc)
+                    rejections[len(out)] = str(exc)
                 level = logging.WARNING if isinstance(exc, UnfaithfulSummary) else logging.INFO
                 log.log(level, "generative summary of %r not used (%s); using %s", (title or "")[:80], exc,
                         self.fallback.name)
@@ -245,7 +235,7 @@ class GenerativeSummarizer:
             for index, summary in zip(rejected, self.fallback.summarize_many([docs[i] for i in rejected]),
                                       strict=True):
                 out[index] = summary
-        return [summary for summary in out if summary is not None]
+        return Summaries((summary for summary in out if summary is not None), rejections)
 
     def tidy(self, text: str, language: str | None = None, *, finished: bool = True) -> str:
         """Generated text capped in code: no label or markup, whole sentences, caps obeyed.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from watch.nlp.enrich import Models, Summarizer
+from watch.nlp.base import Summarizer
+from watch.nlp.enrich import Models
 from watch.records import (
     Config,
 )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from watch.nlp.base import Summaries, Summarizer
 from watch.nlp.embedder import Embedder
 from watch.nlp.sentences import split_sentences
 from watch.records import Summary
@@ -86,7 +87,7 @@ def is_byline(sentence: str) -> bool:
     return opener or (head == sentence and re.search(r"\s\.\s+(?:and|et)\s", sentence) is not None)
 
 
-class ExtractiveSummarizer:
+class ExtractiveSummarizer(Summarizer):
     """Summary made only of article sentences, chosen by centrality, title similarity (embedding
     and shared words), a lead-position prior and MMR, and capped in sentences and characters."""
 
@@ -136,7 +137,7 @@ class ExtractiveSummarizer:
         """Summarize one article; the output only contains its sentences (plus a final "…" if cut)."""
         return self.summarize_many([(title, text, language)])[0]
 
-    def summarize_many(self, docs: Sequence[tuple[str, str, str | None]]) -> list[Summary]:
+    def summarize_many(self, docs: Sequence[tuple[str, str, str | None]], deadline: float | None = None) -> Summaries:
         """Summarize (title, text, language) triples with one embedding call for all of them.
 
         One call lets the embedder sort every sentence of the batch by length: fuller batches,
@@ -159,7 +160,7 @@ class ExtractiveSummarizer:
             chosen = self._choose(title, candidates, vectors[offset:offset + size])
             offset += size
             out.append(Summary(self._join([candidates[i] for i in sorted(chosen)]), self.name))
-        return out
+        return Summaries(out)
 
     def _plan(self, title: str, text: str, language: str | None) -> Summary | tuple[str, list[str]]:
         """A finished Summary when no model is needed, else (title, candidate sentences) to score."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from watch.nlp.base import VectorTagger
 from watch.nlp.embedder import Embedder
 from watch.records import Tag, TagScore
 
@@ -63,7 +64,7 @@ def calibration_for(model_name: str) -> Calibration:
     return next((c for key, c in CALIBRATIONS if key in name), MINILM)
 
 
-class EmbeddingTagger:
+class EmbeddingTagger(VectorTagger):
     """Scores each (title, text) against every tag; keeps the best few above a threshold."""
 
     def __init__(self, embedder: Embedder, tags: Sequence[Tag], threshold: float | None = None,

@@ -28,7 +28,7 @@ def check_source(client: httpx.Client, source: Source, config: Config) -> Source
         result = fetch(client, source.url, max_bytes=settings.max_bytes, total_timeout=settings.total_timeout_seconds)
         feed = parse_source(source, result.content, base_url=result.final_url, content_type=result.content_type)
     except (FetchError, ParseError) as exc:
-        return SourceCheck(source.name, False, getattr(exc, "status", None), error=str(exc))
+        return SourceCheck(source.name, False, exc.status if isinstance(exc, FetchError) else None, error=str(exc))
     lengths = sorted(len(article_from_feed(e.feed_html, e.language).text) for e in feed.entries)
     median = lengths[len(lengths) // 2] if lengths else 0
     dates = [e.published for e in feed.entries if e.published]

@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import logging
 import multiprocessing
-import os
 import random
 import threading
 from collections import defaultdict
@@ -19,6 +18,7 @@ import httpx
 
 from watch.errors import FetchError, ParseError
 from watch.http.client import HostLimiter, fetch, host_of
+from watch.machine import usable_cpus
 from watch.records import (
     Config,
     FetchResult,
@@ -60,7 +60,7 @@ def feed_parser(sources: int) -> Iterator[FeedParser]:
 
     feedparser is pure Python: in threads, parsing holds the GIL and one core does all of it.
     """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = usable_cpus()
     if sources < PARALLEL_PARSE_MIN_SOURCES or cores < 2:
         yield parse_feed
         return
@@ -153,7 +153,8 @@ def _record_failure(archive: Archive, source: Source, state: SourceState | None,
                     http_status: int | None, now: datetime, rng: random.Random | None) -> SourceReport:
     # Stored and shown: an HTTP reason phrase is the server's text, a URL in a message may hold a password.
     cause = one_line(redact_text(str(error))) if error else "unknown error"
-    status = getattr(error, "status", None) or http_status
+    fetch_error = error if isinstance(error, FetchError) else None
+    status = (fetch_error.status if fetch_error else None) or http_status
     if status == 410:
         reason = f"gone (HTTP 410) since {now:%Y-%m-%d}"
         archive.record_gone(source.name, reason, now)
@@ -161,8 +162,8 @@ def _record_failure(archive: Archive, source: Source, state: SourceState | None,
                             notes=("the server says this feed is gone for good: no longer polled; "
                                    "remove it from feeds.yaml or give it a new url",))
     count = (state.error_count if state else 0) + 1
-    next_check = schedule.next_check_after_failure(now, count, retry_after_seconds=getattr(error, "retry_after", None),
-                                                   rng=rng)
+    retry_after = fetch_error.retry_after if fetch_error else None
+    next_check = schedule.next_check_after_failure(now, count, retry_after_seconds=retry_after, rng=rng)
     archive.record_failure(source.name, cause, status, now, next_check)
     return SourceReport(source.name, "failed", error=cause,
                         notes=(f"failure #{count} in a row; next attempt after {next_check:%Y-%m-%d %H:%M} UTC",))
