@@ -15,8 +15,9 @@ from fixture_dates import FIXTURE_MONDAY, FIXTURE_NOW, shift_text, week_label, w
 from watch.config import load_config
 from watch.errors import ConfigError, ParseError
 from watch.records import Source
+from watch.sources.kinds import CHANGELOG_RELEASES, parse_source
 from watch.sources.release_notes import summarize_release
-from watch.sources.releases import CHANGELOG_RELEASES, notes_text, parse_source
+from watch.sources.releases import notes_text
 
 
 def pypi_rss(package: str, versions: list[tuple[str, str]]) -> str:

@@ -33,6 +33,7 @@ from watch.records import (
     Summary,
 )
 from watch.sources.check import check_all, check_source
+from watch.sources.kinds import kind_of
 from watch.sources.refresh import refresh_all, refresh_source
 from watch.sources.release_notes import summarize_release
 from watch.sources.releases import notes_text
@@ -70,7 +71,7 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
 
     pages = PageFetcher(client, config, archive) if client is not None else None
     modes = {s.name: s.extract for s in config.sources}
-    release_sources = {s.name for s in config.sources if s.kind != "feed"}
+    release_sources = {s.name for s in config.sources if kind_of(s).releases}
     # A snapshot of ids: an item failing now is retried by a later run, not again in this loop.
     pending = archive.pending_ids()
     for start in range(0, len(pending), batch_size):

@@ -24,6 +24,7 @@ from ..records import (
     Tag,
     TagTrend,
 )
+from ..sources.kinds import kind_of
 from ..sources.release_notes import highlights
 from ..sources.releases import notes_text
 from ..sources.versions import parse_version
@@ -150,7 +151,7 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
     `previous` (the period before) gives each top tag its change.
     """
     weights = {s.name: s.weight for s in sources}
-    projects = {s.name for s in sources if s.kind != "feed"} | {r.source for r in releases}
+    projects = {s.name for s in sources if kind_of(s).releases} | {r.source for r in releases}
     release_section = release_lines(releases, earlier_versions or {})
     stories = merge_stories([i for i in items if i.source not in projects])
     ranked = sorted(stories, key=lambda st: (-story_score(st, weights, period), -st.published.timestamp(), st.id))

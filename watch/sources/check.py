@@ -16,7 +16,7 @@ from watch.records import (
     Source,
     SourceCheck,
 )
-from watch.sources.releases import parse_source
+from watch.sources.kinds import parse_source
 
 log = logging.getLogger(__name__)
 

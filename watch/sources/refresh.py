@@ -28,8 +28,8 @@ from watch.records import (
     SourceState,
 )
 from watch.sources import policy as schedule
+from watch.sources.kinds import kind_of
 from watch.sources.parse import parse_feed
-from watch.sources.releases import github_api_request, parse_source
 from watch.store import Archive
 from watch.text.redact import redact_text
 from watch.text.textsafe import one_line
@@ -95,27 +95,27 @@ def fetch_source(client: httpx.Client, source: Source, state: SourceState | None
 def _fetch_and_parse(client: httpx.Client, source: Source, state: SourceState | None, config: Config,
                      limiter: HostLimiter | None, now: datetime | None, parser: FeedParser) -> Fetched:
     settings = config.settings.fetch
-    api = github_api_request(source, settings)
+    kind = kind_of(source)
+    api = kind.api_request(source, settings)
     url, headers = api or (state.url if state else source.url, None)
     try:
         result = fetch(client, url, max_bytes=settings.max_bytes,
                        etag=state.etag if state else None, last_modified=state.last_modified if state else None,
                        total_timeout=settings.total_timeout_seconds, limiter=limiter, headers=headers)
     except FetchError as exc:
-        if api and exc.status in (401, 403):
-            exc = FetchError(f"{exc} from the GitHub API: check the token (settings.fetch.github_token_env) "
-                             "or the rate limit", url=exc.url, status=exc.status, retry_after=exc.retry_after)
+        if api:
+            exc = kind.api_failure(exc)
         return Fetched(source, state, error=exc)
     body_hash = hashlib.sha256(result.content).hexdigest()
     if result.not_modified or (state and state.content_hash == body_hash):
         return Fetched(source, state, result)
     try:
-        if source.kind == "feed":
+        if kind.parse_in_pool:
             feed = parser(result.content, source_name=source.name, base_url=result.final_url,
                           content_type=result.content_type, now=now)
-        else:  # release sources are small documents: parsed here, not in the pool
-            feed = parse_source(source, result.content, base_url=result.final_url,
-                                content_type=result.content_type, now=now)
+        else:  # release documents are small: parsed here, not in the pool
+            feed = kind.parse(source, result.content, base_url=result.final_url,
+                              content_type=result.content_type, now=now)
     except ParseError as exc:
         return Fetched(source, state, result, error=exc)
     return Fetched(source, state, result, feed, body_hash)
