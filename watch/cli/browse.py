@@ -1,4 +1,4 @@
-"""`techwatch browse`: explore the archive read-only in Datasette (registered by cli.py)."""
+"""`techwatch browse`: explore the archive read-only in Datasette (registered by cli/main.py)."""
 
 from __future__ import annotations
 

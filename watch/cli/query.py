@@ -1,4 +1,4 @@
-"""Query commands over the archive, opened read-only: search, show, stats, export (registered by cli.py)."""
+"""Query commands over the archive, opened read-only: search, show, stats, export (registered by cli/main.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`techwatch schedule`: run the scheduled jobs in the foreground, or list them (registered by cli.py)."""
+"""`techwatch schedule`: run the scheduled jobs in the foreground, or list them (registered by cli/main.py)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Stage 2: HTML to text, its language and encoding, titles as text."""
+"""Stage 2: article text: feed content and article pages to text, language, encoding; the full-text policy."""

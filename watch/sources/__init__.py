@@ -1,1 +1,1 @@
-"""Stage 1: sources polled and parsed into entries (feeds, releases, changelogs) and their refresh policy."""
+"""Stage 1: sources polled and parsed into entries, one module per kind in kinds/, and their refresh policy."""
