@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import re
-import sys
 import time
 import zlib
 from collections.abc import Sequence
@@ -35,13 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from watch.dedup import content_hash  # noqa: E402
-from watch.extract.article import html_to_text  # noqa: E402
-from watch.sources.parse import parse_feed  # noqa: E402
-from watch.stories.cluster import (  # noqa: E402
+from watch.dedup import content_hash
+from watch.extract.article import html_to_text
+from watch.sources.parse import parse_feed
+from watch.stories.cluster import (
     DEFAULT_THRESHOLD,
     StoryText,
     cluster_stories,
@@ -51,6 +47,8 @@ from watch.stories.cluster import (  # noqa: E402
     story_words,
     version_conflict,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CORPUS = Path(os.environ.get("TECHWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
 PAIRS = ROOT / "benchmarks" / "data" / "cluster_pairs.jsonl"

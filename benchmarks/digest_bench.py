@@ -13,21 +13,19 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from watch.config import load_config
+from watch.digest.build import parse_period
+from watch.digest.render import render, render_atom
+from watch.pipeline import build_digest
+from watch.records import Article, Entry, FetchResult, ModelOutput, ParsedFeed, Summary, TagScore
+from watch.store import open_archive
 
-from watch.config import load_config  # noqa: E402
-from watch.digest.build import parse_period  # noqa: E402
-from watch.digest.render import render, render_atom  # noqa: E402
-from watch.pipeline import build_digest  # noqa: E402
-from watch.records import Article, Entry, FetchResult, ModelOutput, ParsedFeed, Summary, TagScore  # noqa: E402
-from watch.store import open_archive  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 TAGS = ["llm", "agents", "mlops", "cloud-ai", "security", "privacy", "regulation", "sovereignty", "research",
         "devtools"]

@@ -140,7 +140,6 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.corpus / "feeds").is_dir():
         sys.exit(f"corpus not found at {args.corpus} (set TECHWATCH_CORPUS); this benchmark needs its feeds")
-    sys.path.insert(0, str(ROOT))
     if args.child_peak:
         child_peak(args.items, args.corpus)
         return

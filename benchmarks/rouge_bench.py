@@ -57,11 +57,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from watch.nlp.sentences import split_sentences
+from watch.nlp.summarize import ExtractiveSummarizer, _candidates, _cut
 
-from watch.nlp.sentences import split_sentences  # noqa: E402
-from watch.nlp.summarize import ExtractiveSummarizer, _candidates, _cut  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 CORPUS = Path(os.environ.get("TECHWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
 METRICS = ("rouge1", "rouge2", "rougeL")

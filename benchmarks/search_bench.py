@@ -35,12 +35,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from watch.query.search import RANK_NEWEST, archive_stats, export, fts_match, search
+from watch.records import Article, Entry, FetchResult, ModelOutput, ParsedFeed, SearchQuery, Source, Summary, TagScore
+from watch.store import open_archive, open_reader
 
-from watch.query.search import RANK_NEWEST, archive_stats, export, fts_match, search  # noqa: E402
-from watch.records import Article, Entry, FetchResult, ModelOutput, ParsedFeed, SearchQuery, Source, Summary, TagScore  # noqa: E402
-from watch.store import open_archive, open_reader  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 END = datetime(2026, 11, 23, tzinfo=UTC)  # the archive's newest item; "since 30d" is counted from here
 DAYS = 730
