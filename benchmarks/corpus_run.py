@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the test suite's local HTTP server
+sys.path.insert(0, str(ROOT / "tests" / "support"))  # the test suite's local HTTP server
 
 import feedparser  # noqa: E402
 from httpserver import FeedServer  # noqa: E402

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the test suite's local HTTP server
+sys.path.insert(0, str(ROOT / "tests" / "support"))  # the test suite's local HTTP server
 
 from httpserver import FeedServer  # noqa: E402
 

@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 sys.path.insert(0, str(ROOT))
 
-from conftest import rss, shipped_taxonomy  # noqa: E402
 from httpserver import FeedServer  # noqa: E402
+from testkit import rss, shipped_taxonomy  # noqa: E402
 
 from watch import pipeline  # noqa: E402
 from watch.config import load_config  # noqa: E402
