@@ -47,7 +47,7 @@ _WORD = re.compile(r"\w+")
 _STEM_WORD = re.compile(r"[^\W\d_]{3,}")
 # Function words that titles share with any sentence: in "L'AI Act entre en application : ce qui
 # change pour les entreprises", "qui", "pour", "les" made "Les entreprises qui développent..." beat
-# the lead that names the AI Act (tests/test_nlp_model.py).
+# the lead that names the AI Act (tests/nlp/test_nlp_model.py).
 _FUNCTION_WORD_LIST = """
     the and for are but not you all any can had has have her his him its our out who why how what when where
     which with from this that these those they them their there then than into onto over about after before
