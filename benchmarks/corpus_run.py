@@ -21,20 +21,19 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import feedparser
+from _support import FeedServer
+
+from watch import pipeline
+from watch.config import load_config
+from watch.dedup import clean_link, is_placeholder_title
+from watch.digest.build import make_digest
+from watch.digest.render import render
+from watch.http.client import make_client
+from watch.records import Period
+from watch.store import open_archive
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "support"))  # the test suite's local HTTP server
-
-import feedparser  # noqa: E402
-from httpserver import FeedServer  # noqa: E402
-
-from watch import pipeline  # noqa: E402
-from watch.config import load_config  # noqa: E402
-from watch.dedup import clean_link, is_placeholder_title  # noqa: E402
-from watch.digest.build import make_digest  # noqa: E402
-from watch.digest.render import render  # noqa: E402
-from watch.http.client import make_client  # noqa: E402
-from watch.records import Period  # noqa: E402
-from watch.store import open_archive  # noqa: E402
 
 FEED_SUFFIXES = {".xml", ".atom", ".rdf", ".json"}
 

@@ -39,14 +39,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from _support import FeedServer
+
+from watch.extract.article import extract_article
+from watch.http.client import fetch, make_client, trusting
+from watch.records import FetchSettings
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "support"))  # the test suite's local HTTP server
-
-from httpserver import FeedServer  # noqa: E402
-
-from watch.extract.article import extract_article  # noqa: E402
-from watch.http.client import fetch, make_client, trusting  # noqa: E402
-from watch.records import FetchSettings  # noqa: E402
 
 PUBLISHED_ZYTE_F1 = {"trafilatura": 0.958, "newspaper4k": 0.949, "readability.js": 0.947}
 

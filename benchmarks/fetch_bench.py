@@ -16,13 +16,11 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 FEED_SUFFIXES = {".xml", ".atom", ".rdf", ".json"}
 
@@ -30,7 +28,7 @@ FEED_SUFFIXES = {".xml", ".atom", ".rdf", ".json"}
 def serve(feeds: list[Path], count: int, hosts: int, delay: float, urls: multiprocessing.Queue,
           stop: multiprocessing.Event) -> None:
     """Child process: start `hosts` servers and spread `count` feed copies over them."""
-    from httpserver import FeedServer
+    from _support import FeedServer
 
     servers = [FeedServer(f"127.0.1.{i + 1}").start() for i in range(hosts)]
     out = []

@@ -15,23 +15,19 @@ from __future__ import annotations
 import argparse
 import random
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _support import FeedServer, rss, shipped_taxonomy
+
+from watch import pipeline
+from watch.config import load_config
+from watch.digest.build import parse_period
+from watch.http.client import make_client
+from watch.store import open_archive
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "support"))
-sys.path.insert(0, str(ROOT))
-
-from httpserver import FeedServer  # noqa: E402
-from testkit import rss, shipped_taxonomy  # noqa: E402
-
-from watch import pipeline  # noqa: E402
-from watch.config import load_config  # noqa: E402
-from watch.digest.build import parse_period  # noqa: E402
-from watch.http.client import make_client  # noqa: E402
-from watch.store import open_archive  # noqa: E402
 
 WORDS = ["model", "agents", "inference", "GPU", "open", "weights", "regulation", "privacy", "cloud", "security",
          "benchmark", "release", "framework", "sovereign", "compliance", "dataset", "training", "serving"]

@@ -43,13 +43,12 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from watch.config import load_config
+from watch.nlp.embedder import Embedder, load_embedder
+from watch.nlp.tagger import EmbeddingTagger, _tag_text, combine, select_tags
+from watch.records import Tag
 
-from watch.config import load_config  # noqa: E402
-from watch.nlp.embedder import Embedder, load_embedder  # noqa: E402
-from watch.nlp.tagger import EmbeddingTagger, _tag_text, combine, select_tags  # noqa: E402
-from watch.records import Tag  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 CORPUS = Path(os.environ.get("TECHWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
 DATA = ROOT / "benchmarks" / "data"

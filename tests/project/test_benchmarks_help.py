@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from testkit import ROOT
 
-SCRIPTS = sorted((ROOT / "benchmarks").glob("*.py"))
+# Scripts only: _support.py is the code they share.
+SCRIPTS = sorted(p for p in (ROOT / "benchmarks").glob("*.py") if not p.name.startswith("_"))
 
 
 def test_there_are_benchmarks() -> None:
