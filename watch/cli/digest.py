@@ -1,4 +1,4 @@
-"""`techwatch digest`: write a period's digest, in the formats asked or the one --out names (registered by cli/main.py)."""
+"""`techwatch digest`: write a period's digest, in the formats asked or the one --out names."""
 
 from __future__ import annotations
 

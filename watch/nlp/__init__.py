@@ -1,4 +1,4 @@
-"""Stage 4, the model stage: embeddings, summaries, tags, relevance, behind the seams of base.py; torch loads on first use."""
+"""Stage 4, the model stage: embeddings, summaries, tags, relevance behind base.py's seams; torch loads on first use."""
 
 from watch.nlp.embedder import Embedder, load_embedder
 from watch.nlp.sentences import split_sentences
