@@ -11,10 +11,10 @@ from testkit import ROOT
 LAYERS: list[set[str]] = [
     {"errors", "records", "files", "text", "dedup", "machine"},  # records, errors, text utilities, item identity
     {"http", "store", "logs"},
-    {"config", "nlp", "extract", "retention"},
+    {"nlp", "extract", "retention"},
     {"sources", "stories"},
-    {"digest", "feeds", "scheduler"},
-    {"pipeline", "query"},
+    {"config", "digest", "scheduler"},  # config checks feeds.yaml against sources.kinds' registry
+    {"feeds", "pipeline", "query"},
     {"__init__"},  # the package's public API (watch/__init__.py)
     {"cli", "jobs"},
     {"__main__"},
