@@ -360,8 +360,8 @@ def test_retention_settings(tmp_path, settings: str, items: int | None, pages: i
 @pytest.mark.parametrize("settings, line, expected", [
     ("  retention: 730\n", 3, "settings: retention 730 has no unit: write e.g. 730d (days), or 'forever'"),
     ("  retention:\n    items: 730\n", 4, "settings.retention: items 730 has no unit"),
-    ("  retention:\n    items: 6m\n", 4, "unknown unit 'm': use d, w or y (m would be minutes; write months as "
-                                           "days, e.g. 180d)"),
+    ("  retention:\n    items: 6m\n", 4, "'6m' is not a whole number of days: retention is counted in whole days "
+                                           "(d, w, mo, y); m is minutes, months are mo (6mo = 180 days)"),
     ("  retention:\n    items: 10d\n", 4, "keeping items 10 days is too short: the minimum is 30 days (the weekly "
                                             "digest compares a week with the one before); write 'forever'"),
     ("  retention:\n    items: 0d\n", 4, "'0d' is zero; to keep everything, write 'forever'"),

@@ -45,7 +45,8 @@ def out_format(out: Path, formats: tuple[str, ...]) -> str:
 
 @click.command()
 @click.option("--week", help="ISO week, e.g. 2026-W48, or 'current' / 'last' (default: the last complete week).")
-@click.option("--since", help="A rolling window ending now instead of a week, e.g. 7d, 48h.")
+@click.option("--since", help="A rolling window ending now instead of a week: a duration such as 7d, 48h, 2w, 6mo "
+                               "(m = minutes, mo = months).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(DIGEST_FORMATS),
               help="Format to write; repeat for several (default: settings.digest.formats, or what --out's "
                    "extension names). atom: the feed of past digests, digests/feed.atom.")

@@ -28,7 +28,8 @@ def _filter_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only items with this tag; repeatable (any)."),
         click.option("--source", "sources", multiple=True, metavar="NAME",
                      help="Only items from this source; repeatable (any)."),
-        click.option("--since", metavar="WHEN", help="From: 30d, 12h, 2w, 6m, 1y ago, a date 2026-11-01 or 2026-W47."),
+        click.option("--since", metavar="WHEN", help="From a duration ago (30d, 12h, 2w, 6mo, 1y, 1d12h; "
+                     "m = minutes, mo = months), a date 2026-11-01 or 2026-W47."),
         click.option("--until", metavar="WHEN", help="Before this date (same forms as --since)."),
         click.option("--lang", "language", metavar="CODE", help="Only items in this language, e.g. fr."),
         click.option("--literal", is_flag=True, help="Search for the words as typed; no AND/OR/NOT, quotes or *."),
@@ -101,7 +102,7 @@ def show(item_id: str, fmt: str, config_path: Path, db: Path | None) -> None:
 
 @click.command("stats")
 @click.option("--since", default="12w", show_default=True, metavar="WHEN",
-              help="From: 12w, 90d, 1y ago, a date, or 'all'.")
+              help="From a duration ago (12w, 90d, 6mo, 1y; m = minutes, mo = months), a date, or 'all'.")
 @click.option("--until", metavar="WHEN", help="Before this date (default: now).")
 @click.option("--weeks", "trend_weeks", default=8, show_default=True, type=click.IntRange(min=1),
               help="Weeks shown in the tag trend table.")

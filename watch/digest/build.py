@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from ..dedup import is_placeholder_title
+from ..durations import NoUnitError, parse_lookback
 from ..errors import DeliveryError
 from ..files import SHARED, atomic_open
 from ..records import (
@@ -32,7 +33,6 @@ from ..text.redact import redact_text
 
 UNTAGGED = "other"
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
-_SINCE = re.compile(r"^(\d+)\s*([dhw])$", re.IGNORECASE)
 # Characters that would change the meaning of Markdown text.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}<>#|!~])")
 
@@ -54,12 +54,12 @@ def parse_period(week: str | None = None, since: str | None = None, now: datetim
     if week and since:
         raise ValueError("give --week or --since, not both")
     if since:
-        match = _SINCE.match(since.strip())
-        if not match:
-            raise ValueError(f"bad --since {since!r}: use a number of days, hours or weeks, e.g. 7d, 48h, 2w")
-        amount, unit = int(match.group(1)), match.group(2).lower()
-        delta = {"d": timedelta(days=amount), "h": timedelta(hours=amount), "w": timedelta(weeks=amount)}[unit]
-        start = now - delta
+        try:
+            start = now - parse_lookback(since)
+        except NoUnitError:
+            raise ValueError(f"bad --since {since!r}: use a number of days, hours or weeks, e.g. 7d, 48h, 2w") from None
+        except ValueError as exc:
+            raise ValueError(f"bad --since: {exc}") from None
         return Period(start, now, f"{start:%Y-%m-%d}_to_{now:%Y-%m-%d}")
     if week in ("current", "this"):
         year, number, _ = now.isocalendar()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from ..digest.build import health_lines
+from ..durations import DurationError, NotADurationError, NoUnitError, parse_lookback
 from ..errors import QueryError, SearchSyntaxError
 from ..records import ArchiveStats, CountRow, ItemDetail, SearchHit, SearchQuery, SearchResult
 from ..store import ArchiveReader
@@ -23,18 +24,20 @@ FILTER_WINDOW = 8
 # Newest-first over this many matches walks the date index instead of sorting every match.
 WALK_DATES_ABOVE = 10_000
 SORTS = ("relevance", "recent")
-_RELATIVE = re.compile(r"^\s*(\d+)\s*([hdwmy])\s*$", re.IGNORECASE)
 _WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
 
 
 def parse_when(text: str, now: datetime | None = None) -> datetime:
-    """A point in time from `30d`, `12h`, `2w`, `6m`, `1y` (ago), `2026-11-01`, a full ISO time, or `2026-W47`."""
+    """A point in time: a duration ago (`30d`, `12h`, `2w`, `6mo`, `1y`, `1d12h`; m is minutes), `2026-11-01`,
+    a full ISO time, or `2026-W47`."""
     now = now or datetime.now(UTC)
-    relative = _RELATIVE.match(text)
-    if relative:
-        amount, unit = int(relative.group(1)), relative.group(2).lower()
-        days = {"h": amount / 24, "d": amount, "w": 7 * amount, "m": 30 * amount, "y": 365 * amount}[unit]
-        return now - timedelta(days=days)
+    problem = None
+    try:
+        return now - parse_lookback(text)
+    except (NoUnitError, NotADurationError):
+        pass  # a bare number (20261101) or no unit at all: maybe a date
+    except DurationError as exc:
+        problem = exc  # shaped like a duration (7x, 30m1h): unless it is a date after all, say what is wrong
     week = _WEEK.match(text)
     if week:
         try:
@@ -44,7 +47,10 @@ def parse_when(text: str, now: datetime | None = None) -> datetime:
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError as exc:
-        raise QueryError(f"bad date {text!r}: use 30d, 12h, 2w, 6m, 1y, 2026-11-01 or 2026-W47") from exc
+        if problem is not None:
+            raise QueryError(f"bad date or duration: {problem}") from exc
+        raise QueryError(f"bad date {text!r}: use 30d, 12h, 2w, 6mo, 1y (m is minutes), 2026-11-01 or 2026-W47") \
+            from exc
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
