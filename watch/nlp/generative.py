@@ -302,7 +302,8 @@ class GenerativeSummarizer(Summarizer):
         generation = copy.deepcopy(model.generation_config)
         generation.do_sample = False
         generation.num_beams = 1
-        # Sampling and beam settings are meaningless when greedy, and transformers warns about them.
+        # Sampling and beam settings are meaningless when greedy, and transformers warns about them. Which of
+        # these fields a GenerationConfig has depends on the transformers version, hence hasattr.
         for field in ("temperature", "top_p", "top_k", "min_p", "typical_p", "early_stopping", "length_penalty"):
             if hasattr(generation, field):
                 setattr(generation, field, None)
