@@ -104,3 +104,24 @@ def test_only_the_cli_imports_click_and_watch_never_imports_jobs():
             assert module.startswith("watch.cli"), f"{module} imports click"
         if module.startswith("watch"):
             assert "jobs" not in names, f"{module} imports jobs/"
+
+
+def test_no_import_circle_among_modules():
+    # Every import counts, also those inside functions: a circle there is a circle in the design.
+    from graphlib import CycleError, TopologicalSorter
+
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        targets = set()
+        for name in _imports(module, path):
+            while name not in modules and "." in name:
+                name = name.rpartition(".")[0]
+            # A package's __init__ re-exports its modules; importing a module imports its package first.
+            if name in modules and name != module and not module.startswith(name + "."):
+                targets.add(name)
+        graph[module] = targets
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as exc:
+        raise AssertionError(f"import circle: {' -> '.join(exc.args[1])}") from None
