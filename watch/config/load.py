@@ -61,7 +61,8 @@ SETTINGS_KEYS = ("database", "digest", "summarizer", "tagger", "fetch", "email",
 EMAIL_KEYS = ("host", "port", "security", "user", "password_env", "from", "to", "subject", "timeout",
               "allow_plaintext_auth")
 RETENTION_KEYS = ("items", "pages")
-DIGEST_KEYS = ("day", "time", "max_items", "formats", "directory", "templates")
+DIGEST_KEYS = ("day", "time", "max_items", "max_also", "per_source", "relevance_floor", "formats", "directory",
+               "templates")
 SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model", "time_budget")
 TAGGER_KEYS = ("model", "threshold", "max_tags")
 FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent", "github_api",
@@ -159,10 +160,24 @@ def _digest(block: Block, base: Path) -> DigestSettings:
         day=block.choice("day", defaults.day, WEEKDAYS),
         time=_clock_time(block, defaults.time),
         max_items=block.integer("max_items", defaults.max_items, 1, 500),
+        max_also=block.integer("max_also", defaults.max_also, 0, 1000),
+        per_source=block.integer("per_source", defaults.per_source, 1, 500),
+        relevance_floor=_relevance_floor(block),
         formats=_formats(block, defaults.formats),
         directory=_resolve(block.text("directory") or str(defaults.directory), base),
         templates=_templates(block, base),
     )
+
+
+def _relevance_floor(block: Block) -> float | None:
+    """`digest.relevance_floor`: a number from 0 to 1, or absent for the embedding model's measured floor."""
+    value = block.get("relevance_floor")
+    if value in (MISSING, None):
+        return None
+    if not isinstance(value, (int, float)) or is_bool(value) or not 0 <= value <= 1:
+        block.report("relevance_floor", f"relevance_floor must be a number from 0 to 1, got {describe(value)}")
+        return None
+    return float(value)
 
 
 def _templates(block: Block, base: Path) -> Path | None:

@@ -30,6 +30,7 @@ from ..sources.release_notes import highlights
 from ..sources.releases import notes_text
 from ..sources.versions import parse_version
 from ..text.redact import redact_text
+from .select import lead_stories, reading_minutes, select
 
 UNTAGGED = "other"
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
@@ -86,18 +87,18 @@ def merge_stories(items: Sequence[DigestItem]) -> list[DigestItem]:
         sources = tuple(dict.fromkeys(i.source for i in members))
         tags = tuple(dict.fromkeys(t for i in members for t in i.tags))
         summary = lead.summary or next((i.summary for i in members if i.summary), "")
-        scores = [i.relevance for i in members if i.relevance is not None]
+        scored = [i for i in members if i.relevance is not None]
+        best = max(scored, key=lambda i: i.relevance or 0.0) if scored else None
         merged.append(dataclasses.replace(lead, sources=sources, tags=tags, summary=summary,
-                                          published=members[-1].published, relevance=max(scores, default=None)))
+                                          published=members[-1].published,
+                                          relevance=best.relevance if best else None,
+                                          relevance_topic=best.relevance_topic if best else None))
     return merged
 
 
-# Ranking weights. A story's coverage (its sources, each counted at its `weight`) comes first:
-# one more source outweighs any difference in relevance (cosine to `interests`, mostly 0.1-0.6)
-# times RELEVANCE_WEIGHT; recency (1 at the period's end, 0 at its start) breaks near-ties.
-RELEVANCE_WEIGHT = 1.5
-RECENCY_WEIGHT = 0.25
 TOP_TAGS = 5
+
+
 def release_lines(releases: Sequence[ReleaseItem], earlier: Mapping[str, Sequence[str]]) -> tuple[ReleaseLine, ...]:
     """One line per project: its newest release of the period, the release before it, and the first breaking
     change (else security fix) that the period's notes mention."""
@@ -130,40 +131,31 @@ def _release_note(group: Iterable[ReleaseItem]) -> str:
     return ""
 
 
-def story_score(story: DigestItem, weights: dict[str, float], period: Period) -> float:
-    """The ranking score of a merged story: weighted source count, relevance, recency."""
-    coverage = sum(weights.get(source, 1.0) for source in (story.sources or (story.source,)))
-    span = (period.end - period.start).total_seconds() or 1.0
-    recency = min(1.0, max(0.0, (story.published - period.start).total_seconds() / span))
-    return coverage + RELEVANCE_WEIGHT * (story.relevance or 0.0) + RECENCY_WEIGHT * recency
-
-
 def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period, *,
-                sources: Sequence[Source] = (), max_items: int = 25, previous: Sequence[DigestItem] = (),
+                sources: Sequence[Source] = (), max_items: int = 12, max_also: int = 30, per_source: int = 2,
+                relevance_floor: float | None = None, previous: Sequence[DigestItem] = (),
                 health: Sequence[HealthLine] = (), releases: Sequence[ReleaseItem] = (),
                 earlier_versions: Mapping[str, Sequence[str]] | None = None) -> Digest:
     """Arrange a period's items into a Digest; the same archive always gives the same digest.
 
     Items of one story are merged (every source listed). Release sources' items go to Releases, one
     line per project (`earlier_versions`: each project's versions before the period, newest first).
-    The other stories are ranked by story_score; the best `max_items` appear once each, under
-    their best tag (taxonomy order, then 'other'), and the rest as one-line "also this week".
-    `previous` (the period before) gives each top tag its change.
+    The other stories are ranked and placed by digest.select: at most `max_items` full stories, at
+    most `per_source` of them from one source, none below `relevance_floor` unless several sources
+    tell it, under their best tag (taxonomy order, then 'other'); then at most `max_also` one-line
+    mentions, grouped by tag. `previous` (the period before) gives each top tag its change.
     """
     weights = {s.name: s.weight for s in sources}
     projects = {s.name for s in sources if kind_of(s).releases} | {r.source for r in releases}
     release_section = release_lines(releases, earlier_versions or {})
     stories = merge_stories([i for i in items if i.source not in projects])
-    ranked = sorted(stories, key=lambda st: (-story_score(st, weights, period), -st.published.timestamp(), st.id))
-    top, also = ranked[:max_items], ranked[max_items:]
+    chosen = select(stories, weights, period, max_items=max_items, max_also=max_also, per_source=per_source,
+                    relevance_floor=relevance_floor)
     order = [t.name for t in tags]
-    known = set(order)
-    groups: dict[str, list[DigestItem]] = {}
-    for story in top:  # already in rank order
-        groups.setdefault(next((t for t in story.tags if t in known), UNTAGGED), []).append(story)
     descriptions = {t.name: headline(t.description) for t in tags}
-    sections = tuple(DigestSection(tag=name, description=descriptions.get(name, ""), items=tuple(groups[name]))
-                     for name in [*order, UNTAGGED] if name in groups)
+    sections = _by_tag(chosen.full, order, descriptions)
+    shown = [f"{s.title} {s.summary} {s.why}" for s in chosen.full] + [s.title for s in chosen.lines]
+    shown += [f"{r.project} {r.version} {r.detail}" for r in release_section] + [h.cause for h in health]
     return Digest(
         title=f"Tech watch — {period.label}",
         start=period.start,
@@ -173,11 +165,29 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
         source_count=len({i.source for i in items}),
         label=period.label,
         story_count=len(stories) + len(release_section),
-        also=tuple(also),
+        also=chosen.lines,
+        also_sections=_by_tag(chosen.lines, order, {}),
+        lead=lead_stories(chosen.full),
+        collapsed=chosen.collapsed,
+        off_topic=chosen.off_topic,
+        hidden=chosen.hidden,
+        reading_minutes=reading_minutes(shown),
+        ranking=chosen.ranking,
         releases=release_section,
         health=tuple(health),
         trends=tag_trends(stories, merge_stories([i for i in previous if i.source not in projects]), order),
     )
+
+
+def _by_tag(stories: Sequence[DigestItem], order: Sequence[str],
+            descriptions: Mapping[str, str]) -> tuple[DigestSection, ...]:
+    """Stories (in rank order) under their first known tag, sections in taxonomy order, then 'other'."""
+    known = set(order)
+    groups: dict[str, list[DigestItem]] = {}
+    for story in stories:
+        groups.setdefault(next((t for t in story.tags if t in known), UNTAGGED), []).append(story)
+    return tuple(DigestSection(tag=name, description=descriptions.get(name, ""), items=tuple(groups[name]))
+                 for name in [*order, UNTAGGED] if name in groups)
 
 
 def tag_trends(stories: Sequence[DigestItem], previous: Sequence[DigestItem], order: Sequence[str],

@@ -28,10 +28,26 @@ def build_digest(config: Config, archive: Archive, period: Period) -> Digest:
     previous = archive.items_between(period.start - (period.end - period.start), period.start)
     releases = archive.releases_between(period.start, period.end)
     earlier = archive.versions_before(sorted({r.project for r in releases}), period.start)
+    settings = config.settings.digest
     return digest_mod.make_digest(items, config.tags, period, sources=config.sources,
-                                  max_items=config.settings.digest.max_items, previous=previous,
+                                  max_items=settings.max_items, max_also=settings.max_also,
+                                  per_source=settings.per_source, relevance_floor=digest_floor(config),
+                                  previous=previous,
                                   health=digest_mod.health_lines(archive.source_health()),
                                   releases=releases, earlier_versions=earlier)
+
+
+def digest_floor(config: Config) -> float | None:
+    """The relevance floor of the digest: settings.digest.relevance_floor, else the one measured for the
+    embedding model that scores relevance; None without `interests` (nothing is scored)."""
+    if not config.interests.strip():
+        return None
+    if config.settings.digest.relevance_floor is not None:
+        return config.settings.digest.relevance_floor
+    from watch.nlp.relevance import relevance_floor
+    from watch.nlp.tagger import DEFAULT_MODEL
+
+    return relevance_floor(config.settings.tagger.model or DEFAULT_MODEL)
 
 
 FORMAT_SUFFIXES = {"md": ".md", "html": ".html", "text": ".txt", "atom": ".atom"}

@@ -55,14 +55,14 @@ def enrich(batch: Batch, models: Models, archive: Archive,
     tags, docs = _tags(batch, models.tagger, archive)
     relevance = _relevance(docs, models.relevance)
     out: list[ModelOutput | Exception] = []
-    for summary, tag_set, doc, score in zip(summaries, tags, docs, relevance, strict=True):
+    for summary, tag_set, doc, (score, topic) in zip(summaries, tags, docs, relevance, strict=True):
         failure = next((x for x in (summary, tag_set) if isinstance(x, Exception)), None)
         if failure is not None:
             out.append(failure)
             continue
         text, key = summary  # type: ignore[misc]
         out.append(ModelOutput(summary=text, tags=tuple(tag_set), tagger=models.tagger.name,  # type: ignore[arg-type]
-                               summary_key=key, doc=doc, relevance=score))
+                               summary_key=key, doc=doc, relevance=score, relevance_topic=topic))
     return out
 
 
@@ -127,13 +127,15 @@ def _tags(batch: Batch, tagger: Tagger,
     return tags, doc_vectors
 
 
-def _relevance(docs: Sequence[DocVector | None], scorer: RelevanceScorer | None) -> list[float | None]:
+def _relevance(docs: Sequence[DocVector | None],
+               scorer: RelevanceScorer | None) -> list[tuple[float | None, str | None]]:
+    """(relevance, closest interests topic) per document; (None, None) without interests or a vector."""
+    scores: list[tuple[float | None, str | None]] = [(None, None)] * len(docs)
     if scorer is None:
-        return [None] * len(docs)
+        return scores
     present = [n for n, doc in enumerate(docs) if doc is not None]
-    scores: list[float | None] = [None] * len(docs)
     if present:
-        values = scorer.score(np.stack([docs[n].vector for n in present]))  # type: ignore[union-attr]
+        values = scorer.best(np.stack([docs[n].vector for n in present]))  # type: ignore[union-attr]
         for n, value in zip(present, values, strict=True):
             scores[n] = value
     return scores

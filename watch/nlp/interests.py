@@ -27,7 +27,8 @@ def relevance_key(config: Config) -> str | None:
     from watch.nlp.tagger import DEFAULT_MODEL
 
     model = config.settings.tagger.model or DEFAULT_MODEL
-    return hashlib.sha256("\n".join([model, *topics]).encode()).hexdigest()[:16]
+    # "topic": since m020 each score is stored with its closest topic; archives scored before are rescored once.
+    return hashlib.sha256("\n".join(["topic", model, *topics]).encode()).hexdigest()[:16]
 
 
 def refresh_relevance(config: Config, archive: Archive, models: ModelLoader) -> int:
@@ -42,7 +43,7 @@ def refresh_relevance(config: Config, archive: Archive, models: ModelLoader) -> 
     else:
         count = 0
         for ids, vectors in archive.vectors_for_relevance(scorer.embedder.name):
-            archive.set_relevance(dict(zip(ids, scorer.score(vectors), strict=True)))
+            archive.set_relevance(dict(zip(ids, scorer.best(vectors), strict=True)))
             count += len(ids)
     archive.set_meta(RELEVANCE_KEY, key)
     return count

@@ -14,14 +14,17 @@ from .config import (
     TaggerSettings,
 )
 from .digest import (
+    CollapsedSource,
     Digest,
     DigestItem,
     DigestRecord,
     DigestSection,
     HealthLine,
     Period,
+    RankedStory,
     ReleaseItem,
     ReleaseLine,
+    StoryScore,
     TagTrend,
 )
 from .feeds import Entry, FetchResult, ParsedFeed, Release, SourceState
@@ -47,6 +50,7 @@ __all__ = [
     "ArchiveStats",
     "Article",
     "CachedPage",
+    "CollapsedSource",
     "Config",
     "CountRow",
     "Digest",
@@ -67,6 +71,7 @@ __all__ = [
     "PendingItem",
     "Period",
     "ProcessReport",
+    "RankedStory",
     "RefusedLink",
     "Release",
     "ReleaseItem",
@@ -82,6 +87,7 @@ __all__ = [
     "SourceReport",
     "SourceState",
     "StoryMember",
+    "StoryScore",
     "StoryText",
     "SummarizerSettings",
     "Summary",

@@ -29,6 +29,42 @@ class DigestItem:
     cluster_id: str | None = None
     sources: tuple[str, ...] = ()  # every source of the story, once clusters are merged
     relevance: float | None = None  # similarity to `interests` (the best of the story's items)
+    relevance_topic: str | None = None  # the `interests` topic that best item is closest to
+    why: str = ""  # why a full story is there: "covered by 3 sources · relevant to “open-weights LLMs…”"
+
+
+@dataclass(frozen=True)
+class StoryScore:
+    """The terms of a story's ranking score (digest --explain prints them)."""
+
+    coverage: float  # its sources, each counted at its `weight`
+    relevance: float  # RELEVANCE_WEIGHT × relevance to `interests`
+    recency: float  # RECENCY_WEIGHT × how late in the period (1 at its end)
+
+    @property
+    def total(self) -> float:
+        """The score stories are ranked by."""
+        return self.coverage + self.relevance + self.recency
+
+
+@dataclass(frozen=True)
+class RankedStory:
+    """A story of the period, its score and where the digest put it."""
+
+    story: DigestItem
+    score: StoryScore
+    placement: str  # full | one-line | collapsed | off-topic
+    reason: str  # why it is there, or why it is not a full story
+
+
+@dataclass(frozen=True)
+class CollapsedSource:
+    """The stories of one source past its share of full stories, shown as one line: "6 more from xAI news"."""
+
+    source: str
+    count: int
+    url: str = ""  # the first of them, as a sample
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,7 +148,14 @@ class Digest:
     source_count: int  # sources they came from
     label: str = ""  # the period's label, e.g. 2026-W48
     story_count: int = 0  # stories (clusters of items) in the period
-    also: tuple[DigestItem, ...] = ()  # stories past max_items: one line each
+    also: tuple[DigestItem, ...] = ()  # stories past max_items: one line each, grouped by tag in also_sections
+    also_sections: tuple[DigestSection, ...] = ()
+    lead: tuple[DigestItem, ...] = ()  # the 3-5 stories that matter most, one line each at the top
+    collapsed: tuple[CollapsedSource, ...] = ()  # sources past their share, one line each
+    off_topic: int = 0  # stories below the relevance floor, told by one source and untagged: counted only
+    hidden: int = 0  # stories past the one-line budget: counted only
+    reading_minutes: int = 0  # what the digest shows, at 230 words a minute
+    ranking: tuple[RankedStory, ...] = ()  # every story with its score terms and placement (digest --explain)
     releases: tuple[ReleaseLine, ...] = ()
     health: tuple[HealthLine, ...] = ()
     trends: tuple[TagTrend, ...] = ()  # the top tags, biggest first

@@ -42,6 +42,7 @@ class ModelOutput:
     summary_key: str | None = None  # hash of the summarizer's input, to reuse the summary
     doc: DocVector | None = None
     relevance: float | None = None  # similarity to `interests`; None without interests
+    relevance_topic: str | None = None  # the `interests` topic it is closest to
 
 
 @dataclass(frozen=True)

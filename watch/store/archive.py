@@ -305,9 +305,10 @@ class Archive(ArchiveReader):
                 "UPDATE items SET content = ?, content_hash = ?, language = COALESCE(?, language), "
                 "author = COALESCE(author, ?), from_page = ?, canonical_url = COALESCE(?, canonical_url), "
                 "status = 'done', error = NULL, processed_at = ?, attempts = attempts + 1, "
-                "doc_hash = ?, relevance = ? WHERE id = ?",
+                "doc_hash = ?, relevance = ?, relevance_topic = ? WHERE id = ?",
                 [article.text, text_hash, article.language, article.author, int(article.from_page),
-                 article.canonical_url, iso(now), doc.input_hash if doc else None, output.relevance, item_id],
+                 article.canonical_url, iso(now), doc.input_hash if doc else None, output.relevance,
+                 output.relevance_topic, item_id],
             )
             self._save_summary(item_id, summary, output.summary_key, text_hash, now)
             self.db.execute("DELETE FROM item_tags WHERE item_id = ?", [item_id])
@@ -400,16 +401,17 @@ class Archive(ArchiveReader):
                 np.float32)
             last = rows[-1][0]
 
-    def set_relevance(self, scores: dict[str, float | None]) -> None:
-        """Store items' relevance scores, in one transaction."""
+    def set_relevance(self, scores: dict[str, tuple[float | None, str | None]]) -> None:
+        """Store items' relevance scores and closest interests topics, in one transaction."""
         with self.db.atomic():
-            self.db.conn.executemany("UPDATE items SET relevance = ? WHERE id = ?",
-                                [(score, item_id) for item_id, score in scores.items()])
+            self.db.conn.executemany("UPDATE items SET relevance = ?, relevance_topic = ? WHERE id = ?",
+                                     [(score, topic, item_id) for item_id, (score, topic) in scores.items()])
 
     def clear_relevance(self) -> int:
         """Forget every relevance score (there are no interests any more); return how many were set."""
         with self.db.atomic():
-            return self.db.execute("UPDATE items SET relevance = NULL WHERE relevance IS NOT NULL").rowcount
+            return self.db.execute("UPDATE items SET relevance = NULL, relevance_topic = NULL "
+                                   "WHERE relevance IS NOT NULL").rowcount
 
     def meta(self, key: str) -> str | None:
         """A value of the archive's own key/value table."""
@@ -439,14 +441,15 @@ class Archive(ArchiveReader):
             "SELECT i.id, i.title, i.url, i.source, "
             "COALESCE(i.published, i.fetched_at) AS day, "
             "(SELECT s.text FROM summaries s WHERE s.item_id = i.id ORDER BY s.created_at DESC, s.rowid DESC LIMIT 1), "
-            "i.cluster_id, i.relevance FROM items i WHERE i.status = 'done' AND day >= ? AND day < ? "
+            "i.cluster_id, i.relevance, i.relevance_topic FROM items i "
+            "WHERE i.status = 'done' AND day >= ? AND day < ? "
             "ORDER BY day DESC, i.id",
             [iso(start), iso(end)],
         ).fetchall()
         tags = self._tag_lists([r[0] for r in rows])
         return [DigestItem(id=r[0], title=r[1], url=r[2] or "", source=r[3], published=from_iso(r[4]),
                            summary=r[5] or "", tags=tuple(tags.get(r[0], ())), cluster_id=r[6],
-                           sources=(r[3],), relevance=r[7])
+                           sources=(r[3],), relevance=r[7], relevance_topic=r[8])
                 for r in rows]
 
     # -- story clusters --------------------------------------------------------------------------

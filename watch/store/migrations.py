@@ -283,6 +283,13 @@ def m019_views_published_link(db: sqlite_utils.Database) -> None:
     db.execute(_STORIES)
 
 
+@migration
+def m020_relevance_topic(db: sqlite_utils.Database) -> None:
+    """items.relevance_topic: the `interests` topic an item is closest to, so the digest can say why it ranks."""
+    if "relevance_topic" not in db["items"].columns_dict:
+        db["items"].add_column("relevance_topic", str)
+
+
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations not yet applied to `db` (all of them for a new, empty database)."""
     if not db["_migrations"].exists():

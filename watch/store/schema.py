@@ -135,6 +135,8 @@ TABLES: dict[str, TableDoc] = {
                           "clustered.",
             "doc_hash": "Key of the item's document vector (doc_vectors.input_hash); NULL without an embedder.",
             "relevance": "Cosine similarity to `interests` (higher is closer); NULL without interests.",
+            "relevance_topic": "The topic of `interests` the relevance is measured to (the closest one); NULL "
+                               "without interests.",
         }),
     "summaries": TableDoc(
         "Summaries of items, one per item and model; the latest (by created_at) is the one shown.", {

@@ -1,0 +1,131 @@
+"""Which stories a digest shows, and why: score terms, the length budget, each source's share, the relevance floor.
+
+A story's score is the sum of three terms (README, "The weekly digest"):
+  coverage   its sources, each counted at its feeds.yaml `weight` (1 by default);
+  relevance  RELEVANCE_WEIGHT x its relevance to `interests` (a cosine, mostly 0.1-0.6);
+  recency    RECENCY_WEIGHT x how late in the period it came (0 at the start, 1 at the end).
+One more source outweighs any difference in relevance; recency only breaks near-ties. In score order,
+a story becomes a full story unless the budget is spent, its source already has its share of full
+stories (the rest of that source collapses into one line), or it is filler: below the relevance floor,
+told by one source. Filler with a tag can still be a one-line mention; untagged filler is only counted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ..records import CollapsedSource, DigestItem, Period, RankedStory, StoryScore
+
+RELEVANCE_WEIGHT = 1.5
+RECENCY_WEIGHT = 0.25
+LEAD_STORIES = 5  # the week in a few lines: at most this many stories at the top
+READING_WPM = 230  # words a minute, for the reading-time estimate of the header
+TOPIC_WORDS = 6  # an interests topic is quoted by its first words in "relevant to …"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The stories a digest shows, in rank order, and what it only counts."""
+
+    full: tuple[DigestItem, ...]
+    lines: tuple[DigestItem, ...]  # one-line mentions, within the budget
+    collapsed: tuple[CollapsedSource, ...]
+    off_topic: int
+    hidden: int  # one-line mentions past the budget
+    ranking: tuple[RankedStory, ...]
+
+
+def score_terms(story: DigestItem, weights: Mapping[str, float], period: Period) -> StoryScore:
+    """The three terms of a story's score."""
+    coverage = sum(weights.get(source, 1.0) for source in (story.sources or (story.source,)))
+    span = (period.end - period.start).total_seconds() or 1.0
+    recency = min(1.0, max(0.0, (story.published - period.start).total_seconds() / span))
+    return StoryScore(coverage=coverage, relevance=RELEVANCE_WEIGHT * (story.relevance or 0.0),
+                      recency=RECENCY_WEIGHT * recency)
+
+
+def select(stories: Sequence[DigestItem], weights: Mapping[str, float], period: Period, *, max_items: int,
+           max_also: int, per_source: int, relevance_floor: float | None) -> Selection:
+    """Rank the period's stories and place each: full story, one-line mention, collapsed, or counted as filler."""
+    scored = sorted(((story, score_terms(story, weights, period)) for story in stories),
+                    key=lambda pair: (-pair[1].total, -pair[0].published.timestamp(), pair[0].id))
+    full: list[DigestItem] = []
+    lines: list[DigestItem] = []
+    overflow: dict[str, list[DigestItem]] = {}
+    shown: Counter[str] = Counter()
+    ranking: list[RankedStory] = []
+    off_topic = hidden = 0
+    for story, score in scored:
+        source = _lead_source(story)
+        filler = _below_floor(story, relevance_floor)
+        if filler and not story.tags:
+            placement = "off-topic"
+            reason = f"relevance {story.relevance:.2f} below the floor {relevance_floor:.2f}, one source, no tag"
+            off_topic += 1
+        elif not filler and shown[source] >= per_source:
+            placement, reason = "collapsed", f"{per_source} full stories from {source} already"
+            overflow.setdefault(source, []).append(story)
+        elif not filler and len(full) < max_items:
+            story = dataclasses.replace(story, why=why(story, relevance_floor))
+            placement, reason = "full", story.why
+            full.append(story)
+            shown[source] += 1
+        else:
+            reason = (f"relevance {story.relevance:.2f} below the floor {relevance_floor:.2f}: never a full story "
+                      "from one source" if filler else f"past the {max_items} full stories")
+            placement = "one-line" if len(lines) < max_also else "hidden"
+            if placement == "hidden":
+                hidden += 1
+                reason += f"; past the {max_also} one-line mentions"
+            else:
+                lines.append(story)
+        ranking.append(RankedStory(story, score, placement, reason))
+    collapsed = tuple(CollapsedSource(source, len(rest), rest[0].url, rest[0].title)
+                      for source, rest in overflow.items())
+    return Selection(tuple(full), tuple(lines), collapsed, off_topic, hidden, tuple(ranking))
+
+
+def why(story: DigestItem, relevance_floor: float | None = None) -> str:
+    """What a reader is told about a full story's place: its coverage and the interest it matches."""
+    parts = []
+    count = len(story.sources) if story.sources else 1
+    if count > 1:
+        parts.append(f"covered by {count} sources")
+    if story.relevance_topic and story.relevance is not None and story.relevance >= (relevance_floor or 0.0):
+        parts.append(f"relevant to “{short_topic(story.relevance_topic)}”")
+    if not parts:
+        parts.append("one source; ranked by date")
+    return " · ".join(parts)
+
+
+def short_topic(topic: str) -> str:
+    """An interests topic by its first TOPIC_WORDS words: "Open-weights LLMs we could self-host and…"."""
+    words = topic.split()
+    text = " ".join(words[:TOPIC_WORDS]).rstrip(",;:.")
+    return text + ("…" if len(words) > TOPIC_WORDS else "")
+
+
+def lead_stories(full: Sequence[DigestItem]) -> tuple[DigestItem, ...]:
+    """The stories that open the digest: the best LEAD_STORIES full stories."""
+    return tuple(full[:LEAD_STORIES])
+
+
+def reading_minutes(texts: Sequence[str]) -> int:
+    """Minutes to read `texts` at READING_WPM words a minute; at least 1 when there is anything."""
+    words = sum(len(text.split()) for text in texts)
+    return math.ceil(words / READING_WPM) if words else 0
+
+
+def _lead_source(story: DigestItem) -> str:
+    return story.sources[0] if story.sources else story.source
+
+
+def _below_floor(story: DigestItem, relevance_floor: float | None) -> bool:
+    """Filler: relevance known and below the floor, and only one source tells it."""
+    if not relevance_floor or story.relevance is None:
+        return False
+    return story.relevance < relevance_floor and len(story.sources or (story.source,)) < 2
