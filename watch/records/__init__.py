@@ -36,8 +36,9 @@ from .query import (
     SearchQuery,
     SearchResult,
     StoryMember,
+    WeekChange,
 )
-from .reports import ProcessReport, RefusedLink, RunReport, SourceCheck, SourceReport
+from .reports import Phase, ProcessReport, ProgressEvent, RefusedLink, RunReport, SourceCheck, SourceReport
 from .stories import LEAD_CHARS, KnownCluster, StoryText
 
 __all__ = [
@@ -66,7 +67,9 @@ __all__ = [
     "ParsedFeed",
     "PendingItem",
     "Period",
+    "Phase",
     "ProcessReport",
+    "ProgressEvent",
     "RefusedLink",
     "Release",
     "ReleaseItem",
@@ -89,4 +92,5 @@ __all__ = [
     "TagScore",
     "TagTrend",
     "TaggerSettings",
+    "WeekChange",
 ]
