@@ -8,7 +8,8 @@ from pathlib import Path
 from watch import pipeline
 from watch.errors import WatchError
 from watch.http.client import make_client
-from watch.records import RunReport
+from watch.progress import PlainProgress, progress_fields, progress_line
+from watch.records import ProgressEvent, RunReport
 from watch.scheduler import STOP
 
 from .runner import POLL_LOCK_WAIT, locked_archive, log, not_done, read_config
@@ -28,7 +29,8 @@ def poll(config_path: str | Path, *, database: str | Path | None = None,
     loader = models or (lambda: pipeline.load_models(config))
     try:
         with locked_archive("poll", config, POLL_LOCK_WAIT) as archive, make_client(config.settings.fetch) as client:
-            report = pipeline.run_cycle(config, archive, client, loader, stop=STOP)
+            report = pipeline.run_cycle(config, archive, client, loader, stop=STOP,
+                                        progress=PlainProgress(_log_progress))
             archive.tag_run(report.run_id, "poll")  # run_cycle wrote the row: name it, add none
     except WatchError as exc:  # LockHeld included: the archive is busy, skip this turn
         not_done(config, "poll", started, exc)
@@ -43,3 +45,8 @@ def poll(config_path: str | Path, *, database: str | Path | None = None,
     for error in report.processed.errors:
         log.warning("poll: %s", error)
     return report
+
+
+def _log_progress(event: ProgressEvent) -> None:
+    # a first poll over a large feeds.yaml takes minutes: its log says how far it is and what is left
+    log.info("poll: %s", progress_line(event), extra=progress_fields(event))

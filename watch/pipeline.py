@@ -22,6 +22,7 @@ from watch.nlp.backlog import summarize_backlog
 from watch.nlp.enrich import Models, enrich
 from watch.nlp.interests import refresh_relevance
 from watch.nlp.loading import ModelLoader, load_models, load_once
+from watch.progress import Meter, ProgressCallback
 from watch.records import (
     Article,
     Config,
@@ -49,13 +50,14 @@ log = logging.getLogger(__name__)
 
 def process_pending(config: Config, archive: Archive, client: httpx.Client | None,
                     models: ModelLoader, batch_size: int = 32, deadline: float | None = None,
-                    stop: threading.Event | None = None) -> ProcessReport:
+                    stop: threading.Event | None = None, progress: ProgressCallback | None = None) -> ProcessReport:
     """Extract, summarize and tag every pending item, committing one item at a time.
 
     A ModelError (the model itself is broken) stops processing and leaves items pending; any
     other error fails only the item it happened on. `deadline` (time.monotonic()) bounds the
     generative summarizer: past it, items get the extractive summary and wait for the next run.
     Once `stop` is set, the items not yet saved stay pending (the batch being extracted is dropped).
+    `progress` gets an "extract" event per item extracted and a "model" event per item through the model.
     """
     processed = failed = generated = 0
     errors: list[str] = []
@@ -69,22 +71,42 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
         failed += 1
         errors.append(f"{item.source}: item {item.url or item.id}: {exc}")
 
+    def save(item: PendingItem, article: Article, output: ModelOutput) -> None:
+        nonlocal processed, generated
+        if item.source in release_sources:
+            output = release_output(item, output)
+        try:
+            archive.save_processed(item.id, article, output, datetime.now(UTC))
+            processed += 1
+            generated += output.summary.model == generative_name
+        except Exception as exc:
+            fail(item, exc)
+
     pages = PageFetcher(client, config, archive) if client is not None else None
     modes = {s.name: s.extract for s in config.sources}
     release_sources = {s.name for s in config.sources if kind_of(s).releases}
     # A snapshot of ids: an item failing now is retried by a later run, not again in this loop.
     pending = archive.pending_ids()
+    extracted, modelled = Meter("extract", len(pending), progress), Meter("model", len(pending), progress)
+    extracted.start()
+    modelled.start()
     for start in range(0, len(pending), batch_size):
         ready: list[tuple[PendingItem, Article]] = []
-        for item in archive.pending_items(pending[start:start + batch_size]):
+        ids = pending[start:start + batch_size]
+        batch = archive.pending_items(ids)
+        for item in batch:
             if stop is not None and stop.is_set():
                 break
             try:
                 ready.append((item, article_for(item, pages, modes.get(item.source, "auto"), archive)))
             except Exception as exc:  # one bad item never stops the run (house rule 5)
                 fail(item, exc)
+            extracted.advance()
         if stop is not None and stop.is_set():
             break
+        # items gone from the batch (no longer pending) or failed in extraction never reach the model
+        extracted.drop(len(ids) - len(batch))
+        modelled.drop(len(ids) - len(ready))
         if not ready:
             continue
         if loaded is None:
@@ -94,15 +116,9 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
         for (item, article), output in zip(ready, enrich(ready, loaded, archive, deadline), strict=True):
             if isinstance(output, Exception):
                 fail(item, output)
-                continue
-            if item.source in release_sources:
-                output = release_output(item, output)
-            try:
-                archive.save_processed(item.id, article, output, datetime.now(UTC))
-                processed += 1
-                generated += output.summary.model == generative_name
-            except Exception as exc:
-                fail(item, exc)
+            else:
+                save(item, article, output)
+            modelled.advance()
     return ProcessReport(processed, failed, tuple(errors), generated=generated,
                          refused=tuple(pages.refused) if pages else ())
 
@@ -121,21 +137,30 @@ def release_output(item: PendingItem, output: ModelOutput) -> ModelOutput:
 
 def run_cycle(config: Config, archive: Archive, client: httpx.Client, models: ModelLoader,
               on_source: Callable[[SourceReport], None] | None = None, *, force: bool = False,
-              stop: threading.Event | None = None) -> RunReport:
+              stop: threading.Event | None = None, progress: ProgressCallback | None = None) -> RunReport:
     """One full cycle: refresh the sources that are due (all with `force`), then process what is new.
 
     Setting `stop` (from a signal handler) ends the cycle at the next item or source; the run is
-    recorded as interrupted and what was not done stays for the next run.
+    recorded as interrupted and what was not done stays for the next run. `progress` gets a
+    "refresh" event per source, then process_pending's "extract" and "model" events.
     """
     stop = stop or threading.Event()
     run_id = archive.start_run(datetime.now(UTC))
-    sources = refresh_all(config, archive, client, on_source, force=force, stop=stop)
+    polled = Meter("refresh", len(config.sources), progress)
+    polled.start()
+
+    def source_done(report: SourceReport) -> None:
+        if on_source is not None:
+            on_source(report)
+        polled.advance()
+
+    sources = refresh_all(config, archive, client, source_done, force=force, stop=stop)
     models = load_once(models)
     deadline = None
     if config.settings.summarizer.backend == "generative":
         deadline = time.monotonic() + config.settings.summarizer.time_budget_seconds
     try:
-        processed = process_pending(config, archive, client, models, deadline=deadline, stop=stop)
+        processed = process_pending(config, archive, client, models, deadline=deadline, stop=stop, progress=progress)
         if not stop.is_set():  # clustering and relevance catch up in the next run
             cluster_new(archive, models)
             refresh_relevance(config, archive, models)

@@ -65,9 +65,13 @@ def test_email_is_sent_once_as_text_and_html(archive_dir):
         assert "<html" in html.lower() and 'href="https://lab-1.example/post"' in html
         assert "<script" not in html.lower() and "&lt;script&gt;" in html  # the hostile title, as text
         assert not re.search(r"(href|src)\s*=\s*[\"']?\s*javascript:", html, re.IGNORECASE)
-        # the same week again: refused without --force, nothing sent
+        # the same week again (cron's next turn): said, not sent, and not an error
         again = _cli("digest", "--week", WEEK, "--email", cwd=archive_dir)
-        assert again.returncode == 1 and "already sent" in again.stderr and "--force" in again.stderr
+        assert again.returncode == 0, again.stderr
+        assert re.search(rf"Digest {WEEK} was already sent on \d{{4}}-\d\d-\d\d \d\d:\d\d UTC to "
+                         r"cto@example.org, team@example.org; not sent again \(--force sends it again\)\.",
+                         again.stdout), again.stdout
+        assert "error" not in again.stderr and f"Digest {WEEK} written to" in again.stdout
         assert len(server.received) == 1
         forced = _cli("digest", "--week", WEEK, "--email", "--force", cwd=archive_dir)
         assert forced.returncode == 0 and len(server.received) == 2

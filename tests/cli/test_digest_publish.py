@@ -245,7 +245,7 @@ def test_a_one_off_is_sent_as_written_and_once_per_label(archive_dir):
         text = message.get_body(("plain",)).get_content()
         assert text.startswith(f"Tech watch — {label}") and "Nimbus 3" in text
         again = digest(archive_dir, "--since", window, "--email")
-        assert again.returncode == 1 and "already sent" in again.stderr and len(server.received) == 1
+        assert again.returncode == 0 and "already sent" in again.stdout and len(server.received) == 1
         forced = digest(archive_dir, "--since", window, "--email", "--force")
         assert forced.returncode == 0 and len(server.received) == 2
     assert not (archive_dir / "digests" / "feed.atom").exists()  # sent, and still not published
@@ -272,10 +272,10 @@ def test_a_complete_week_is_sent_once_whichever_digest_of_it_went_out(archive_di
         with_email(archive_dir, server.port)
         assert digest(archive_dir, "--week", WEEK, "--email").returncode == 0  # a one-off of a finished week
         weekly = digest(archive_dir, "--week", WEEK, "--publish", "--email")
-        assert weekly.returncode == 1 and f"the digest {WEEK} was already sent" in weekly.stderr
+        assert weekly.returncode == 0 and f"Digest {WEEK} was already sent" in weekly.stdout
         assert len(server.received) == 1 and feed_labels(archive_dir) == [WEEK]  # published, not sent twice
         one_off = digest(archive_dir, "--week", WEEK, "--out", "w.txt", "--email")
-        assert one_off.returncode == 1 and "already sent" in one_off.stderr and len(server.received) == 1
+        assert one_off.returncode == 0 and "already sent" in one_off.stdout and len(server.received) == 1
         forced = digest(archive_dir, "--week", WEEK, "--out", "w.txt", "--email", "--force")
         assert forced.returncode == 0 and len(server.received) == 2
         assert server.message().get_body(("plain",)).get_content().startswith(f"Tech watch — {WEEK}")

@@ -10,7 +10,7 @@ from testkit import ROOT
 # Lowest first. A module may import from its own package and from any lower layer, never from a higher one.
 LAYERS: list[set[str]] = [
     {"errors", "records", "files", "text", "dedup", "machine"},  # records, errors, text utilities, item identity
-    {"http", "store", "logs", "durations"},
+    {"http", "store", "logs", "durations", "progress"},
     {"nlp", "extract", "retention"},
     {"sources", "stories"},
     {"config", "digest", "scheduler"},  # config checks feeds.yaml against sources.kinds' registry

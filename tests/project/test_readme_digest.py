@@ -145,7 +145,7 @@ def test_a_readme_digest_line_writes_what_it_says(archive_dir: Path, line: str):
             assert len(server.received) == 1 and server.message()["Subject"] == f"Tech watch {label}"
             if "once per week unless --force" in comment:
                 again = run_cli(*args, cwd=archive_dir)
-                assert again.returncode == 1 and "already sent" in again.stderr and len(server.received) == 1
+                assert again.returncode == 0 and "already sent" in again.stdout and len(server.received) == 1
                 forced = run_cli(*args, "--force", cwd=archive_dir)
                 assert forced.returncode == 0 and len(server.received) == 2
 

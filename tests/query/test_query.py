@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 from digest_archive import MONDAY, build
+from rich.console import Console
 from testkit import corpus_path, run_cli
 
 from watch.errors import SearchSyntaxError
 from watch.extract.lang import detect_language
 from watch.query import search as query_mod
+from watch.query.output import write_stats
 from watch.query.search import QueryError, fts_match, literal_match, parse_when
 from watch.records import Article, FetchResult, ModelOutput, SearchQuery, Summary
 from watch.sources.parse import parse_feed
@@ -352,6 +354,65 @@ def test_cli_stats_json_and_plot(archive_db: Path, tmp_path: Path) -> None:
     assert int.from_bytes(head[16:20], "big") == 1000 and int.from_bytes(head[20:24], "big") == 500
     text = run_cli("stats", "--db", str(archive_db), "--since", "2026-W45", "--until", "2026-W48", cwd=tmp_path)
     assert "Tags week over week" in text.stdout and "Sources needing attention" in text.stdout
+
+
+def test_a_partial_last_week_is_compared_pro_rata(reader) -> None:
+    # Wednesday noon of W47: 2.5 of its 7 days; 4 items so far against W46's 5, i.e. 1.8 expected by now
+    stats = query_mod.archive_stats(reader, MONDAY - timedelta(days=14), MONDAY + timedelta(days=2, hours=12))
+    change = stats.change
+    assert (change.week, change.items, change.previous_week, change.previous_items) == ("2026-W47", 4, "2026-W46", 5)
+    assert change.partial and change.days == 2.5 and change.expected(5) == pytest.approx(5 * 2.5 / 7)
+    assert change.percent == pytest.approx(100 * (4 - 5 * 2.5 / 7) / (5 * 2.5 / 7))  # +124 %, not the raw -20 %
+    text = _stats_text(stats)
+    assert "2026-W47 is partial (2.5 days of 7 so far): 4 items so far against 1.8 expected pro rata from 5 in " \
+           "2026-W46: +124 %." in text
+    assert "-20 %" not in text
+    assert "Tags week over week (W47* partial: pro rata)" in text
+    llm = next(line for line in text.splitlines() if line.split("│")[1:2] == [" llm    "])
+    assert llm.split("│")[-2].strip() == "+2"  # 3 so far against 2 * 2.5 / 7 = 0.7: +2, where raw says +1
+
+
+def test_a_week_begun_less_than_a_day_ago_is_not_compared(reader) -> None:
+    stats = query_mod.archive_stats(reader, MONDAY - timedelta(days=14), MONDAY + timedelta(hours=5))
+    assert stats.change.too_early and stats.change.percent is None
+    text = _stats_text(stats)
+    assert "2026-W47 is partial (0.2 days of 7 so far, 0 items): too early to compare with 2026-W46 (5 items)." in text
+    assert "%" not in text
+    rows = [line.split("│") for line in text.splitlines() if line.split("│")[1:2] in ([" llm    "], [" agents "])]
+    assert len(rows) == 2 and all(row[-2].strip() == "" for row in rows)  # no -2, -1 for a week five hours old
+
+
+def test_a_complete_week_is_compared_whole(reader) -> None:
+    stats = query_mod.archive_stats(reader, MONDAY - timedelta(days=14), MONDAY + timedelta(days=7))
+    assert not stats.change.partial and stats.change.percent == pytest.approx(160.0)
+    text = _stats_text(stats)
+    assert "Week over week: 13 items in 2026-W47 against 5 in 2026-W46: +160 %." in text
+    assert "partial" not in text and "pro rata" not in text
+
+
+def test_a_previous_week_cut_by_since_is_scaled_up(reader) -> None:
+    # --since on Thursday of W46: 4 of its days are counted (3 items), so W46 stands for 3 * 7 / 4 items
+    stats = query_mod.archive_stats(reader, MONDAY - timedelta(days=4), MONDAY + timedelta(days=7))
+    change = stats.change
+    assert (change.previous_items, change.previous_days) == (3, 4.0)
+    assert change.expected(3) == pytest.approx(5.25) and change.percent == pytest.approx(100 * (13 - 5.25) / 5.25)
+
+
+def test_cli_stats_says_the_week_is_partial(archive_db: Path, tmp_path: Path) -> None:
+    args = ("stats", "--db", str(archive_db), "--since", "2026-W45", "--until", "2026-11-18T12:00:00")
+    text = run_cli(*args, cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "2026-W47 is partial (2.5 days of 7 so far)" in text.stdout and "+124 %" in text.stdout
+    data = json.loads(run_cli(*args, "--format", "json", cwd=tmp_path).stdout)
+    assert data["week_over_week"] == {"week": "2026-W47", "items": 4, "partial": True, "days": 2.5,
+                                      "previous_week": "2026-W46", "previous_items": 5, "expected_items": 1.8,
+                                      "change_percent": 124.0}
+
+
+def _stats_text(stats) -> str:
+    out = io.StringIO()
+    write_stats(stats, "text", out, console=Console(file=out, width=120, color_system=None))
+    return out.getvalue()
 
 
 # -- export ----------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def digest(week: str | None, since: str | None, formats: tuple[str, ...], out: P
     The weekly digest (the default: the last complete week) is published: kept as the week's digest
     and added to the feed of past digests. Any other (--since, --week current or an older week, --out)
     is a one-off that leaves the feed as it is, unless --publish. --email sends either, once per
-    period label unless --force.
+    period label unless --force: a period already sent is said so, not sent again, and exits 0.
     """
     now = datetime.now(UTC)
     try:
@@ -100,7 +100,12 @@ def _digest(config: Config, period: Period, out: Path | None, formats: tuple[str
             else:
                 say(f"A one-off digest: the feed of past digests, {feed}{left}, keeps the published digest of "
                     f"{period.label}; --publish replaces it.")
-        if send:
+        sent = archive.digest_sent(period.label) if send and not force else None
+        if sent and config.settings.email is not None:
+            # Not an error: cron runs the same command every week, and a rerun must not be reported as a failure.
+            say(f"Digest {period.label} was already sent on {sent[0]:%Y-%m-%d %H:%M} UTC to {sent[1]}; "
+                "not sent again (--force sends it again).")
+        elif send:
             try:
                 message_id = pipeline.email_digest(config, archive, period, os.environ, force=force,
                                                    record=written.record)

@@ -12,21 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import __version__, pipeline
 from ..config import load_config
 from ..feeds import subscribe
 from ..http.client import make_client, trusting
 from ..logs import setup_logging
-from ..records import Config, RefusedLink, SourceReport
+from ..records import Config, RefusedLink
 from ..store import open_archive
 from ..store.lock import archive_lock, describe_holder
 from ..text.redact import redact_text, redact_url
 from ..text.textsafe import one_line
 from .browse import browse
 from .digest import digest
-from .options import EXIT_PARTIAL, config_option, config_options, handle_errors, load, private_output, say, shown
+from .options import EXIT_PARTIAL, config_option, config_options, handle_errors, load, private_output, say
+from .progress import RunProgress
 from .query import export, search, show, stats
 from .schedule import schedule
 
@@ -67,9 +67,11 @@ def run(poll_all: bool, wait_seconds: float, config_path: Path, db: Path | None)
     with archive_lock(database, "techwatch run", wait_seconds, on_wait=_waiting(database, wait_seconds)), \
             _StopOnSignal() as stop:
         archive = open_archive(database)
-        with make_client(config.settings.fetch) as client, _SourceProgress(len(config.sources)) as progress:
+        quiet = bool(click.get_current_context().find_root().params.get("quiet"))
+        with make_client(config.settings.fetch) as client, RunProgress(quiet=quiet) as progress:
             report = pipeline.run_cycle(config, archive, client, lambda: pipeline.load_models(config),
-                                        on_source=progress.report, force=poll_all, stop=stop.event)
+                                        on_source=progress.source, progress=progress.progress, force=poll_all,
+                                        stop=stop.event)
         left = len(archive.pending_ids())
         archive.close()
     counts = Counter(s.status for s in report.sources)
@@ -145,46 +147,6 @@ class _StopOnSignal:
         os.write(2, f"{self.name}: finishing the current work, then stopping (again to stop at once)\n".encode())
         for other, handler in self.saved.items():
             signal.signal(other, handler)
-
-
-class _SourceProgress:
-    """One line per source; on a terminal, a progress bar too (plain output otherwise)."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.bar: Progress | None = None
-
-    def __enter__(self) -> _SourceProgress:
-        if sys.stdout.isatty():
-            self.bar = Progress(TextColumn("polling"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("sources", total=self.total)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar:
-            self.bar.stop()
-
-    def report(self, report: SourceReport) -> None:
-        """Print one source's outcome (and advance the bar)."""
-        lines = [_source_line(report), *(f"             {one_line(note)}" for note in report.notes)]
-        for line in map(shown, lines):
-            if self.bar:
-                self.bar.console.print(line, markup=False, highlight=False, emoji=False)
-            else:
-                click.echo(line)
-        if self.bar:
-            self.bar.advance(self.task)
-
-
-def _source_line(report: SourceReport) -> str:
-    name = one_line(report.source)
-    if report.error:
-        return f"  FAILED     {name}: {one_line(report.error)}"
-    if report.status == "new":
-        return f"  new        {name}: {report.new_items} new, {report.updated_items} updated"
-    return f"  {report.status:<10} {name}"
 
 
 @cli.group()

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..digest.render import md_escape, safe_url
-from ..records import MATCH_END, MATCH_START, ArchiveStats, ItemDetail, SearchHit, SearchResult
+from ..records import MATCH_END, MATCH_START, ArchiveStats, ItemDetail, SearchHit, SearchResult, WeekChange
 from ..text.redact import redact_text, redact_url
 from ..text.textsafe import one_line, strip_controls, to_json
 
@@ -189,7 +189,18 @@ def stats_dict(stats: ArchiveStats) -> dict:
                       for tag, counts in stats.tag_weeks.items()},
         "failing": [{"source": h.source, "state": h.state, "cause": h.cause,
                      "since": h.since.isoformat() if h.since else None} for h in stats.failing],
+        "week_over_week": _change_dict(stats.change),
     }
+
+
+def _change_dict(change: WeekChange | None) -> dict | None:
+    if change is None:
+        return None
+    percent = change.percent
+    return {"week": change.week, "items": change.items, "partial": change.partial, "days": round(change.days, 2),
+            "previous_week": change.previous_week, "previous_items": change.previous_items,
+            "expected_items": round(change.expected(change.previous_items), 1),
+            "change_percent": None if percent is None else round(percent, 1)}
 
 
 def write_stats(stats: ArchiveStats, fmt: str, out: IO[str], console: Console | None = None,
@@ -209,16 +220,20 @@ def write_stats(stats: ArchiveStats, fmt: str, out: IO[str], console: Console | 
     for r in stats.weeks:
         weeks.add_row(Text(one_line(r.label)), str(r.count), "█" * round(30 * r.count / top))
     console.print(weeks)
+    if stats.change is not None:
+        console.print(week_over_week(stats.change))
+    partial = stats.change is not None and stats.change.partial
     recent = stats.weeks[-trend_weeks:]
-    trends = Table(title="Tags week over week")
+    last = stats.weeks[-1].label[5:] if stats.weeks else ""
+    trends = Table(title="Tags week over week" + (f" ({last}* partial: pro rata)" if partial else ""))
     trends.add_column("tag")
     for w in recent:
-        trends.add_column(w.label[5:], justify="right")
+        trends.add_column(w.label[5:] + ("*" if partial and w is stats.weeks[-1] else ""), justify="right")
     trends.add_column("total", justify="right")
     trends.add_column("change", justify="right")
     for row in stats.tags:
         counts = stats.tag_weeks[row.label][-len(recent):]
-        trends.add_row(Text(one_line(row.label)), *map(str, counts), str(row.count), _change(counts))
+        trends.add_row(Text(one_line(row.label)), *map(str, counts), str(row.count), _change(counts, stats.change))
     console.print(trends)
     sources = Table(title="Items per source")
     sources.add_column("source")
@@ -237,14 +252,34 @@ def write_stats(stats: ArchiveStats, fmt: str, out: IO[str], console: Console | 
         console.print("All sources healthy.")
 
 
-def _change(counts: tuple[int, ...]) -> str:
-    """The last week against the one before: +3, -1, new, or blank."""
-    if len(counts) < 2:
+def week_over_week(change: WeekChange) -> str:
+    """The item count of the last week against the week before, pro rata when the last week is partial."""
+    if change.too_early:
+        return (f"{change.week} is partial ({_days(change.days)} of 7 so far, {change.items} items): too early "
+                f"to compare with {change.previous_week} ({change.previous_items} items).")
+    percent = change.percent
+    against = f"{change.previous_items} in {change.previous_week}"
+    if change.partial or change.previous_days < 7.0:
+        against = f"{change.expected(change.previous_items):.1f} expected pro rata from {against}"
+    said = f"{percent:+.0f} %" if percent is not None else "new" if change.items else "no change"
+    if change.partial:
+        return (f"{change.week} is partial ({_days(change.days)} of 7 so far): {change.items} items so far "
+                f"against {against}: {said}.")
+    return f"Week over week: {change.items} items in {change.week} against {against}: {said}."
+
+
+def _days(days: float) -> str:
+    return f"{days:.1f} days" if days != 1 else "1 day"
+
+
+def _change(counts: tuple[int, ...], change: WeekChange | None) -> str:
+    """The last week against the one before (pro rata when partial): +3, -1, new, or blank."""
+    if len(counts) < 2 or change is None or change.too_early:
         return ""
     last, before = counts[-1], counts[-2]
     if before == 0:
         return "new" if last else ""
-    return f"{last - before:+d}"
+    return f"{round(last - change.expected(before)):+d}"
 
 
 def write_export(rows: Iterator[dict], fmt: str, out: IO[str]) -> int:

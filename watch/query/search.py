@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from ..digest.build import health_lines
 from ..durations import DurationError, NotADurationError, NoUnitError, parse_lookback
 from ..errors import QueryError, SearchSyntaxError
-from ..records import ArchiveStats, CountRow, ItemDetail, SearchHit, SearchQuery, SearchResult
+from ..records import ArchiveStats, CountRow, ItemDetail, SearchHit, SearchQuery, SearchResult, WeekChange
 from ..store import ArchiveReader
 from .syntax import LITERAL_HINT, EmptyQueryError, QuerySyntaxError, parse, parse_literal, render
 
@@ -226,7 +226,20 @@ def archive_stats(reader: ArchiveReader, since: datetime | None, until: datetime
         sources=tuple(CountRow(s, n) for s, n in reader.source_counts(since, until)),
         tag_weeks={t: tuple(tag_week[t][label] for label in labels) for t, _ in tag_totals},
         failing=health_lines(reader.source_health()),
+        change=week_change(labels, per_week, since, until),
     )
+
+
+def week_change(labels: list[str], per_week: Counter, since: datetime | None, until: datetime) -> WeekChange | None:
+    """The last of `labels` against the one before, with the days of each that fall inside [since, until)."""
+    if len(labels) < 2:
+        return None
+    last = (until.astimezone(UTC) - timedelta(microseconds=1)).date()
+    start = datetime.combine(last - timedelta(days=last.weekday()), datetime.min.time(), UTC)
+    before = start - timedelta(days=7)
+    days = min((until - start) / timedelta(days=1), 7.0)
+    previous_days = (start - max(since, before)) / timedelta(days=1) if since else 7.0
+    return WeekChange(labels[-1], per_week[labels[-1]], labels[-2], per_week[labels[-2]], days, previous_days)
 
 
 def _week_labels(first: date, last: date) -> list[str]:

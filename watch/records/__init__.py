@@ -39,8 +39,9 @@ from .query import (
     SearchQuery,
     SearchResult,
     StoryMember,
+    WeekChange,
 )
-from .reports import ProcessReport, RefusedLink, RunReport, SourceCheck, SourceReport
+from .reports import Phase, ProcessReport, ProgressEvent, RefusedLink, RunReport, SourceCheck, SourceReport
 from .stories import LEAD_CHARS, KnownCluster, StoryText
 
 __all__ = [
@@ -70,7 +71,9 @@ __all__ = [
     "ParsedFeed",
     "PendingItem",
     "Period",
+    "Phase",
     "ProcessReport",
+    "ProgressEvent",
     "RankedStory",
     "RefusedLink",
     "Release",
@@ -95,4 +98,5 @@ __all__ = [
     "TagScore",
     "TagTrend",
     "TaggerSettings",
+    "WeekChange",
 ]

@@ -98,6 +98,43 @@ class CountRow:
     count: int
 
 
+DAYS_BEFORE_COMPARING = 1.0  # a week less than a day old is too young for a pro-rata comparison to mean anything
+
+
+@dataclass(frozen=True)
+class WeekChange:
+    """The last week of a period against the week before; a partial week is compared pro rata to its days."""
+
+    week: str
+    items: int
+    previous_week: str
+    previous_items: int
+    days: float  # of `week` inside the period: 7.0 when the week is complete
+    previous_days: float = 7.0  # of `previous_week` inside the period (less when --since cuts it)
+
+    @property
+    def partial(self) -> bool:
+        """The last week is not over (or the period ends inside it)."""
+        return self.days < 7.0
+
+    @property
+    def too_early(self) -> bool:
+        """The last week has had less than a day: no comparison is made."""
+        return self.days < DAYS_BEFORE_COMPARING
+
+    def expected(self, previous: int) -> float:
+        """`previous` (a count of the week before) scaled to the days the last week has had so far."""
+        return previous * self.days / self.previous_days if self.previous_days > 0 else 0.0
+
+    @property
+    def percent(self) -> float | None:
+        """The change of the item count in percent, pro rata; None too early in the week or with nothing before."""
+        expected = self.expected(self.previous_items)
+        if self.too_early or expected <= 0:
+            return None
+        return 100.0 * (self.items - expected) / expected
+
+
 @dataclass(frozen=True)
 class ArchiveStats:
     """`techwatch stats`: activity over a period, by week, tag and source, and the sources in trouble."""
@@ -110,4 +147,5 @@ class ArchiveStats:
     sources: tuple[CountRow, ...]
     tag_weeks: dict[str, tuple[int, ...]]  # tag -> count per week in `weeks` order
     failing: tuple[HealthLine, ...]
+    change: WeekChange | None = None  # the last week against the one before (None with fewer than two weeks)
 

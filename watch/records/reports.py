@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
+
+# The phases of a run that report progress: sources polled, items extracted, items through the model.
+Phase = Literal["refresh", "extract", "model"]
 
 
 @dataclass(frozen=True)
@@ -86,3 +90,19 @@ class RunReport:
         """Number of items added this run."""
         return sum(s.new_items for s in self.sources)
 
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """How far one phase of a run is: `done` of `total` (sources or items), its rate and what is left."""
+
+    phase: Phase
+    done: int
+    total: int
+    rate: float | None = None  # per second since the phase began; None before the first step
+    eta: float | None = None  # seconds left at that rate; None while unknown
+
+    @property
+    def finished(self) -> bool:
+        """Every source or item of the phase is done."""
+        return self.done >= self.total
