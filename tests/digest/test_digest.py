@@ -48,7 +48,7 @@ def test_parse_period_rejects_bad_input(week, since):
 
 def test_make_digest_groups_by_best_tag_in_taxonomy_order_newest_first():
     items = [_item(1, ("regulation", "llm"), 23), _item(2, ("llm",), 24), _item(3, (), 25), _item(4, ("llm",), 26)]
-    digest = make_digest(items, TAGS, parse_period(week="2026-W48"))
+    digest = make_digest(items, TAGS, parse_period(week="2026-W48"), per_source=10)  # one source "S" tells all
     assert [s.tag for s in digest.sections] == ["llm", "regulation", "other"]
     assert [i.id for i in digest.sections[0].items] == ["4", "2"]
     assert [i.id for i in digest.sections[1].items] == ["1"]
@@ -63,7 +63,7 @@ def test_relevance_to_interests_orders_stories_with_equal_coverage():
     # a story two sources cover still beats any single-source one
     items += [dataclasses.replace(_item(5, ("llm",), 22), cluster_id="c", relevance=0.1),
               dataclasses.replace(_item(6, ("llm",), 22), cluster_id="c", source="T", relevance=0.3)]
-    section = make_digest(items, TAGS, parse_period(week="2026-W48")).sections[0]
+    section = make_digest(items, TAGS, parse_period(week="2026-W48"), per_source=10).sections[0]
     assert [i.id for i in section.items] == ["5", "3", "2", "1", "4"]
     assert section.items[0].relevance == 0.3  # a story's relevance is its best item's
 

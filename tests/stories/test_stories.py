@@ -54,7 +54,8 @@ def _serve_story(server) -> list[dict]:
 
 @pytest.mark.model
 def test_same_story_from_three_sources_is_one_digest_entry(tmp_path, server):
-    config = load_config(write_config(tmp_path, _serve_story(server)))
+    # One lab tells all three stories: room for all three as full stories (per_source is tested in tests/digest).
+    config = load_config(write_config(tmp_path, _serve_story(server), digest="{directory: digests, per_source: 5}"))
     archive = open_archive(config.settings.database)
     with make_client(config.settings.fetch) as client:
         run_cycle(config, archive, client, lambda: load_models(config))

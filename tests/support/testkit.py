@@ -67,9 +67,9 @@ def shipped_taxonomy() -> str:
 
 
 def write_config(tmp_path: Path, sources: list[dict], extra: str = "", fetch: str = "{timeout: 5}",
-                 taxonomy: str = TAXONOMY) -> Path:
+                 taxonomy: str = TAXONOMY, digest: str = "{directory: digests}") -> Path:
     """Write a feeds.yaml with the test taxonomy (or `taxonomy`) and the given sources; return its path."""
-    lines = ["settings:", "  database: watch.db", "  digest: {directory: digests}",
+    lines = ["settings:", "  database: watch.db", f"  digest: {digest}",
              f"  fetch: {fetch}", extra.rstrip(), taxonomy.strip(), "sources:"]
     for source in sources:
         lines.append(f"  - name: {source['name']}")

@@ -76,7 +76,7 @@ def test_end_to_end_run_digest_rerun(tmp_path, server, closed_port_url):
         {"name": "Gone feed", "url": server.url("/gone.xml")},
         {"name": "Web page", "url": server.url("/page.html")},
         {"name": "Down server", "url": closed_port_url},
-    ])
+    ], digest="{directory: digests, per_source: 5}")  # every story a full one: each source's share is tested apart
     first = run_cli("run", "--config", str(path), cwd=tmp_path)
     assert first.returncode == 1, first.stderr  # partial failure
     out = first.stdout

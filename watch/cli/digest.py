@@ -13,6 +13,7 @@ import click
 from .. import pipeline
 from ..config import DIGEST_FORMATS
 from ..digest.build import parse_period
+from ..digest.render import render_explain
 from ..errors import DeliveryError
 from ..records import Config, Period
 from ..store import open_archive
@@ -57,10 +58,13 @@ def out_format(out: Path, formats: tuple[str, ...]) -> str:
               help="Add a one-off digest (--since, --week other than last, --out) to the feed of past digests.")
 @click.option("--email", "send", is_flag=True, help="Also e-mail it (text + HTML) as set in settings.email.")
 @click.option("--force", is_flag=True, help="With --email: send even if this period was already sent.")
+@click.option("--explain", is_flag=True,
+              help="Print every story of the period with its score terms (coverage + relevance + recency) and "
+                   "why it is a full story, a one-line mention, collapsed or left out; write and send nothing.")
 @config_options
 @handle_errors
 def digest(week: str | None, since: str | None, formats: tuple[str, ...], out: Path | None, publish: bool,
-           send: bool, force: bool, config_path: Path, db: Path | None) -> None:
+           send: bool, force: bool, explain: bool, config_path: Path, db: Path | None) -> None:
     """Write the digest of a period: top stories by tag, also-this-week, releases, sources health.
 
     The weekly digest (the default: the last complete week) is published: kept as the week's digest
@@ -79,6 +83,13 @@ def digest(week: str | None, since: str | None, formats: tuple[str, ...], out: P
         raise click.UsageError("--force only applies to --email")
     weekly = since is None and out is None and period == parse_period(now=now)
     config = load(config_path, db)
+    if explain:
+        archive = open_archive(config.settings.database)
+        try:
+            click.echo(render_explain(pipeline.build_digest(config, archive, period)), nl=False)
+        finally:
+            archive.close()
+        return
     # sending must not race with another process sending the same digest
     lock = archive_lock(config.settings.database, "techwatch digest --email") if send else contextlib.nullcontext()
     with lock:

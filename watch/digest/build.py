@@ -173,6 +173,7 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
         hidden=chosen.hidden,
         reading_minutes=reading_minutes(shown),
         ranking=chosen.ranking,
+        relevance_floor=relevance_floor,
         releases=release_section,
         health=tuple(health),
         trends=tag_trends(stories, merge_stories([i for i in previous if i.source not in projects]), order),

@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 
-from ..records import Digest, DigestItem, DigestRecord, TagTrend
+from ..records import Digest, DigestItem, DigestRecord, DigestSection, TagTrend
 from ..text.textsafe import one_line, strip_controls
 
 FORMATS = ("md", "html", "text")
@@ -66,6 +66,32 @@ def trend_line(trends: Sequence[TagTrend]) -> str:
 def item_sources(item: DigestItem) -> tuple[str, ...]:
     """Every source of a story, or the item's own source when stories were not merged."""
     return tuple(item.sources) or ((item.source,) if item.source else ())
+
+
+def render_explain(digest: Digest) -> str:
+    """Every story of the digest's period with its score terms and where it went (`digest --explain`)."""
+    floor = f"; relevance floor {digest.relevance_floor:.2f}" if digest.relevance_floor else ""
+    lines = [f"{digest.title}: {len(digest.ranking)} stories ranked by score = coverage + relevance + recency{floor}",
+             f"{'#':>3}  {'score':>5} = {'cov':>4} + {'rel':>4} + {'rec':>4}  {'placement':<9}  story"]
+    for rank, ranked in enumerate(digest.ranking, 1):
+        s = ranked.score
+        story = ranked.story
+        sources = ", ".join(item_sources(story))
+        lines.append(f"{rank:>3}  {s.total:5.2f} = {s.coverage:4.2f} + {s.relevance:4.2f} + {s.recency:4.2f}  "
+                     f"{ranked.placement:<9}  {_cut(one_line(story.title), 90)} ({_cut(one_line(sources), 60)})")
+        lines.append(f"{'':>44}{one_line(ranked.reason)}")
+    return "\n".join(lines) + "\n"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def also_groups(digest: Digest) -> tuple[DigestSection, ...]:
+    """The one-line mentions grouped by tag; one untitled group for a digest built without groups."""
+    if digest.also_sections:
+        return digest.also_sections
+    return (DigestSection(tag="", description="", items=digest.also),) if digest.also else ()
 
 
 def render(digest: Digest, fmt: str, templates: Path | None = None) -> str:
@@ -121,7 +147,7 @@ def _environment(fmt: str, templates: Path | None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters.update(md=md_escape, safe_url=safe_url, day=_day, last_day=_last_day, trend=trend, trends=trend_line,
-                       sources=item_sources, wrap=_wrap, plural=_plural)
+                       sources=item_sources, wrap=_wrap, plural=_plural, also_groups=also_groups)
     return env
 
 

@@ -23,6 +23,7 @@ from ..records import CollapsedSource, DigestItem, Period, RankedStory, StorySco
 RELEVANCE_WEIGHT = 1.5
 RECENCY_WEIGHT = 0.25
 LEAD_STORIES = 5  # the week in a few lines: at most this many stories at the top
+COLLAPSED_NAMED = 5  # a source's collapsed line names this many of its stories
 READING_WPM = 230  # words a minute, for the reading-time estimate of the header
 TOPIC_WORDS = 6  # an interests topic is quoted by its first words in "relevant to …"
 
@@ -84,7 +85,7 @@ def select(stories: Sequence[DigestItem], weights: Mapping[str, float], period: 
             else:
                 lines.append(story)
         ranking.append(RankedStory(story, score, placement, reason))
-    collapsed = tuple(CollapsedSource(source, len(rest), rest[0].url, rest[0].title)
+    collapsed = tuple(CollapsedSource(source, len(rest), tuple(rest[:COLLAPSED_NAMED]))
                       for source, rest in overflow.items())
     return Selection(tuple(full), tuple(lines), collapsed, off_topic, hidden, tuple(ranking))
 
@@ -95,10 +96,11 @@ def why(story: DigestItem, relevance_floor: float | None = None) -> str:
     count = len(story.sources) if story.sources else 1
     if count > 1:
         parts.append(f"covered by {count} sources")
-    if story.relevance_topic and story.relevance is not None and story.relevance >= (relevance_floor or 0.0):
-        parts.append(f"relevant to “{short_topic(story.relevance_topic)}”")
+    if story.relevance is not None and story.relevance >= (relevance_floor or 0.0):
+        parts.append(f"relevant to “{short_topic(story.relevance_topic)}”" if story.relevance_topic
+                     else f"relevance {story.relevance:.2f} to your interests")
     if not parts:
-        parts.append("one source; ranked by date")
+        parts.append("one source, the most recent first")
     return " · ".join(parts)
 
 
@@ -110,8 +112,11 @@ def short_topic(topic: str) -> str:
 
 
 def lead_stories(full: Sequence[DigestItem]) -> tuple[DigestItem, ...]:
-    """The stories that open the digest: the best LEAD_STORIES full stories."""
-    return tuple(full[:LEAD_STORIES])
+    """The stories that open the digest: the best third of the full stories, 3 to LEAD_STORIES of them;
+    none when there are too few full stories for a lead to say more than the cards right below it."""
+    if len(full) < 4:
+        return ()
+    return tuple(full[:min(LEAD_STORIES, max(3, len(full) // 3 + 1))])
 
 
 def reading_minutes(texts: Sequence[str]) -> int:

@@ -63,8 +63,7 @@ class CollapsedSource:
 
     source: str
     count: int
-    url: str = ""  # the first of them, as a sample
-    title: str = ""
+    stories: tuple[DigestItem, ...] = ()  # the first few of them, in rank order, named on that line
 
 
 @dataclass(frozen=True)
@@ -156,6 +155,7 @@ class Digest:
     hidden: int = 0  # stories past the one-line budget: counted only
     reading_minutes: int = 0  # what the digest shows, at 230 words a minute
     ranking: tuple[RankedStory, ...] = ()  # every story with its score terms and placement (digest --explain)
+    relevance_floor: float | None = None  # the floor the stories were placed with
     releases: tuple[ReleaseLine, ...] = ()
     health: tuple[HealthLine, ...] = ()
     trends: tuple[TagTrend, ...] = ()  # the top tags, biggest first
