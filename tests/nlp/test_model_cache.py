@@ -134,3 +134,21 @@ def test_interest_topics_split_lists_and_sentences():
     assert interest_topics("agents in production; the AI Act\n- GPU prices. Sovereign cloud!") == [
         "agents in production", "the AI Act", "GPU prices.", "Sovereign cloud!"]
     assert interest_topics("") == [] and interest_topics(" ; \n") == []
+
+
+def _topics(archive) -> dict[str, str | None]:
+    """The stored closest interests topic, by the first word of the title."""
+    return {title.split()[0]: topic for title, topic in archive.db.execute("SELECT title, relevance_topic FROM items")}
+
+
+def test_each_score_is_stored_with_its_closest_topic_and_follows_the_interests(world):
+    config, archive, client, _embedder, models = world
+    run_cycle(config, archive, client, models)
+    topics = _topics(archive)
+    assert topics["Llama"] == "open-weights models we can self-host" and topics["GPU"] == "GPU prices"
+    cooking = dataclasses.replace(config, interests="baking apple pie; GPU prices")
+    refresh_relevance(cooking, archive, lambda: models(cooking))
+    assert _topics(archive)["A"] == "baking apple pie" and _topics(archive)["GPU"] == "GPU prices"
+    none = dataclasses.replace(config, interests="")
+    refresh_relevance(none, archive, lambda: models(none))
+    assert set(_topics(archive).values()) == {None}

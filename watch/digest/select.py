@@ -26,6 +26,8 @@ LEAD_STORIES = 5  # the week in a few lines: at most this many stories at the to
 COLLAPSED_NAMED = 5  # a source's collapsed line names this many of its stories
 READING_WPM = 230  # words a minute, for the reading-time estimate of the header
 TOPIC_WORDS = 6  # an interests topic is quoted by its first words in "relevant to …"
+_TRAILING = {"and", "or", "the", "of", "to", "for", "with", "a", "an", "in", "on", "what", "that", "as", "et", "de",
+             "la", "le", "les", "des", "du", "pour"}
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,11 @@ def why(story: DigestItem, relevance_floor: float | None = None) -> str:
 def short_topic(topic: str) -> str:
     """An interests topic by its first TOPIC_WORDS words: "Open-weights LLMs we could self-host and…"."""
     words = topic.split()
-    text = " ".join(words[:TOPIC_WORDS]).rstrip(",;:.")
-    return text + ("…" if len(words) > TOPIC_WORDS else "")
+    kept = words[:TOPIC_WORDS]
+    while len(kept) > 1 and len(words) > TOPIC_WORDS and kept[-1].lower().strip(",;:") in _TRAILING:
+        kept.pop()  # "…self-host and…" reads badly: end on a word that says something
+    text = " ".join(kept).rstrip(",;:.")
+    return text + ("…" if len(words) > len(kept) else "")
 
 
 def lead_stories(full: Sequence[DigestItem]) -> tuple[DigestItem, ...]:
