@@ -97,3 +97,21 @@ def test_write_digest_writes_every_format_and_the_feed(built):
     assert feed.bozo == 0
     assert feed.entries[0].title.endswith("2026-W47")  # newest period first
     assert len(feed.entries) == 2 and "Nimbus 3" in feed.entries[0].content[0].value
+
+
+def test_the_feed_of_past_digests_links_each_entry_to_its_html_page(built):
+    import feedparser
+
+    config, archive = built
+    write_digest(config, archive, parse_period(week="2026-W46"))
+    write_digest(config, archive, parse_period(week=WEEK))
+    directory = config.settings.digest.directory
+    feed = feedparser.parse((directory / "feed.atom").read_bytes())
+    assert feed.bozo == 0
+    links = [e.link for e in feed.entries]  # relative to the feed, which sits next to the pages
+    assert links == [f"{WEEK}.html", "2026-W46.html"]
+    assert all((directory / f"{label}.html").is_file() for label in (WEEK, "2026-W46"))  # the pages exist
+    assert feed.feed.link == links[0]
+    # Without HTML among the formats there is no page to link to: no alternate links at all.
+    write_digest(config, archive, parse_period(week=WEEK), formats=["atom"])
+    assert "rel=\"alternate\"" not in (directory / "feed.atom").read_text(encoding="utf-8")

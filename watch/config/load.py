@@ -61,8 +61,8 @@ SETTINGS_KEYS = ("database", "digest", "summarizer", "tagger", "fetch", "email",
 EMAIL_KEYS = ("host", "port", "security", "user", "password_env", "from", "to", "subject", "timeout",
               "allow_plaintext_auth")
 RETENTION_KEYS = ("items", "pages")
-DIGEST_KEYS = ("day", "time", "max_items", "max_also", "per_source", "relevance_floor", "formats", "directory",
-               "templates")
+DIGEST_KEYS = ("day", "time", "max_items", "formats", "directory", "templates", "max_also", "per_source",
+               "relevance_floor")
 SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model", "time_budget")
 TAGGER_KEYS = ("model", "threshold", "max_tags")
 FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent", "github_api",

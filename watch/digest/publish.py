@@ -99,14 +99,16 @@ def produce_digest(config: Config, archive: Archive, period: Period, out: Path |
     feed_left = False
     for fmt in formats:
         if fmt == "atom" and publish:
-            content = render_atom(archive.digest_records(published=True), feed_id=feed_id)
+            content = render_atom(archive.digest_records(published=True), feed_id=feed_id,
+                                  html_suffix=FORMAT_SUFFIXES["html"] if "html" in formats else None)
             path = single or settings.directory / FEED_FILE
         elif fmt == "atom" and not explicit:
             feed_left = True
             continue
         elif fmt == "atom":
             content = render_atom([record], feed_id=f"{feed_id}:one-off:{period.label}",
-                                  title=f"techwatch digest {period.label}")
+                                  title=f"techwatch digest {period.label}",
+                                  html_suffix=FORMAT_SUFFIXES["html"] if "html" in formats else None)
             path = single or settings.directory / f"{period.label}{FORMAT_SUFFIXES[fmt]}"
         else:
             content = {"html": html, "text": text}.get(fmt) or render(digest, fmt, settings.templates)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 
@@ -109,8 +110,13 @@ def render(digest: Digest, fmt: str, templates: Path | None = None) -> str:
 
 
 def render_atom(records: Sequence[DigestRecord], *, feed_id: str, title: str = "techwatch digests",
-                self_url: str | None = None) -> str:
-    """An Atom 1.0 feed of past digests, newest first, one entry per digest with its HTML as content."""
+                self_url: str | None = None, html_suffix: str | None = None) -> str:
+    """An Atom 1.0 feed of past digests, newest first, one entry per digest with its HTML as content.
+
+    With `html_suffix` (".html": the HTML digests are written next to the feed), each entry links to its
+    page (`<link rel="alternate" href="2026-W48.html">`, relative to the feed, as RFC 4287 allows) and the
+    feed to the newest one, so feed readers open the digest itself.
+    """
     ordered = sorted(records, key=lambda r: (_utc(r.written_at), r.label), reverse=True)
     # Unprefixed names under a default xmlns: no global ET.register_namespace needed.
     feed = ET.Element("feed", xmlns=_ATOM)
@@ -119,6 +125,8 @@ def render_atom(records: Sequence[DigestRecord], *, feed_id: str, title: str = "
     _sub(feed, "updated", _rfc3339(_utc(ordered[0].written_at) if ordered else _EPOCH))
     if self_url and safe_url(self_url):
         ET.SubElement(feed, "link", rel="self", type="application/atom+xml", href=self_url.strip())
+    if html_suffix and ordered:
+        ET.SubElement(feed, "link", rel="alternate", type="text/html", href=_page(ordered[0].label, html_suffix))
     _sub(ET.SubElement(feed, "author"), "name", "techwatch")
     _sub(feed, "generator", "techwatch")
     for record in ordered:
@@ -126,6 +134,8 @@ def render_atom(records: Sequence[DigestRecord], *, feed_id: str, title: str = "
         _sub(entry, "id", f"{feed_id}:{record.label}")
         _sub(entry, "title", record.title)
         _sub(entry, "updated", _rfc3339(_utc(record.written_at)))
+        if html_suffix:
+            ET.SubElement(entry, "link", rel="alternate", type="text/html", href=_page(record.label, html_suffix))
         _sub(entry, "summary", _summary(record.text), type="text")
         _sub(entry, "content", _body(record.html), type="html")
     ET.indent(feed, space="  ")
@@ -194,6 +204,11 @@ def _sub(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Eleme
     element = ET.SubElement(parent, tag, attributes)
     element.text = clean_text(text)  # control characters are not allowed in XML at all
     return element
+
+
+def _page(label: str, suffix: str) -> str:
+    """The relative address of a digest's page; a label is a week or a date range, never a path."""
+    return quote(label.replace("/", "-"), safe="-_.~") + suffix
 
 
 def _summary(text: str, lines: int = 10, limit: int = 600) -> str:

@@ -67,14 +67,14 @@ class DigestSettings:
     # The length budget: about five minutes of reading at the defaults, and an HTML message far under
     # Gmail's 102 KB clipping limit (benchmarks/digest_week.py measures both on a realistic week).
     max_items: int = 12  # full stories
+    formats: tuple[str, ...] = ("md",)
+    directory: Path = Path("digests")
+    templates: Path | None = None  # a folder whose digest.<format>.j2 files replace the built-in ones
     max_also: int = 30  # one-line stories under "Also this week"
     per_source: int = 2  # full stories from one source at most; the rest of it collapses into one line
     # Below this relevance to `interests`, a story told by one source is never a full story. None: the
     # floor measured for the embedding model (nlp.relevance.relevance_floor); 0 turns it off.
     relevance_floor: float | None = None
-    formats: tuple[str, ...] = ("md",)
-    directory: Path = Path("digests")
-    templates: Path | None = None  # a folder whose digest.<format>.j2 files replace the built-in ones
 
 
 @dataclass(frozen=True)
