@@ -94,7 +94,8 @@ def test_every_part_of_the_digest_is_shown(fmt):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_empty_digest_says_nothing_new(fmt):
     empty = dataclasses.replace(sample_digest(), sections=(), also=(), releases=(), health=(), trends=(),
-                                item_count=0, source_count=0, story_count=0)
+                                item_count=0, source_count=0, story_count=0, lead=(), collapsed=(), off_topic=0,
+                                reading_minutes=0)
     text = _visible(render(empty, fmt), fmt)
     assert "Nothing new in this period" in text
     assert "0 items from 0 sources" in text

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
-from watch.records import Digest, DigestItem, DigestSection, HealthLine, ReleaseLine, TagTrend
+from watch.records import CollapsedSource, Digest, DigestItem, DigestSection, HealthLine, ReleaseLine, TagTrend
 
 
 def at(day: int, hour: int = 9) -> datetime:
@@ -51,6 +52,12 @@ def sample_digest() -> Digest:
              summary="La CNIL précise les obligations de transparence et de documentation applicables dès août "
                      "2025, et rappelle l'articulation avec le RGPD pour les données d'entraînement."),
     )
+    why = {"i1": "covered by 3 sources · relevant to “Open-weights LLMs we could self-host…”",
+           "i5": "covered by 2 sources · relevant to “agent frameworks and the Model Context…”",
+           "i6": "relevant to “EU AI Act obligations, GDPR /…”"}
+    llm, agents, regulation = ((dataclasses.replace(i, why=why.get(i.id, "relevant to “new models and APIs…”"))
+                                for i in group) for group in (llm, agents, regulation))
+    llm, agents, regulation = tuple(llm), tuple(agents), tuple(regulation)
     return Digest(
         title="Tech watch — 2026-W48", start=datetime(2026, 11, 23, tzinfo=UTC), end=datetime(2026, 11, 30, tzinfo=UTC),
         label="2026-W48", item_count=42, source_count=17, story_count=31,
@@ -70,4 +77,9 @@ def sample_digest() -> Digest:
                 HealthLine("Old blog", "gone", "HTTP 410 Gone")),
         trends=(TagTrend("agents", 14, 10), TagTrend("llm", 9, 12), TagTrend("regulation", 4, 0),
                 TagTrend("mlops", 3, 3)),
+        lead=(llm[0], agents[1], regulation[0]),
+        collapsed=(CollapsedSource("xAI news", 6, (item(9, "Grok 5 is available in the API", source="xAI news"),
+                                                   item(10, "Grok 5 on Vertex AI", source="xAI news"))),),
+        off_topic=4,
+        reading_minutes=4,
     )
