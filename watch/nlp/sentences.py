@@ -43,15 +43,37 @@ _TOKEN_BEFORE = re.compile(r"(\S*)$")
 _DOTTED = re.compile(r"^(?:[^\W\d_]\.)+[^\W\d_]$")
 _WORD = re.compile(r"[\w'’-]+")
 _HAS_ALNUM = re.compile(r"\w")
+# A wire-story dateline opening a paragraph: "SAN FRANCISCO, Nov 3 (Reuters) -", "(CNN) --",
+# "BUFFALO, N.Y. —", "Canberra, Australia (CNN) --", "PARIS (AFP) -". It names where and who, and is no
+# part of the sentence it precedes, so it is a piece of its own (which the summarizer then drops as
+# too short). Either an agency in brackets before the dash, or a place in capitals: a capitalised
+# word alone before a dash is prose ("Nadal — who else? — won").
+_AGENCY = r"\((?:[A-Z][^\W\d_]*(?:[ /&.-]+[A-Za-z]+){0,3})\)"
+_MONTHS = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+_PLACE_WORD = rf"(?:[A-Z][\w.'’-]*|\d{{1,2}}|de|of|du|{_MONTHS})"
+_DATELINE = re.compile(
+    r"^[\s\u00a0]*(?:"
+    rf"(?:{_PLACE_WORD}(?:[ ,]+{_PLACE_WORD}){{0,6}}[ ,]*)?{_AGENCY}"
+    r"|[A-Z][A-Z.'’-]{2,}(?: [A-Z][A-Z.'’-]+){0,3}(?:,(?: [A-Z][\w.'’-]*| \d{1,2}){1,4})?"
+    r")[ \u00a0]*(?:--?|–|—)[ \u00a0]+(?=[\"'“‘«]?[A-Z0-9])"
+)
 
 
-def split_sentences(text: str, language: str | None = None) -> list[str]:
-    """Split `text` into sentences; each one is a stripped substring of `text`."""
+def split_sentences(text: str, language: str | None = None, *, datelines: bool = True) -> list[str]:
+    """Split `text` into sentences; each one is a stripped substring of `text`.
+
+    A paragraph's opening dateline ("WASHINGTON (Reuters) -") is a piece of its own; with
+    `datelines=False` it stays in its sentence, as it did before (kept for benchmarks/summary_junk.py).
+    """
     lang = (language or "").lower()[:2]
     out: list[str] = []
     for line in text.splitlines(keepends=True):
         # A line break always ends a sentence: extracted text has one paragraph per line.
-        for start, end in _split_line(line, lang):
+        spans = _split_line(line, lang)
+        dateline = _DATELINE.match(line) if datelines else None
+        if dateline is not None and dateline.end() < spans[0][1]:
+            spans = [(0, dateline.end()), (dateline.end(), spans[0][1]), *spans[1:]]
+        for start, end in spans:
             piece = line[start:end].strip(_SPACE + "\r\n\f\v")
             if piece and _HAS_ALNUM.search(piece):
                 out.append(piece)

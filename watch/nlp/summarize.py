@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from watch.nlp import furniture as _furniture
 from watch.nlp.base import Summaries, Summarizer
 from watch.nlp.embedder import Embedder
 from watch.nlp.sentences import split_sentences
@@ -121,12 +122,16 @@ class ExtractiveSummarizer(Summarizer):
     # margin for long articles and embeds a third fewer sentences than 30 on the corpus feeds.
     max_candidates = 20
 
-    def __init__(self, embedder: Embedder, sentences: int = 3, max_chars: int = 400) -> None:
+    def __init__(self, embedder: Embedder, sentences: int = 3, max_chars: int = 400, *,
+                 furniture: bool = True) -> None:
+        """`furniture=False` keeps datelines, glued bylines and headings, code, navigation and fragments
+        as candidates, as the summarizer did before they were filtered (benchmarks/summary_junk.py --baseline)."""
         if sentences < 1 or max_chars < 2:
             raise ValueError("a summary needs at least one sentence and two characters")
         self.embedder = embedder
         self.sentences = sentences
         self.max_chars = max_chars
+        self.furniture = furniture
 
     @property
     def name(self) -> str:
@@ -167,10 +172,10 @@ class ExtractiveSummarizer(Summarizer):
         text = (text or "").strip()
         if not text:
             return Summary(_cut(" ".join((title or "").split()), self.max_chars), self.name)
-        sentences = split_sentences(text, language)
+        sentences = split_sentences(text, language, datelines=self.furniture)
         if not sentences:
             return Summary(_cut(" ".join(text.split()), self.max_chars), self.name)
-        candidates = _candidates(sentences, title)[: self.max_candidates]
+        candidates = _candidates(sentences, title, furniture=self.furniture)[: self.max_candidates]
         if len(candidates) <= self.sentences:
             return Summary(self._join(candidates), self.name)
         return (title or "").strip(), candidates
@@ -227,21 +232,40 @@ class ExtractiveSummarizer(Summarizer):
         return " ".join(out)
 
 
-def _candidates(sentences: list[str], title: str) -> list[str]:
+def _candidates(sentences: list[str], title: str, furniture: bool = True) -> list[str]:
     """Sentences worth summarizing: no furniture, no repeat of the title, no exact duplicate,
-    and no piece of a quotation that runs over several sentences (unless nothing else is left)."""
+    and no piece of a quotation that runs over several sentences (unless nothing else is left).
+
+    With `furniture` (the default), a byline or a title heading glued to a sentence's start is cut
+    off (what is left is the end of the article's sentence), author lines, code and navigation are
+    dropped, and fragments (no sentence end, cut off, starting in lower case) are kept only when
+    nothing else is left. Over the 260 corpus articles and 365 feed items, summaries with junk went
+    from 26.6 % to 9.3 % (articles 19.2 % -> 1.9 %); what is left is mostly feed items whose whole
+    text is a fragment, such as a commit title (benchmarks/summary_junk.py).
+    """
     title_key = _key(title or "")
+    # A title often carries the site's name ("Big news - Example Blog"): its parts repeat it too.
+    title_keys = {title_key, *(_key(p) for p in re.split(r"\s[|–—-]\s", title or "") if furniture)}
     seen: set[str] = set()
     kept: list[str] = []
     pieces: list[str] = []
+    fragments: list[str] = []
     for sentence in sentences:
+        if furniture:
+            sentence = _furniture.strip_title(_furniture.strip_byline(sentence), title or "")
         key = _key(sentence)
-        if key in seen or key == title_key or is_boilerplate(sentence):
+        if key in seen or key in title_keys or is_boilerplate(sentence):
+            continue
+        if furniture and (_furniture.is_author_line(sentence) or _furniture.is_navigation(sentence)
+                          or _furniture.is_code(sentence)):
             continue
         seen.add(key)
-        (pieces if is_quote_piece(sentence) else kept).append(sentence)
-    if kept or pieces:
-        return kept or pieces
+        if furniture and _furniture.is_fragment(sentence):
+            fragments.append(sentence)
+        else:
+            (pieces if is_quote_piece(sentence) else kept).append(sentence)
+    if kept or pieces or fragments:
+        return kept or pieces or fragments
     # Nothing but short fragments: better those than an empty summary.
     return list(dict.fromkeys(sentences))
 
@@ -267,7 +291,12 @@ def _key(text: str) -> str:
 
 
 def _cut(text: str, max_chars: int) -> str:
-    """`text` if it fits, else its longest word-boundary prefix that fits with a final "…"."""
+    """`text` if it fits, else its longest word-boundary prefix that fits with a final "…".
+
+    Only a summary's single sentence is ever cut (`_join` drops later sentences that do not fit, and
+    `_choose` only picks a second one that fits). Without a space in the first `max_chars` characters
+    (a URL, unspaced script) there is no word boundary, and the cut falls where the cap does.
+    """
     if len(text) <= max_chars:
         return text
     head = text[: max_chars - len(ELLIPSIS) + 1]
