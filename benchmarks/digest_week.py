@@ -9,7 +9,8 @@ pages are not fetched (`extract: never`), so the week is the corpus's own text a
 
 The week's digest is then built twice from the same archive:
   before  make_digest with the old behaviour: 25 full stories, every other story a one-line mention,
-          no share per source, no relevance floor;
+          no share per source, no relevance floor; its full stories summarized again as before the
+          furniture rules (ExtractiveSummarizer(furniture=False), over the same stored text);
   after   pipeline.build_digest: this branch's settings.digest (12 full stories, 30 one-liners, 2 full
           stories per source, the relevance floor measured for the embedding model).
 
@@ -24,6 +25,7 @@ of the full stories' summaries (see junk_kinds: bylines, datelines, glued headin
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -113,7 +115,7 @@ def main() -> None:
           f"{report.failed_sources} sources failed, {wall:.1f} s (model included)")
 
     floor = digest_floor(config)
-    before = old_digest(config, archive, period)
+    before = with_old_summaries(old_digest(config, archive, period), config)
     after = pipeline.build_digest(config, archive, period)
     html_before, html_after = render(before, "html"), render(after, "html")
     print(f"relevance floor (after; used for 'below the floor' in both): {fmt_floor(floor)}; "
@@ -197,6 +199,30 @@ def old_digest(config: Config, archive: Archive, period: Period) -> Digest:
     return make_digest(items, config.tags, period, sources=config.sources, previous=previous,
                        health=health_lines(archive.source_health()), releases=releases, earlier_versions=earlier,
                        **BEFORE)
+
+
+def with_old_summaries(digest: Digest, config: Config) -> Digest:
+    """The digest with each full story summarized as before this change: the summarizer without its
+    furniture rules (`furniture=False`), over the same stored article text."""
+    from watch.nlp.embedder import load_embedder
+    from watch.nlp.summarize import ExtractiveSummarizer
+    from watch.store import open_reader
+
+    settings = config.settings.summarizer
+    old = ExtractiveSummarizer(load_embedder(settings.model), sentences=settings.sentences,
+                               max_chars=settings.max_chars, furniture=False)
+    reader = open_reader(config.settings.database)
+    try:
+        details = {r.story.id: reader.item_detail(r.story.id) for r in digest.ranking if r.placement == "full"}
+    finally:
+        reader.close()
+    made = old.summarize_many([(d.title, d.content, d.language) for d in details.values() if d])
+    summaries = dict(zip([i for i, d in details.items() if d], (s.text for s in made), strict=True))
+    ranking = tuple(dataclasses.replace(r, story=dataclasses.replace(r.story, summary=summaries[r.story.id]))
+                    if r.story.id in summaries else r for r in digest.ranking)
+    sections = tuple(dataclasses.replace(s, items=tuple(dataclasses.replace(i, summary=summaries.get(i.id, i.summary))
+                                                        for i in s.items)) for s in digest.sections)
+    return dataclasses.replace(digest, ranking=ranking, sections=sections)
 
 
 def full_stories(digest: Digest) -> list[DigestItem]:
