@@ -97,6 +97,7 @@ def test_short_topic_quotes_the_first_words():
     assert short_topic("one two three four five six seven") == "one two three four five six…"
     topic = "Open-weights LLMs we could self-host and what it costs"
     assert short_topic(topic) == "Open-weights LLMs we could self-host…"
+    assert short_topic("EU AI Act obligations, GDPR / RGPD and CNIL guidance") == "EU AI Act obligations, GDPR…"
 
 
 def test_the_week_opens_with_the_stories_that_matter_most():

@@ -110,7 +110,8 @@ def short_topic(topic: str) -> str:
     """An interests topic by its first TOPIC_WORDS words: "Open-weights LLMs we could self-host and…"."""
     words = topic.split()
     kept = words[:TOPIC_WORDS]
-    while len(kept) > 1 and len(words) > TOPIC_WORDS and kept[-1].lower().strip(",;:") in _TRAILING:
+    while len(kept) > 1 and len(words) > TOPIC_WORDS and (kept[-1].lower().strip(",;:") in _TRAILING
+                                                          or not any(c.isalnum() for c in kept[-1])):
         kept.pop()  # "…self-host and…" reads badly: end on a word that says something
     text = " ".join(kept).rstrip(",;:.")
     return text + ("…" if len(words) > len(kept) else "")
