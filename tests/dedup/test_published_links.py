@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-from testkit import run_cli, write_config
+from testkit import EVERY_STORY_DIGEST, run_cli, write_config
 
 from watch.dedup import canonical_url, clean_link
 
@@ -77,7 +77,9 @@ def _shown_links(text: str, fmt: str) -> set[str]:
 def test_every_output_shows_the_published_link(tmp_path, server):
     now = datetime.now(UTC)
     server.add("/links.xml", _rss(now, [published for published, _ in LINKS]))
-    path = write_config(tmp_path, [{"name": "Links", "url": server.url("/links.xml"), "extract": "never"}])
+    # Every item in the digest, so that every published link can be checked there.
+    path = write_config(tmp_path, [{"name": "Links", "url": server.url("/links.xml"), "extract": "never"}],
+                        digest=EVERY_STORY_DIGEST)
     run = run_cli("run", "--config", str(path), cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     shown = {link for _, link in LINKS}

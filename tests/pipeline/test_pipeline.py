@@ -32,7 +32,7 @@ def setup(tmp_path, server, closed_port_url):
         {"name": "Broken", "url": server.url("/broken.xml")},
         {"name": "Down", "url": closed_port_url},
         {"name": "Off", "url": server.url("/lab.xml"), "enabled": "false"},
-    ])
+    ], digest="{directory: digests, per_source: 10}")  # one lab tells most stories; the share is tested in tests/digest
     config = load_config(path)
     archive = open_archive(config.settings.database)
     with make_client(config.settings.fetch) as client:

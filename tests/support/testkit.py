@@ -66,6 +66,11 @@ def shipped_taxonomy() -> str:
     return shipped[shipped.index("\ntags:"):shipped.index("\nsources:")]
 
 
+# settings.digest of earlier versions: 25 full stories and every other story a one-line mention, no share per
+# source, no relevance floor. For tests that check every item reaches the digest (the budget is tested apart).
+EVERY_STORY_DIGEST = "{directory: digests, max_items: 25, max_also: 1000, per_source: 500, relevance_floor: 0}"
+
+
 def write_config(tmp_path: Path, sources: list[dict], extra: str = "", fetch: str = "{timeout: 5}",
                  taxonomy: str = TAXONOMY, digest: str = "{directory: digests}") -> Path:
     """Write a feeds.yaml with the test taxonomy (or `taxonomy`) and the given sources; return its path."""
