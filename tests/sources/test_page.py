@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from testkit import run_cli, write_config
 
-from watch.errors import ParseError
-from watch.records import Source
+from watch.config import load_config
+from watch.errors import ConfigError, ParseError
+from watch.records import PageRules, Source
 from watch.sources.kinds import KINDS
 from watch.sources.listing import detect_listing, parse_date, url_date
 
@@ -183,3 +184,40 @@ def test_unchanged_listing_body_is_not_parsed_again(tmp_path: Path, server) -> N
     again = run_cli("run", "--all", "--config", str(path), cwd=tmp_path)
     assert again.returncode == 0 and len(_items(tmp_path)) == 4
     assert "unchanged" in again.stdout.lower(), again.stdout
+
+
+def test_xpath_overrides_and_url_patterns() -> None:
+    html = """<html><body><div class="row"><span class="when">3 mai 2024</span>
+        <b class="name">Premier article du site</b><a href="/a/1">lire</a></div>
+        <div class="row"><span class="when">4 mai 2024</span>
+        <b class="name">Second article du site</b><a href="/a/2">lire</a></div>
+        <div class="row"><span class="when">5 mai 2024</span><b class="name">Une offre d'emploi ouverte</b>
+        <a href="/jobs/3">lire</a></div></body></html>"""
+    rules = PageRules(item="//div[@class='row']", title=".//b", link=".//a/@href", date="./span[@class='when']",
+                      exclude=(r"/jobs/",))
+    listing = detect_listing(html, "https://site.example.fr/", rules)
+    assert listing.method == "rules"
+    assert [(a.url, a.title, a.published) for a in listing.articles] == [
+        ("https://site.example.fr/a/1", "Premier article du site", date(2024, 5, 3)),
+        ("https://site.example.fr/a/2", "Second article du site", date(2024, 5, 4))]
+    only = detect_listing(listing_page(ARTICLES), BASE, PageRules(include=(r"/news/(gpu|eu)",)))
+    assert [a.title for a in only.articles] == ["Notes on the EU AI Act obligations", "What GPU hours really cost us"]
+    with pytest.raises(ParseError, match="found no article links"):
+        detect_listing(html, "https://site.example.fr/", PageRules(item="//section"))
+
+
+def test_config_reads_and_checks_the_overrides(tmp_path: Path) -> None:
+    path = write_config(tmp_path, [{"name": "Lab", "url": "https://lab.example.org/news", "kind": "page",
+                                    "item": "//article", "title": ".//h2", "exclude": "['/jobs/', '/events/']"}])
+    (source,) = load_config(path).sources
+    assert source.extract == "always"
+    assert source.page == PageRules(item="//article", title=".//h2", exclude=("/jobs/", "/events/"))
+    bad = write_config(tmp_path, [
+        {"name": "Lab", "url": "https://lab.example.org/news", "kind": "page", "item": "article.post",
+         "date": ".//time[", "include": "'(unclosed'"},
+        {"name": "Feed", "url": "https://lab.example.org/feed.xml", "item": "//item"}])
+    with pytest.raises(ConfigError) as info:
+        load_config(bad)
+    text = str(info.value)
+    assert "feeds.yaml:" in text and "cssselect" in text and "not a valid XPath expression" in text
+    assert "not a valid regular expression" in text and "'item' is only for web page sources (kind: page)" in text

@@ -15,6 +15,7 @@ import lxml.html
 from lxml import etree
 
 from ..errors import ParseError
+from ..records import PageRules
 
 NO_ARTICLES = "no article links found in the HTML (the page may be rendered by JavaScript)"
 
@@ -79,22 +80,94 @@ class Listing:
     feed_url: str | None = None
 
 
-def detect_listing(html: str, base_url: str) -> Listing:
-    """The articles of a listing page, found without selectors; raises ParseError when there are none."""
+def detect_listing(html: str, base_url: str, rules: PageRules | None = None) -> Listing:
+    """The articles of a listing page, found without selectors unless `rules` give them; ParseError when none."""
     root = _parse(html)
     if root is None:
         raise ParseError(NO_ARTICLES)
     base = _base_url(root, base_url)
     feed_url = advertised_feed(root, base)
     lang = (root.get("lang") or "").lower()[:2]
+    wanted = _url_filter(rules)
+    if rules is not None and rules.item:
+        found = _distinct(a for a in _by_rules(root, base, lang, rules) if _followable(a.url, base) and wanted(a.url))
+        if not found:
+            raise ParseError(f"the item XPath {rules.item!r} found no article links")
+        return Listing(tuple(found), "rules", feed_url)
     for method, finder in (("json-ld", _json_ld), ("next-data", _next_data)):
-        found = _distinct(a for a in finder(root, base) if _followable(a.url, base))
+        found = _distinct(a for a in finder(root, base) if _followable(a.url, base) and wanted(a.url))
         if len(found) >= 3:
             return Listing(tuple(found), method, feed_url)
-    found = _structure(root, base, lang)
+    found = _structure(root, base, lang, wanted)
     if not found:
         raise ParseError(NO_ARTICLES)
     return Listing(tuple(found), "structure", feed_url)
+
+
+def selector_problem(expression: str, *, relative: bool) -> str | None:
+    """What is wrong with an override (None when it is a valid XPath of the right form)."""
+    starts = ("/", "./", "(", ".") if relative else ("/", "(")
+    if not expression.startswith(starts):
+        return (f"{expression!r} is not an XPath expression (CSS selectors need the cssselect package, which "
+                f"is not installed); write XPath, e.g. {'.//h2/a' if relative else '//article'}")
+    try:
+        etree.XPath(expression)
+    except etree.XPathSyntaxError as exc:
+        return f"{expression!r} is not a valid XPath expression: {exc}"
+    return None
+
+
+def _url_filter(rules: PageRules | None) -> Any:
+    include = [re.compile(p) for p in rules.include] if rules else []
+    exclude = [re.compile(p) for p in rules.exclude] if rules else []
+
+    def wanted(url: str) -> bool:
+        return (not include or any(p.search(url) for p in include)) and not any(p.search(url) for p in exclude)
+    return wanted
+
+
+def _by_rules(root: Any, base: str, lang: str, rules: PageRules) -> Iterator[ListedArticle]:
+    """The articles the source's own XPath expressions name: each item, its link, title and date."""
+    for item in _xpath(root, rules.item or ""):
+        if not isinstance(item, etree._Element):
+            continue
+        link = _first(item, rules.link) if rules.link else None
+        anchor = item if item.tag == "a" else next(iter(item.iter("a")), None)
+        href = link if isinstance(link, str) else (link.get("href") if link is not None else None)
+        if href is None and anchor is not None:
+            href = anchor.get("href")
+        if not href:
+            continue
+        title = _first(item, rules.title) if rules.title else None
+        title_text = title if isinstance(title, str) else _text(title) if title is not None else ""
+        if not title_text:
+            heading = next(iter(item.iter(*HEADINGS)), None)
+            title_text = _text(heading) if heading is not None else _text(anchor) if anchor is not None else ""
+        when = _first(item, rules.date) if rules.date else None
+        if isinstance(when, str):
+            published = parse_date(when, lang)
+        elif when is not None:
+            published = parse_date(when.get("datetime") or "", lang) or parse_date(_text(when), lang)
+        else:
+            published = _date(item, _Link(anchor if anchor is not None else item, href, "", "", False), lang)
+        yield ListedArticle(urljoin(base, href.strip()).split("#")[0], " ".join(title_text.split()), published)
+
+
+def _xpath(node: Any, expression: str) -> list[Any]:
+    try:
+        result = node.xpath(expression)
+    except etree.XPathError as exc:
+        raise ParseError(f"XPath {expression!r} failed on this page: {exc}") from exc
+    return result if isinstance(result, list) else [result]
+
+
+def _first(item: Any, expression: str) -> Any:
+    """The first node or string an item-relative XPath gives, or None."""
+    for value in _xpath(item, expression):
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+    return None
 
 
 def advertised_feed(root: Any, base: str) -> str | None:
@@ -274,11 +347,11 @@ class _Link:
     nav: bool
 
 
-def _structure(root: Any, base: str, lang: str) -> list[ListedArticle]:
+def _structure(root: Any, base: str, lang: str, wanted: Any) -> list[ListedArticle]:
     for bad in root.xpath("//script|//style|//noscript|//template|//svg"):
         bad.drop_tree() if bad.getparent() is not None else None
     host = _host(base)
-    links = [link for link in (_link(a, base) for a in root.iter("a")) if link is not None]
+    links = [link for link in (_link(a, base) for a in root.iter("a")) if link is not None and wanted(link.url)]
     groups: dict[tuple[str, str], list[_Link]] = defaultdict(list)
     for link in links:
         groups[(link.path, _url_shape(link.url))].append(link)

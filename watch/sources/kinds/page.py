@@ -20,6 +20,7 @@ class Page(SourceKind):
 
     name = "page"
     releases = False
+    listing_rules = True
 
     @property
     def default_extract(self) -> str:
@@ -29,7 +30,7 @@ class Page(SourceKind):
     def read(self, source: Source, content: bytes, base_url: str, content_type: str,
              now: datetime | None) -> ParsedFeed:
         """One entry per article URL the listing links to (the URL is the identity); raises ParseError on none."""
-        listing = detect_listing(decode(content), base_url)
+        listing = detect_listing(decode(content), base_url, source.page)
         if listing.feed_url:
             log.warning("%s: this page has a feed (%s): use kind: feed", source.name, listing.feed_url)
         entries = []
