@@ -221,3 +221,15 @@ def test_config_reads_and_checks_the_overrides(tmp_path: Path) -> None:
     text = str(info.value)
     assert "feeds.yaml:" in text and "cssselect" in text and "not a valid XPath expression" in text
     assert "not a valid regular expression" in text and "'item' is only for web page sources (kind: page)" in text
+
+
+def test_a_card_link_titled_by_its_label() -> None:
+    cards = "".join(f"""<a class="post-preview" href="/blog/{n}" aria-label="{title}"><div>{title}</div>
+                        <div>Jane Doe · {n} minute read</div><time datetime="2024-01-0{n}">Jan {n}</time></a>"""
+                    for n, title in [(1, "Write code, mostly functions"), (2, "My favourite function signature"),
+                                     (3, "Beware of async and await")])
+    listing = detect_listing(f"<html><body>{NAVIGATION}<section>{cards}</section></body></html>",
+                             "https://blog.example.org/blog")
+    assert [a.title for a in listing.articles] == ["Write code, mostly functions", "My favourite function signature",
+                                                   "Beware of async and await"]
+    assert [a.published for a in listing.articles] == [date(2024, 1, n) for n in (1, 2, 3)]

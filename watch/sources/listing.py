@@ -390,7 +390,11 @@ def _link(a: Any, base: str) -> _Link | None:
     url = urljoin(base, href).split("#")[0]
     if not _followable(url, base):
         return None
-    text = _link_text(a) or (a.get("title") or a.get("aria-label") or "").strip()
+    label = " ".join((a.get("aria-label") or a.get("title") or "").split())
+    text = _link_text(a)
+    if not text or (len(label.split()) >= 2 and label in text):
+        # A card link's label names the article; its text also holds the byline, reading time...
+        text = label or text
     ancestors = [e for e in a.iterancestors() if isinstance(e.tag, str) and e.tag not in ("body", "html")]
     steps, nav = [], False
     for index, ancestor in enumerate(ancestors):
