@@ -35,6 +35,7 @@ from watch.records import (
     DigestSettings,
     EmailSettings,
     FetchSettings,
+    PageRules,
     RetentionSettings,
     Settings,
     Source,
@@ -45,6 +46,7 @@ from watch.records import (
 
 from ..durations import parse_interval, parse_retention
 from ..sources.kinds import KINDS, RELEASE_KINDS, SOURCE_KINDS, SourceKind
+from ..sources.listing import selector_problem
 from .validate import MISSING, Block, Problems, describe, is_bool, is_int, key_list, node_line, parse_yaml, read_text
 
 DATABASE_ENV = "TECHWATCH_DATABASE"
@@ -69,9 +71,11 @@ FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_r
               "github_token_env",
               "concurrency", "per_host", "default_interval", "stale_factor", "allow_networks")
 TAG_KEYS = ("name", "description", "keywords")
+PAGE_KEYS = ("item", "title", "link", "date", "include", "exclude")
 SOURCE_KEYS = ("name", "url", "kind", "tags", "enabled", "interval", "extract", "weight", "repo", "package", "author",
-               "project", "prereleases", "releases")
+               "project", "prereleases", "releases", *PAGE_KEYS)
 EXTRACT_MODES = ("auto", "always", "never")
+LISTING_KINDS = tuple(name for name, kind in KINDS.items() if kind.listing_rules)
 
 _EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
@@ -461,12 +465,51 @@ def _sources(top: Block, known_tags: set[str]) -> tuple[Source, ...]:
             for key in ("repo", "package", "author", "project", "prereleases", "releases"):
                 if block.get(key) is not MISSING:
                     block.report(key, f"{key!r} is only for release sources (kind: {', '.join(RELEASE_KINDS)})")
+        page = _page_rules(block) if kind.listing_rules else None
+        if not kind.listing_rules:
+            for key in PAGE_KEYS:
+                if block.get(key) is not MISSING:
+                    block.report(key, f"{key!r} is only for web page sources (kind: {', '.join(LISTING_KINDS)})")
         if name is not None and url is not None and not (enabled and _same_feed(block, name, kind, url, followed)):
             sources.append(Source(name=name, url=url, kind=kind.name, tags=tags, enabled=enabled,
                                   interval_seconds=interval, extract=extract, weight=weight, line=line,
                                   repo=repo, project=project or (name if kind.releases else None),
-                                  prereleases=prereleases, releases=releases))
+                                  prereleases=prereleases, releases=releases, page=page))
     return tuple(sources)
+
+
+def _page_rules(block: Block) -> PageRules | None:
+    """The overrides of a page source's article detection: XPath expressions and URL patterns, each checked."""
+    values: dict[str, str | None] = {}
+    for key in ("item", "title", "link", "date"):
+        value = block.text(key)
+        problem = selector_problem(value, relative=key != "item") if value is not None else None
+        if problem:
+            block.report(key, f"{key}: {problem}")
+            value = None
+        values[key] = value
+    patterns: dict[str, tuple[str, ...]] = {}
+    for key in ("include", "exclude"):
+        raw = block.get(key)
+        entries = ((raw.strip(), block.line_of(key)),) if isinstance(raw, str) and raw.strip() else \
+            block.text_list(key, "URL patterns (regular expressions)") or ()
+        kept = []
+        for pattern, line in entries:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                block.report(key, f"{key} pattern {pattern!r} is not a valid regular expression: {exc}", line)
+                continue
+            kept.append(pattern)
+        patterns[key] = tuple(kept)
+    if (values["title"] or values["link"] or values["date"]) and not values["item"] and \
+            block.get("item") is MISSING:
+        block.report("title" if values["title"] else "link" if values["link"] else "date",
+                     "title, link and date are read inside each item: give 'item' too (an XPath such as //article)")
+    if not any(values.values()) and not any(patterns.values()):
+        return None
+    return PageRules(item=values["item"], title=values["title"], link=values["link"], date=values["date"],
+                     include=patterns["include"], exclude=patterns["exclude"])
 
 
 def _same_feed(block: Block, name: str, kind: SourceKind, url: str,

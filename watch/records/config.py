@@ -17,6 +17,18 @@ class Tag:
 
 
 @dataclass(frozen=True)
+class PageRules:
+    """Overrides of a `kind: page` source when detection is wrong: XPath expressions and URL patterns."""
+
+    item: str | None = None  # the elements that are articles (absolute XPath)
+    title: str | None = None  # inside an item (relative XPath): its title
+    link: str | None = None  # inside an item: the link to the article
+    date: str | None = None  # inside an item: the text or attribute holding its date
+    include: tuple[str, ...] = ()  # regular expressions: keep only article URLs matching one
+    exclude: tuple[str, ...] = ()  # regular expressions: drop article URLs matching one
+
+
+@dataclass(frozen=True)
 class Source:
     """A configured source (feed, page...) as read from feeds.yaml."""
 
@@ -34,6 +46,7 @@ class Source:
     project: str | None = None  # the name releases are listed under in the digest
     prereleases: bool = False  # keep rc/beta/dev releases
     releases: str = "all"  # all | minor (skip patch releases) | major (only majors)
+    page: PageRules | None = None  # kind page: overrides of the article-list detection
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ from .changelog import CHANGELOG_RELEASES, Changelog
 from .feed import Feed
 from .github_releases import GitHubReleases
 from .huggingface import HuggingFace
+from .page import Page
 from .pypi import PyPI
 
 # In the order feeds.yaml's messages list them; `feed` is the default.
 KINDS: dict[str, SourceKind] = {kind.name: kind for kind in (Feed(), GitHubReleases(), PyPI(), HuggingFace(),
-                                                              Changelog())}
+                                                              Changelog(), Page())}
 SOURCE_KINDS: tuple[str, ...] = tuple(KINDS)
 RELEASE_KINDS: tuple[str, ...] = tuple(name for name, kind in KINDS.items() if kind.releases)
 

@@ -29,6 +29,8 @@ class SourceKind(ABC):
     # Feeds are parsed by pure-Python feedparser, in the process pool when there are many; release
     # documents are small and parsed where they are fetched.
     parse_in_pool: ClassVar[bool] = False
+    # It reads a web page's article list, which feeds.yaml may correct (item, title, link, date, include, exclude).
+    listing_rules: ClassVar[bool] = False
 
     @property
     def default_extract(self) -> str:

@@ -1,0 +1,573 @@
+"""Article-list detection on a listing page: an advertised feed, structured data, or the page's repeated links."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+
+from ..errors import ParseError
+from ..records import PageRules
+
+NO_ARTICLES = "no article links found in the HTML (the page may be rendered by JavaScript)"
+
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+ARTICLE_TYPES = {"article", "blogposting", "newsarticle", "techarticle", "report", "scholarlyarticle",
+                 "posting", "socialmediaposting", "listitem"}
+# Ancestors whose links are the site's furniture, not its articles.
+NAV_TAGS = {"nav", "header", "footer", "aside", "menu"}
+NAV_WORDS = {"nav", "navbar", "navigation", "menu", "megamenu", "sidebar", "widget", "footer", "header", "breadcrumb",
+             "breadcrumbs", "pagination", "pager", "share", "social", "related", "popular", "trending", "tags",
+             "tagcloud", "categories", "comments", "drawer", "offcanvas", "flyout", "dropdown", "skip", "cookie",
+             "banner", "subscribe", "newsletter", "archive", "archives", "blogroll", "meistgelesen", "toc",
+             "masthead", "topbar"}
+# A container named after the main content is not furniture, whatever else it says ("content with-sidebar").
+CONTENT_WORDS = {"content", "main", "primary"}
+# Classes a CMS gives each post after its category, tags or format: they tell posts apart, not layouts.
+PER_ITEM_CLASS = re.compile(r"^(?:category|tag|post|format|status|type|author|has|is|lang|term|label)-")
+NAV_URL = re.compile(r"/(?:tags?|topics?|authors?|category|categories|label|labels|search|page|archives?|"
+                     r"users?|login|signin|signup|register|feed|rss|wp-login\.php|cart|account)(?:/|$|\?)|"
+                     r"[?&](?:page|p|paged|tag|cat|s|q)=|/page/\d+|\.(?:xml|rss|pdf|zip|png|jpe?g|gif|svg)$",
+                     re.I)
+MONTHS = {
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
+    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9,
+    "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+    "janvier": 1, "janv": 1, "février": 2, "fevrier": 2, "févr": 2, "fevr": 2, "mars": 3, "avril": 4, "avr": 4,
+    "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10,
+    "novembre": 11, "décembre": 12, "decembre": 12, "déc": 12,
+    "januar": 1, "februar": 2, "märz": 3, "maerz": 3, "juni": 6, "juli": 7, "oktober": 10, "okt": 10,
+    "dezember": 12, "dez": 12,
+}
+_MONTH = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
+DATE_PATTERNS = (
+    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)"), "ymd"),
+    (re.compile(rf"\b(\d{{4}})\s+({_MONTH})\.?\s+(\d{{1,2}})\b", re.I), "ymd-name"),
+    (re.compile(rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)?\.?\s+({_MONTH})\.?,?\s+(\d{{4}})\b", re.I), "dmy"),
+    (re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I), "mdy"),
+    (re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b"), "numeric"),
+    (re.compile(r"\b(\d{4})/(\d{1,2})/(\d{1,2})\b"), "ymd"),
+)
+URL_DATE = re.compile(r"/(20\d\d|19\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:[/-]|$)")
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+TITLE_CLASS = re.compile(r"title|headline|heading", re.I)
+DATE_HINT = re.compile(r"date|time|posted|published|meta|byline|when", re.I)
+
+
+@dataclass(frozen=True)
+class ListedArticle:
+    """One article a listing page links to: its address, the title and date the listing shows."""
+
+    url: str
+    title: str
+    published: date | None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What detection found on a page: the articles, the method that found them, a feed the page advertises."""
+
+    articles: tuple[ListedArticle, ...]
+    method: str  # "json-ld", "next-data" or "structure"
+    feed_url: str | None = None
+
+
+def detect_listing(html: str, base_url: str, rules: PageRules | None = None) -> Listing:
+    """The articles of a listing page, found without selectors unless `rules` give them; ParseError when none."""
+    root = _parse(html)
+    if root is None:
+        raise ParseError(NO_ARTICLES)
+    base = _base_url(root, base_url)
+    feed_url = advertised_feed(root, base)
+    lang = (root.get("lang") or "").lower()[:2]
+    wanted = _url_filter(rules)
+    if rules is not None and rules.item:
+        found = _distinct(a for a in _by_rules(root, base, lang, rules) if _followable(a.url, base) and wanted(a.url))
+        if not found:
+            raise ParseError(f"the item XPath {rules.item!r} found no article links")
+        return Listing(tuple(found), "rules", feed_url)
+    for method, finder in (("json-ld", _json_ld), ("next-data", _next_data)):
+        found = _distinct(a for a in finder(root, base) if _followable(a.url, base) and wanted(a.url))
+        if len(found) >= 3:
+            return Listing(tuple(found), method, feed_url)
+    found = _structure(root, base, lang, wanted)
+    if not found:
+        raise ParseError(NO_ARTICLES)
+    return Listing(tuple(found), "structure", feed_url)
+
+
+def selector_problem(expression: str, *, relative: bool) -> str | None:
+    """What is wrong with an override (None when it is a valid XPath of the right form)."""
+    starts = ("/", "./", "(", ".") if relative else ("/", "(")
+    if not expression.startswith(starts):
+        return (f"{expression!r} is not an XPath expression (CSS selectors need the cssselect package, which "
+                f"is not installed); write XPath, e.g. {'.//h2/a' if relative else '//article'}")
+    try:
+        etree.XPath(expression)
+    except etree.XPathSyntaxError as exc:
+        return f"{expression!r} is not a valid XPath expression: {exc}"
+    return None
+
+
+def _url_filter(rules: PageRules | None) -> Any:
+    include = [re.compile(p) for p in rules.include] if rules else []
+    exclude = [re.compile(p) for p in rules.exclude] if rules else []
+
+    def wanted(url: str) -> bool:
+        return (not include or any(p.search(url) for p in include)) and not any(p.search(url) for p in exclude)
+    return wanted
+
+
+def _by_rules(root: Any, base: str, lang: str, rules: PageRules) -> Iterator[ListedArticle]:
+    """The articles the source's own XPath expressions name: each item, its link, title and date."""
+    for item in _xpath(root, rules.item or ""):
+        if not isinstance(item, etree._Element):
+            continue
+        link = _first(item, rules.link) if rules.link else None
+        anchor = item if item.tag == "a" else next(iter(item.iter("a")), None)
+        href = link if isinstance(link, str) else (link.get("href") if link is not None else None)
+        if href is None and anchor is not None:
+            href = anchor.get("href")
+        if not href:
+            continue
+        title = _first(item, rules.title) if rules.title else None
+        title_text = title if isinstance(title, str) else _text(title) if title is not None else ""
+        if not title_text:
+            heading = next(iter(item.iter(*HEADINGS)), None)
+            title_text = _text(heading) if heading is not None else _text(anchor) if anchor is not None else ""
+        when = _first(item, rules.date) if rules.date else None
+        if isinstance(when, str):
+            published = parse_date(when, lang)
+        elif when is not None:
+            published = parse_date(when.get("datetime") or "", lang) or parse_date(_text(when), lang)
+        else:
+            published = _date(item, _Link(anchor if anchor is not None else item, href, "", "", False), lang)
+        yield ListedArticle(urljoin(base, href.strip()).split("#")[0], " ".join(title_text.split()), published)
+
+
+def _xpath(node: Any, expression: str) -> list[Any]:
+    try:
+        result = node.xpath(expression)
+    except etree.XPathError as exc:
+        raise ParseError(f"XPath {expression!r} failed on this page: {exc}") from exc
+    return result if isinstance(result, list) else [result]
+
+
+def _first(item: Any, expression: str) -> Any:
+    """The first node or string an item-relative XPath gives, or None."""
+    for value in _xpath(item, expression):
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+    return None
+
+
+def advertised_feed(root: Any, base: str) -> str | None:
+    """The address of the first RSS/Atom/JSON feed the page's <link rel=alternate> advertises, or None."""
+    for link in root.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        if "alternate" in rel and (link.get("type") or "").lower().strip() in FEED_TYPES and link.get("href"):
+            return urljoin(base, link.get("href").strip())
+    return None
+
+
+def parse_date(text: str, lang: str = "") -> date | None:
+    """The first calendar date written in `text` (ISO, English/French/German month names, numeric), or None."""
+    best: tuple[int, date] | None = None
+    for pattern, order in DATE_PATTERNS:
+        match = pattern.search(text)
+        if not match:
+            continue
+        a, b, c = match.groups()
+        try:
+            if order == "ymd":
+                value = date(int(a), int(b), int(c))
+            elif order == "ymd-name":
+                value = date(int(a), MONTHS[b.lower()], int(c))
+            elif order == "dmy":
+                value = date(int(c), MONTHS[b.lower()], int(a))
+            elif order == "mdy":
+                value = date(int(c), MONTHS[a.lower()], int(b))
+            else:  # numeric: day first unless the page is American English and the order says otherwise
+                day, month = (int(a), int(b)) if lang != "en" or int(b) > 12 else (int(b), int(a))
+                if int(a) > 12:
+                    day, month = int(a), int(b)
+                value = date(int(c), month, day)
+        except (ValueError, KeyError):
+            continue
+        if 1990 <= value.year <= 2100 and (best is None or match.start() < best[0]):
+            best = (match.start(), value)
+    return best[1] if best else None
+
+
+def url_date(url: str) -> date | None:
+    """A date written in an article's address (/2024/05/01/ or /2024-5-1-slug), or None."""
+    match = URL_DATE.search(urlsplit(url).path)
+    if not match:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def _parse(html: str) -> Any:
+    if not html.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _base_url(root: Any, base_url: str) -> str:
+    for base in root.iter("base"):
+        if base.get("href"):
+            return urljoin(base_url, base.get("href").strip())
+    return base_url
+
+
+def _followable(url: str, base: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and url.split("#")[0] != base.split("#")[0]
+
+
+def _distinct(articles: Iterator[ListedArticle] | list[ListedArticle]) -> list[ListedArticle]:
+    seen: set[str] = set()
+    kept = []
+    for article in articles:
+        key = article.url.split("#")[0].rstrip("/")
+        if key not in seen and article.title:
+            seen.add(key)
+            kept.append(article)
+    return kept
+
+
+def _text(element: Any) -> str:
+    return " ".join(element.text_content().split())
+
+
+# --- structured data -------------------------------------------------------------------------------------
+
+def _json_ld(root: Any, base: str) -> Iterator[ListedArticle]:
+    for script in root.iter("script"):
+        if (script.get("type") or "").lower().strip() != "application/ld+json" or not script.text:
+            continue
+        try:
+            data = json.loads(script.text)
+        except ValueError:
+            continue
+        yield from _ld_articles(data, base)
+
+
+def _ld_articles(node: Any, base: str) -> Iterator[ListedArticle]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _ld_articles(item, base)
+        return
+    if not isinstance(node, dict):
+        return
+    types = node.get("@type")
+    types = {str(t).lower() for t in (types if isinstance(types, list) else [types]) if t}
+    if types & ARTICLE_TYPES:
+        item = node.get("item") if isinstance(node.get("item"), dict) else node
+        url = item.get("url") or item.get("@id") or node.get("url")
+        title = item.get("headline") or item.get("name") or node.get("name")
+        if isinstance(url, str) and isinstance(title, str):
+            published = item.get("datePublished") or item.get("dateCreated")
+            yield ListedArticle(urljoin(base, url.strip()), " ".join(title.split()),
+                                parse_date(published) if isinstance(published, str) else None)
+    for key, value in node.items():
+        if key != "item" and isinstance(value, (list, dict)):
+            yield from _ld_articles(value, base)
+
+
+TITLE_KEYS = ("title", "headline", "name")
+URL_KEYS = ("url", "href", "permalink", "link", "path", "slug")
+DATE_KEYS = ("datePublished", "publishedAt", "published_at", "publishDate", "publishedDate", "date", "createdAt",
+             "created_at", "pubDate")
+
+
+def _next_data(root: Any, base: str) -> Iterator[ListedArticle]:
+    for script in root.iter("script"):
+        if script.get("id") != "__NEXT_DATA__" or not script.text:
+            continue
+        try:
+            data = json.loads(script.text)
+        except ValueError:
+            continue
+        lists: list[list[ListedArticle]] = []
+        _app_lists(data, base, lists)
+        if lists:
+            yield from max(lists, key=len)
+
+
+def _app_lists(node: Any, base: str, lists: list[list[ListedArticle]]) -> None:
+    """Collect the lists of the app state whose members look like posts (a title, an address, maybe a date)."""
+    if isinstance(node, dict):
+        for value in node.values():
+            _app_lists(value, base, lists)
+    elif isinstance(node, list):
+        posts = [post for post in (_app_post(item, base) for item in node) if post]
+        if len(posts) >= 2:
+            lists.append(posts)
+        for item in node:
+            _app_lists(item, base, lists)
+
+
+def _app_post(item: Any, base: str) -> ListedArticle | None:
+    if not isinstance(item, dict):
+        return None
+    title = next((item[k] for k in TITLE_KEYS if isinstance(item.get(k), str) and item[k].strip()), None)
+    key = next((k for k in URL_KEYS if isinstance(item.get(k), str) and item[k].strip()), None)
+    if title is None or key is None:
+        return None
+    value = item[key].strip()
+    url = urljoin(base.rstrip("/") + "/", value) if key == "slug" and "/" not in value else urljoin(base, value)
+    published = next((item[k] for k in DATE_KEYS if isinstance(item.get(k), str)), None)
+    return ListedArticle(url, " ".join(title.split()), parse_date(published) if published else None)
+
+
+# --- the page's repeated structure ----------------------------------------------------------------------
+
+@dataclass
+class _Link:
+    element: Any
+    url: str
+    text: str
+    path: str
+    nav: bool
+
+
+def _structure(root: Any, base: str, lang: str, wanted: Any) -> list[ListedArticle]:
+    for bad in root.xpath("//script|//style|//noscript|//template|//svg"):
+        bad.drop_tree() if bad.getparent() is not None else None
+    host = _host(base)
+    links = [link for link in (_link(a, base) for a in root.iter("a")) if link is not None and wanted(link.url)]
+    groups: dict[tuple[str, str], list[_Link]] = defaultdict(list)
+    for link in links:
+        groups[(link.path, _url_shape(link.url))].append(link)
+    scored = []
+    for key, members in groups.items():
+        score = _score(members, host, lang)
+        if score > 0:
+            scored.append((score, key))
+    if not scored:
+        return []
+    scored.sort(reverse=True)
+    best = groups[scored[0][1]]
+    urls = {link.url for link in best}
+    all_links: dict[str, list[_Link]] = defaultdict(list)
+    for link in links:
+        if link.url in urls:
+            all_links[link.url].append(link)
+    cards = _cards(best)
+    articles = []
+    for link in _first_per_url(best):
+        card = cards[link.url]
+        title = _title(link, card, all_links[link.url])
+        articles.append(ListedArticle(link.url, title, _date(card, link, lang)))
+    return _distinct(articles)
+
+
+def _host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def _link(a: Any, base: str) -> _Link | None:
+    href = (a.get("href") or "").strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+        return None
+    url = urljoin(base, href).split("#")[0]
+    if not _followable(url, base):
+        return None
+    label = " ".join((a.get("aria-label") or a.get("title") or "").split())
+    text = _link_text(a)
+    if not text or (len(label.split()) >= 2 and label in text):
+        # A card link's label names the article; its text also holds the byline, reading time...
+        text = label or text
+    ancestors = [e for e in a.iterancestors() if isinstance(e.tag, str) and e.tag not in ("body", "html")]
+    steps, nav = [], False
+    for index, ancestor in enumerate(ancestors):
+        tokens = _classes(ancestor)
+        words = {part for token in [*tokens, (ancestor.get("id") or "").lower()] for part in re.split(r"[-_]", token)}
+        role = (ancestor.get("role") or "").lower()
+        if ancestor.tag in NAV_TAGS or role in ("navigation", "banner", "contentinfo", "complementary") \
+                or (words & NAV_WORDS and not words & CONTENT_WORDS):
+            # A post's own header or footer (inside an article or the main part) is not the site's.
+            outer = {e.tag for e in ancestors[index + 1:]} | {(e.get("role") or "") for e in ancestors[index + 1:]}
+            own = ancestor.tag in ("header", "footer") or bool(words & {"header", "footer"})
+            if not (own and outer & {"article", "main"}) or words & (NAV_WORDS - {"header", "footer"}):
+                nav = True
+        steps.append(".".join([ancestor.tag, *tokens]))
+    return _Link(a, url, text, "/".join(reversed(steps)), nav)
+
+
+def _link_text(a: Any) -> str:
+    """The text of a link without the date it may show inside (a card link holding date and title)."""
+    parts = []
+    for node in a.iter():
+        if not isinstance(node.tag, str):
+            continue
+        dated = node.tag == "time" or any(isinstance(e.tag, str) and (e.tag == "time" or DATE_HINT.search(
+            e.get("class") or "")) for e in [node, *_up_to(node, a)])
+        if not dated and node.text:
+            parts.append(node.text)
+        if node is not a and node.tail and not any(e.tag == "time" or DATE_HINT.search(e.get("class") or "")
+                                                   for e in _up_to(node.getparent(), a) if isinstance(e.tag, str)):
+            parts.append(node.tail)
+    text = " ".join(" ".join(parts).split())
+    return text or _text(a)
+
+
+def _up_to(node: Any, top: Any) -> list[Any]:
+    """`node` and its ancestors below `top`."""
+    chain = []
+    while node is not None and node is not top:
+        chain.append(node)
+        node = node.getparent()
+    return chain
+
+
+def _classes(element: Any) -> list[str]:
+    """The classes that describe an element's place in the layout, not the one post (category-ai, post-123)."""
+    return sorted(c for c in (element.get("class") or "").lower().split()
+                  if not re.search(r"\d", c) and not PER_ITEM_CLASS.match(c))
+
+
+def _url_shape(url: str) -> str:
+    """The pattern of an address: host, number of path segments and the first segment when there are more."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    first = segments[0] if len(segments) > 1 else ""
+    return f"{_host(url)}|{len(segments)}|{first}"
+
+
+def _score(members: list[_Link], host: str, lang: str) -> float:
+    urls = {link.url for link in members}
+    n = len(urls)
+    if n < 2:
+        return 0.0
+    same_site = sum(_host(u) == host or _host(u).endswith("." + host) for u in urls) / n
+    nav = sum(link.nav for link in members) / len(members)
+    bad_urls = sum(bool(NAV_URL.search(u)) for u in urls) / n
+    titled = sum(len(link.text.split()) >= 3 or _in_heading(link.element) for link in members) / len(members)
+    dated = sum(_dated_near(link, lang) for link in _first_per_url(members)) / n
+    if (nav >= 0.5 and dated < 0.5) or bad_urls >= 0.5:
+        # Furniture and tag/author/pagination links; a dated list inside a "widget" (Blogger's posts) stays.
+        return 0.0
+    deep = sum(len([s for s in urlsplit(u).path.split("/") if s]) >= 1 for u in urls) / n
+    return (n ** 0.5) * (0.1 + titled) * (0.3 + dated) * (1 - 0.9 * nav) ** 2 * (1 - bad_urls) ** 2 \
+        * (0.3 + same_site) * deep
+
+
+def _first_per_url(members: list[_Link]) -> list[_Link]:
+    seen: dict[str, _Link] = {}
+    for link in members:
+        seen.setdefault(link.url, link)
+    return list(seen.values())
+
+
+def _in_heading(element: Any) -> bool:
+    return any(isinstance(e.tag, str) and e.tag in HEADINGS for e in element.iterancestors()) or \
+        any(isinstance(e.tag, str) and e.tag in HEADINGS for e in element.iterdescendants())
+
+
+def _dated_near(link: _Link, lang: str) -> bool:
+    if url_date(link.url):
+        return True
+    node = link.element
+    for _ in range(4):
+        parent = node.getparent()
+        if parent is None:
+            break
+        node = parent
+        if node.xpath(".//time"):
+            return True
+        text = _text(node)
+        if len(text) > 600:
+            break
+        if parse_date(text, lang):
+            return True
+    return False
+
+
+def _cards(members: list[_Link]) -> dict[str, Any]:
+    """Each article's card: the largest ancestor of its link that holds no other article of the group."""
+    below: dict[Any, set[str]] = defaultdict(set)
+    for link in members:
+        for ancestor in link.element.iterancestors():
+            below[ancestor].add(link.url)
+    cards = {}
+    for link in _first_per_url(members):
+        card = link.element
+        for ancestor in link.element.iterancestors():
+            if below[ancestor] != {link.url}:
+                break
+            card = ancestor
+        cards[link.url] = card
+    return cards
+
+
+def _title(link: _Link, card: Any, same_url: list[_Link]) -> str:
+    for other in same_url:
+        if _inside(other.element, card):
+            named = [e for e in other.element.iter() if isinstance(e.tag, str) and e is not other.element
+                     and TITLE_CLASS.search(e.get("class") or "") and _text(e)]
+            if named and not _in_heading(other.element):
+                return _text(named[0])
+    in_heading = [other for other in same_url if _in_heading(other.element) and other.text]
+    if in_heading:
+        heading = [h for h in in_heading[0].element.iterdescendants() if isinstance(h.tag, str) and h.tag in HEADINGS]
+        return _text(heading[0]) if heading and _text(heading[0]) else in_heading[0].text
+    in_card = [other for other in same_url if other.text and _inside(other.element, card)]
+    headings = [h for h in card.iter(*HEADINGS) if _text(h)] if card is not link.element else []
+    if headings and (not in_card or len(max(in_card, key=lambda o: len(o.text)).text.split()) < 3):
+        return _text(headings[0])
+    if in_card:
+        return max(in_card, key=lambda o: len(o.text)).text
+    return link.text
+
+
+def _inside(element: Any, card: Any) -> bool:
+    return element is card or any(ancestor is card for ancestor in element.iterancestors())
+
+
+def _date(card: Any, link: _Link, lang: str) -> date | None:
+    for time_element in card.iter("time"):
+        found = parse_date(time_element.get("datetime") or "", lang) or parse_date(_text(time_element), lang)
+        if found:
+            return found
+    for element in card.iter():
+        if isinstance(element.tag, str) and DATE_HINT.search(element.get("class") or ""):
+            found = parse_date(_text(element), lang)
+            if found:
+                return found
+    text = _text(card)
+    found = parse_date(text[:400], lang) if card is not link.element else None
+    return found or url_date(link.url) or (_date_near(link, lang) if card is link.element else None)
+
+
+def _date_near(link: _Link, lang: str) -> date | None:
+    node = link.element
+    for _ in range(3):
+        parent = node.getparent()
+        if parent is None:
+            return None
+        node = parent
+        text = _text(node)
+        if len(text) > 400:
+            return None
+        found = parse_date(text, lang)
+        if found:
+            return found
+    return None
