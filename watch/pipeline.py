@@ -75,6 +75,9 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
         nonlocal processed, generated
         if item.source in release_sources:
             output = release_output(item, output)
+        own = kinds[item.source].own_summary(item.feed_html) if item.source in kinds else None
+        if own is not None:  # the kind says best what its item is (kind: watch: what changed on the page)
+            output = dataclasses.replace(output, summary=own, summary_key=None)
         try:
             archive.save_processed(item.id, article, output, datetime.now(UTC))
             processed += 1
@@ -85,6 +88,7 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
     pages = PageFetcher(client, config, archive) if client is not None else None
     modes = {s.name: s.extract for s in config.sources}
     release_sources = {s.name for s in config.sources if kind_of(s).releases}
+    kinds = {s.name: kind_of(s) for s in config.sources}
     # A snapshot of ids: an item failing now is retried by a later run, not again in this loop.
     pending = archive.pending_ids()
     extracted, modelled = Meter("extract", len(pending), progress), Meter("model", len(pending), progress)

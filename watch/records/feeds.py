@@ -19,6 +19,7 @@ class SourceState:
     next_check_at: datetime | None = None
     gone_reason: str | None = None
     stale_since: datetime | None = None
+    watch_text: str | None = None  # what the kind kept from its last parse (ParsedFeed.state)
 
 
 @dataclass(frozen=True)
@@ -84,4 +85,7 @@ class ParsedFeed:
     entries: tuple[Entry, ...]
     format: str = ""  # feedparser's version string, or "json1" for JSON Feed
     ttl_seconds: int | None = None  # RSS <ttl>: how long the publisher says the feed stays fresh
+    # What the kind keeps for its next parse of the source (kind: watch: the page's main text), stored
+    # with the refresh and given back as `previous`; None keeps what was stored (stateless kinds).
+    state: str | None = None
 

@@ -115,7 +115,8 @@ def _fetch_and_parse(client: httpx.Client, source: Source, state: SourceState | 
                           content_type=result.content_type, now=now)
         else:  # release documents are small: parsed here, not in the pool
             feed = kind.parse(source, result.content, base_url=result.final_url,
-                              content_type=result.content_type, now=now)
+                              content_type=result.content_type, now=now,
+                              previous=state.watch_text if state else None)
     except ParseError as exc:
         return Fetched(source, state, result, error=exc)
     return Fetched(source, state, result, feed, body_hash)
@@ -143,6 +144,11 @@ def store_fetched(archive: Archive, fetched: Fetched, config: Config, now: datet
         new, updated = archive.save_refresh(source.name, result, fetched.feed, fetched.body_hash or "", now,
                                             next_check)
     notes += _update_staleness(archive, source.name, config, now)
+    if fetched.feed is not None and fetched.feed.state is not None and not fetched.feed.entries:
+        # A watched page read as before (its first poll, or only dates and counters moved): nothing new.
+        first = state is None or state.watch_text is None
+        return SourceReport(source.name, "unchanged", notes=tuple(notes) + (
+            ("first poll: baseline recorded, changes from now on become items",) if first else ()))
     if fetched.feed is not None and not fetched.feed.entries:
         # A well-formed document with no entries (a new blog, a wiped feed) is a success, polled as usual.
         return SourceReport(source.name, "empty", notes=tuple(notes))

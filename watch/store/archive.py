@@ -67,8 +67,8 @@ class Archive(ArchiveReader):
                 )
                 self.db.execute(
                     "UPDATE sources SET url = ?, config_url = ?, gone_at = NULL, gone_reason = NULL, etag = NULL, "
-                    "last_modified = NULL, content_hash = NULL, next_check_at = NULL, error_count = 0 "
-                    "WHERE name = ? AND config_url IS NOT ?",
+                    "last_modified = NULL, content_hash = NULL, next_check_at = NULL, error_count = 0, "
+                    "watch_text = NULL WHERE name = ? AND config_url IS NOT ?",
                     [s.url, s.url, s.name, s.url],
                 )
 
@@ -76,13 +76,13 @@ class Archive(ArchiveReader):
         """Fetch state of a source, or None if it was never recorded."""
         row = self.db.execute(
             "SELECT name, url, etag, last_modified, content_hash, error_count, next_check_at, gone_reason, "
-            "stale_since FROM sources WHERE name = ?",
+            "stale_since, watch_text FROM sources WHERE name = ?",
             [name],
         ).fetchone()
         if not row:
             return None
         return SourceState(*row[:6], next_check_at=from_iso(row[6]), gone_reason=row[7],
-                           stale_since=from_iso(row[8]))
+                           stale_since=from_iso(row[8]), watch_text=row[9])
 
     def save_refresh(self, source: str, result: FetchResult, feed: ParsedFeed, body_hash: str,
                      now: datetime, next_check_at: datetime) -> tuple[int, int]:
@@ -100,10 +100,11 @@ class Archive(ArchiveReader):
                 "UPDATE sources SET etag = ?, last_modified = ?, content_hash = ?, last_status = ?, "
                 "last_checked_at = ?, last_success_at = ?, last_error = NULL, error_count = 0, "
                 "title = ?, site_url = ?, next_check_at = ?, last_elapsed_ms = ?, "
-                "last_new_item_at = CASE WHEN ? > 0 THEN ? ELSE last_new_item_at END WHERE name = ?",
+                "last_new_item_at = CASE WHEN ? > 0 THEN ? ELSE last_new_item_at END, "
+                "watch_text = COALESCE(?, watch_text) WHERE name = ?",
                 [result.etag, result.last_modified, body_hash, result.status, iso(now), iso(now),
                  feed.title, feed.link, iso(next_check_at), round(result.elapsed_seconds * 1000),
-                 new, iso(now), source],
+                 new, iso(now), feed.state, source],
             )
         return new, updated
 

@@ -290,6 +290,13 @@ def m020_relevance_topic(db: sqlite_utils.Database) -> None:
         db["items"].add_column("relevance_topic", str)
 
 
+@migration
+def m021_watch_text(db: sqlite_utils.Database) -> None:
+    """sources.watch_text: the main text of a `kind: watch` page at its last poll, compared with the next one."""
+    if "watch_text" not in db["sources"].columns_dict:
+        db["sources"].add_column("watch_text", str)
+
+
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations not yet applied to `db` (all of them for a new, empty database)."""
     if not db["_migrations"].exists():

@@ -98,6 +98,8 @@ TABLES: dict[str, TableDoc] = {
             "extract_excerpt_votes": "How many of those samples found the feed gave only an excerpt.",
             "extract_decision": "Learned decision for `extract: auto`: full (feed text suffices) or excerpt "
                                 "(fetch pages); NULL while undecided.",
+            "watch_text": "`kind: watch` only: the page's main text at the last poll, compared with the next "
+                          "one to find what changed; NULL for other kinds and before the first poll.",
         }),
     "items": TableDoc(
         "Feed entries, one per source entry, with the extracted text and processing state.", {

@@ -12,10 +12,11 @@ from .github_releases import GitHubReleases
 from .huggingface import HuggingFace
 from .page import Page
 from .pypi import PyPI
+from .watch import Watch
 
 # In the order feeds.yaml's messages list them; `feed` is the default.
 KINDS: dict[str, SourceKind] = {kind.name: kind for kind in (Feed(), GitHubReleases(), PyPI(), HuggingFace(),
-                                                              Changelog(), Page())}
+                                                              Changelog(), Page(), Watch())}
 SOURCE_KINDS: tuple[str, ...] = tuple(KINDS)
 RELEASE_KINDS: tuple[str, ...] = tuple(name for name, kind in KINDS.items() if kind.releases)
 

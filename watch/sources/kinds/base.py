@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from ...errors import FetchError
-from ...records import FetchSettings, ParsedFeed, Source
+from ...records import FetchSettings, ParsedFeed, Source, Summary
 from ..parse import clean_feed
 
 
@@ -57,13 +57,21 @@ class SourceKind(ABC):
         """The error of a failed API call, with what the user should check."""
         return error
 
+    def own_summary(self, feed_html: str) -> Summary | None:
+        """A summary this kind writes itself from an item's feed_html, in place of the model's; None for none."""
+        return None
+
     @abstractmethod
     def read(self, source: Source, content: bytes, base_url: str, content_type: str,
              now: datetime | None) -> ParsedFeed:
         """Entries of a fetched document of this kind; raises ParseError when it is not one."""
 
     def parse(self, source: Source, content: bytes, *, base_url: str, content_type: str = "",
-              now: datetime | None = None) -> ParsedFeed:
-        """Entries of a fetched document, cleaned as every parsed feed is."""
+              now: datetime | None = None, previous: str | None = None) -> ParsedFeed:
+        """Entries of a fetched document, cleaned as every parsed feed is.
+
+        `previous` is the state this kind kept from its last parse of the source (ParsedFeed.state);
+        stateless kinds ignore it.
+        """
         feed = self.read(source, content, base_url, content_type, now)
         return clean_feed(feed) if self.releases else feed
