@@ -233,3 +233,26 @@ def test_a_card_link_titled_by_its_label() -> None:
     assert [a.title for a in listing.articles] == ["Write code, mostly functions", "My favourite function signature",
                                                    "Beware of async and await"]
     assert [a.published for a in listing.articles] == [date(2024, 1, n) for n in (1, 2, 3)]
+
+
+def test_feeds_check_shows_how_a_listing_page_was_read(tmp_path: Path, server) -> None:
+    many = [*ARTICLES, ("hiring-update", "An update on hiring for the lab", ""),
+            ("notes-two", "Second notes on evaluation methods", "2024-02-20")]
+    server.add("/news", listing_page(many), content_type="text/html")
+    server.add("/app", "<html><body><div id='app'></div><script src='/app.js'></script></body></html>",
+               content_type="text/html")
+    path = write_config(tmp_path, [{"name": "Lab", "url": server.url("/news"), "kind": "page"},
+                                   {"name": "Shell", "url": server.url("/app"), "kind": "page"}])
+    result = run_cli("feeds", "check", "--config", str(path), cwd=tmp_path)
+    out = result.stdout
+    assert "found by: repeated structure (the page's repeated article links), 6 entries" in out, out
+    lines = out.splitlines()
+    first = lines.index(next(line for line in lines if "found by:" in line)) + 1
+    shown = [line.split() for line in lines[first:first + 5]]
+    assert [words[0] for words in shown] == ["2024-05-02", "2024-04-14", "2024-03-30", "2024-03-01", "undated"]
+    assert "We release an open-weights model" in lines[first] and server.url("/news/open-weights-model") in lines[first]
+    assert "An update on hiring for the lab" in lines[first + 4]
+    assert "Second notes" not in out  # only the first five entries are shown
+    assert ("FAILED     Shell: no article links found in the HTML (the page may be rendered by JavaScript)"
+            in out), out
+    assert result.returncode != 0

@@ -18,7 +18,8 @@ from ..config import load_config
 from ..feeds import subscribe
 from ..http.client import make_client, trusting
 from ..logs import setup_logging
-from ..records import Config, RefusedLink
+from ..records import Config, RefusedLink, SourceCheck
+from ..sources.listing import METHOD_NAMES
 from ..store import open_archive
 from ..store.lock import archive_lock, describe_holder
 from ..text.redact import redact_text, redact_url
@@ -178,6 +179,16 @@ def _human_interval(seconds: int) -> str:
     return "every " + "".join(parts)
 
 
+def _say_found(check: SourceCheck) -> None:
+    """How a detecting kind (kind: page) found its entries, how many, and the first ones with their dates."""
+    if check.method is None:
+        return
+    say(f"             found by: {one_line(METHOD_NAMES.get(check.method, check.method))}, {check.entries} entries")
+    for entry in check.sample:
+        when = f"{entry.published:%Y-%m-%d}" if entry.published else "undated   "
+        say(f"               {when}  {one_line(entry.title)}  {redact_url(one_line(entry.url))}")
+
+
 @feeds.command("check")
 @config_options
 @handle_errors
@@ -206,6 +217,7 @@ def feeds_check(config_path: Path, db: Path | None) -> None:
                     f"{one_line(check.format)}, {check.entries} entries ({content}, median {check.median_chars} "
                     f"chars), last item {last}")
             say(f"             validators: {one_line(check.validators)}")
+            _say_found(check)
             if check.final_url and check.final_url != source.url:
                 how = "permanently: update the url in feeds.yaml" if check.moved else "temporarily"
                 say(f"             redirected to {redact_url(check.final_url)} ({how})")

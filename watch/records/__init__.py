@@ -42,7 +42,16 @@ from .query import (
     StoryMember,
     WeekChange,
 )
-from .reports import Phase, ProcessReport, ProgressEvent, RefusedLink, RunReport, SourceCheck, SourceReport
+from .reports import (
+    CheckedEntry,
+    Phase,
+    ProcessReport,
+    ProgressEvent,
+    RefusedLink,
+    RunReport,
+    SourceCheck,
+    SourceReport,
+)
 from .stories import LEAD_CHARS, KnownCluster, StoryText
 
 __all__ = [
@@ -52,6 +61,7 @@ __all__ = [
     "ArchiveStats",
     "Article",
     "CachedPage",
+    "CheckedEntry",
     "CollapsedSource",
     "Config",
     "CountRow",

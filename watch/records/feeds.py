@@ -84,6 +84,9 @@ class ParsedFeed:
     language: str | None
     entries: tuple[Entry, ...]
     format: str = ""  # feedparser's version string, or "json1" for JSON Feed
+    # How the kind found the entries in the document (kind: page: the listing detection's method), None
+    # when the format says it all.
+    method: str | None = None
     ttl_seconds: int | None = None  # RSS <ttl>: how long the publisher says the feed stays fresh
     # What the kind keeps for its next parse of the source (kind: watch: the page's main text), stored
     # with the refresh and given back as `previous`; None keeps what was stored (stateless kinds).

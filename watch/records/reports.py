@@ -25,6 +25,15 @@ class SourceReport:
 
 
 @dataclass(frozen=True)
+class CheckedEntry:
+    """One of the first entries a source check found: its title, date (None when undated) and address."""
+
+    title: str
+    published: datetime | None
+    url: str
+
+
+@dataclass(frozen=True)
 class SourceCheck:
     """Result of checking that a source is reachable and parses (nothing stored)."""
 
@@ -41,6 +50,8 @@ class SourceCheck:
     last_item: datetime | None = None
     final_url: str = ""  # where the source really answered, after redirects
     moved: bool = False  # every redirect hop was permanent (301/308)
+    method: str | None = None  # how the entries were found (ParsedFeed.method), None when the format says it
+    sample: tuple[CheckedEntry, ...] = ()  # the first entries, in the document's order
 
     @property
     def empty(self) -> bool:

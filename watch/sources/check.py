@@ -11,6 +11,7 @@ from watch.errors import FetchError, ParseError
 from watch.extract.article import EXCERPT_CHARS, article_from_feed
 from watch.http.client import HostLimiter, fetch
 from watch.records import (
+    CheckedEntry,
     Config,
     FetchResult,
     Source,
@@ -19,6 +20,8 @@ from watch.records import (
 from watch.sources.kinds import parse_source
 
 log = logging.getLogger(__name__)
+
+SAMPLE_SIZE = 5  # entries a check shows
 
 
 def check_source(client: httpx.Client, source: Source, config: Config) -> SourceCheck:
@@ -38,6 +41,8 @@ def check_source(client: httpx.Client, source: Source, config: Config) -> Source
         full_text=median >= EXCERPT_CHARS if lengths else None, median_chars=median,
         last_item=max(dates) if dates else None,
         final_url=result.final_url, moved=result.permanent_redirect is not None,
+        method=feed.method,
+        sample=tuple(CheckedEntry(e.title, e.published, e.url) for e in feed.entries[:SAMPLE_SIZE]),
     )
 
 

@@ -62,6 +62,15 @@ TITLE_CLASS = re.compile(r"title|headline|heading", re.I)
 DATE_HINT = re.compile(r"date|time|posted|published|meta|byline|when", re.I)
 
 
+# Listing.method, said for a person (`feeds check`).
+METHOD_NAMES = {
+    "rules": "the source's XPath overrides",
+    "json-ld": "JSON-LD structured data",
+    "next-data": "the Next.js page data (__NEXT_DATA__)",
+    "structure": "repeated structure (the page's repeated article links)",
+}
+
+
 @dataclass(frozen=True)
 class ListedArticle:
     """One article a listing page links to: its address, the title and date the listing shows."""
@@ -76,7 +85,7 @@ class Listing:
     """What detection found on a page: the articles, the method that found them, a feed the page advertises."""
 
     articles: tuple[ListedArticle, ...]
-    method: str  # "json-ld", "next-data" or "structure"
+    method: str  # "rules", "json-ld", "next-data" or "structure" (METHOD_NAMES)
     feed_url: str | None = None
 
 

@@ -43,4 +43,4 @@ class Page(SourceKind):
         method = f"page:{listing.method}" + (f" (this page has a feed: use kind: feed, {listing.feed_url})"
                                              if listing.feed_url else "")
         return clean_feed(ParsedFeed(title=source.name, link=base_url, language=None, entries=tuple(entries),
-                                     format=method))
+                                     format=method, method=listing.method))
