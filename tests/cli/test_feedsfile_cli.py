@@ -128,3 +128,90 @@ def test_help(tmp_path, command):
     result = run_cli("feeds", command, "--help", cwd=tmp_path)
     assert result.returncode == 0 and "--config" in result.stdout
     assert {"add": "--dry-run", "import": "--tag", "export": "--out"}[command] in result.stdout
+
+
+# A listing page without a feed: offered as `kind: page`
+
+NEWS = ('<!DOCTYPE html><html lang="en"><head><title>Lab blog</title></head><body>'
+        '<nav><a href="/about">About the lab and its people</a><a href="/careers">Careers at the lab today</a></nav>'
+        '<main><h1>News</h1>' + "".join(
+            f'<article class="card"><h2 class="card-title"><a href="/news/{slug}">{title}</a></h2>'
+            f'<p class="meta">{shown}</p><p>An excerpt of the post.</p></article>'
+            for slug, title, shown in [
+                ("open-weights", "We release an open-weights model", "May 2, 2024"),
+                ("eu-ai-act", "Notes on the EU AI Act obligations", "14 April 2024"),
+                ("gpu-costs", "What GPU hours really cost us", "March 30th, 2024"),
+                ("agents", "A small framework for tool-using agents", "2024-03-01"),
+                ("evals", "How we evaluate our models", "2024-02-20"),
+                ("hiring", "Our research team is growing", "2024-02-01")])
+        + "</main><footer><a href='/privacy'>Our privacy policy in full</a></footer></body></html>")
+FIRST = [("2024-05-02", "We release an open-weights model", "/news/open-weights"),
+         ("2024-04-14", "Notes on the EU AI Act obligations", "/news/eu-ai-act"),
+         ("2024-03-30", "What GPU hours really cost us", "/news/gpu-costs"),
+         ("2024-03-01", "A small framework for tool-using agents", "/news/agents"),
+         ("2024-02-20", "How we evaluate our models", "/news/evals")]
+
+
+def assert_page_shown(out: str, server) -> None:
+    assert f"No feed at or behind {server.url('/news')}:" in out
+    assert f"  not used: {server.url('/feed.xml')}: HTTP 404 Not Found" in out
+    assert f"Page: {server.url('/news')}, read as kind: page" in out
+    assert "Title: Lab blog; articles found by structure; 6 articles" in out
+    for when, title, path in FIRST:
+        assert f"  {when}  {title}  {server.url(path)}\n" in out
+    assert "Our research team is growing" not in out and "... and 1 more" in out
+
+
+def test_a_page_without_a_feed_is_added_as_kind_page(server, config):
+    server.add("/news", NEWS, content_type=HTML)
+    del server.routes["/feed.xml"]
+    old = config.read_bytes()
+    result = feeds_add(config, server.url("/news"), "--tag", "llm")
+    assert result.returncode == 0, result.stderr
+    assert_page_shown(result.stdout, server)
+    assert f"Added 'Lab blog' as kind: page with tags llm to {config} at line 35" in result.stdout
+
+    new = config.read_bytes()
+    assert new.startswith(old)  # comments and order kept, byte for byte
+    assert new[len(old):].decode() == ("\n  - name: Lab blog\n    kind: page\n"
+                                       f"    url: {server.url('/news')}\n    tags: [llm]\n")
+    added = load_config(config).sources[-1]
+    assert (added.name, added.kind, added.url, added.tags, added.line) == (
+        "Lab blog", "page", server.url("/news"), ("llm",), 35)
+
+
+def test_dry_run_on_a_page_shows_the_same_and_writes_nothing(server, config):
+    server.add("/news", NEWS, content_type=HTML)
+    del server.routes["/feed.xml"]
+    before = config.read_bytes()
+    result = feeds_add(config, server.url("/news"), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert_page_shown(result.stdout, server)
+    assert (f"Would add 'Lab blog' as kind: page to {config} at line 35 (dry run: nothing written)"
+            in result.stdout)
+    assert config.read_bytes() == before
+    assert sorted(p.name for p in config.parent.iterdir()) == ["feeds.yaml"]
+
+
+def test_a_page_that_advertises_a_working_feed_still_adds_the_feed(server, config):
+    server.add("/news", NEWS.replace("</title>", '</title><link rel="alternate" type="application/rss+xml" '
+                                     'href="/feed.xml">'), content_type=HTML)
+    result = feeds_add(config, server.url("/news"))
+    assert result.returncode == 0, result.stderr
+    assert f"Feed: {server.url('/feed.xml')} (advertised by {server.url('/news')})" in result.stdout
+    assert "kind: page" not in result.stdout and "kind:" not in config.read_text()[-200:]
+    assert load_config(config).sources[-1].kind == "feed"
+
+
+def test_no_feed_and_no_articles_gives_the_error_with_the_page_reason(server, config):
+    server.add("/plain", "<html><body>No feed here</body></html>", content_type=HTML)
+    del server.routes["/feed.xml"]
+    before = config.read_bytes()
+    result = feeds_add(config, server.url("/plain"))
+    assert result.returncode == 1
+    assert f"no feed found at {server.url('/plain')}" in result.stderr
+    assert f"{server.url('/feed.xml')}: HTTP 404" in result.stderr
+    assert (f"{server.url('/plain')}: as a page (kind: page): no article links found in the HTML "
+            "(the page may be rendered by JavaScript)") in result.stderr
+    assert "Traceback" not in result.stderr
+    assert config.read_bytes() == before

@@ -9,7 +9,15 @@ import pytest
 from testkit import LOOPBACK, corpus_path, fixture_bytes
 
 from watch.errors import DiscoveryError
-from watch.feeds.discover import CONVENTIONAL_PATHS, FeedLink, discover_feed, feed_links
+from watch.feeds.discover import (
+    CONVENTIONAL_PATHS,
+    DiscoveredFeed,
+    DiscoveredPage,
+    FeedLink,
+    discover_feed,
+    discover_source,
+    feed_links,
+)
 from watch.http.client import make_client
 from watch.records import FetchSettings
 
@@ -182,6 +190,37 @@ def test_nothing_found_lists_every_url_tried(server, client):
         assert f"\n  {tried}: " in message
     assert f"{server.url('/dead.xml')}: HTTP 404" in message
     assert f"{server.url('/feed')}: not a feed" in message
+
+
+CARDS = "".join(f'<article class="post"><h2><a href="/blog/{n}-post">{title}</a></h2>'
+                f'<p class="meta">2024-0{n}-01</p></article>'
+                for n, title in [(1, "First post of the lab blog"), (2, "Second post of the lab blog"),
+                                 (3, "Third post of the lab blog")])
+
+
+def test_discover_source_reads_a_page_without_a_feed_as_kind_page(server, client):
+    url = server.add("/blog", page(body=f"<main>{CARDS}</main>"), content_type=HTML)
+    found = discover_source(client, url, SETTINGS)
+    assert isinstance(found, DiscoveredPage)
+    assert (found.url, found.title, found.method) == (url, "A site", "structure")
+    assert [e.url for e in found.entries] == [server.url(f"/blog/{n}-post") for n in (1, 2, 3)]
+    assert [f"{e.published:%Y-%m-%d}" for e in found.entries] == ["2024-01-01", "2024-02-01", "2024-03-01"]
+    assert found.tried[0] == f"{url}: a page, not a feed, and it links to no feed"
+    with pytest.raises(DiscoveryError):
+        discover_feed(client, url, SETTINGS)  # the feed-only search is unchanged
+
+
+def test_discover_source_prefers_a_feed_and_explains_a_page_without_articles(server, client):
+    server.add("/feed.xml", LAB_FEED)
+    assert isinstance(discover_source(client, server.add("/blog", page(body=CARDS), content_type=HTML), SETTINGS),
+                      DiscoveredFeed)
+    del server.routes["/feed.xml"]
+    url = server.add("/plain", page(), content_type=HTML)
+    with pytest.raises(DiscoveryError) as caught:
+        discover_source(client, url, SETTINGS)
+    assert str(caught.value).startswith(f"no feed found at {url}; tried:")
+    assert caught.value.tried[-1] == f"{url}: as a page (kind: page): no article links found in the HTML " \
+                                     "(the page may be rendered by JavaScript)"
 
 
 def test_page_that_cannot_be_fetched_is_a_discovery_error(server, client, closed_port_url):

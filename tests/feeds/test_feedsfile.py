@@ -154,6 +154,11 @@ def test_render_sources_quotes_what_must_be_quoted():
     assert text == "- name: 'Key: value'\n  url: https://a.example/f\n  tags: [llm]\n  interval: 6h\n"
 
 
+def test_render_sources_writes_a_kind_other_than_feed_after_the_name():
+    assert render_sources([NewSource("News", "https://a.example/news", kind="page")], dash_column=0) == (
+        "- name: News\n  kind: page\n  url: https://a.example/news\n")
+
+
 @pytest.mark.parametrize(("new", "match"), [
     (NewSource("lab NEWS", "https://new.example/feed"), r"named 'Lab news' already exists \(line 23"),
     (NewSource("Other", "http://www.lab.example.org/feed.xml/"), r"already in the file as 'Lab news' \(line 23\)"),

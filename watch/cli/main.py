@@ -16,6 +16,7 @@ import click
 from .. import __version__, pipeline
 from ..config import load_config
 from ..feeds import subscribe
+from ..feeds.discover import DiscoveredPage
 from ..http.client import make_client, trusting
 from ..logs import setup_logging
 from ..records import Config, RefusedLink, SourceCheck
@@ -262,27 +263,49 @@ def _health(config: Config) -> dict[str, str]:
 @click.option("--name", help="Source name (default: the feed's title, made unique).")
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag from the taxonomy; repeatable.")
 @click.option("--interval", help="Polling interval, e.g. 30m, 6h, 1d (default: settings.fetch.default_interval).")
-@click.option("--dry-run", is_flag=True, help="Find and check the feed, show what would be added, write nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Find and check the feed (or the page's articles), show what would be added, write nothing.")
 @config_option
 @handle_errors
 def feeds_add(url: str, name: str | None, tags: tuple[str, ...], interval: str | None, dry_run: bool,
               config_path: Path) -> None:
-    """Find the feed of URL (a feed, or a site's page that links to one) and add it to feeds.yaml."""
+    """Find the feed of URL (a feed, or a site's page that links to one) and add it to feeds.yaml.
+
+    A page with no feed at or behind it is added as `kind: page` when its article list is found.
+    """
     config = load_config(config_path)
     with make_client(trusting(config.settings.fetch, [url])) as client:
         report = subscribe.add_feed(config_path, config, client, url, name=name, tags=tags, interval=interval,
                                     dry_run=dry_run)
     feed = report.feed
-    origin = {"direct": "the URL is the feed", "link": f"advertised by {feed.page_url}",
-              "guess": f"at a usual feed address of {feed.page_url}"}[feed.via]
-    say(f"Feed: {feed.url} ({origin})")
-    for attempt in feed.tried:
-        say(f"  not used: {one_line(attempt)}")
-    say(f"Title: {one_line(feed.title) or '(none)'}; format {one_line(feed.format)}; {feed.entries} entries")
+    if isinstance(feed, DiscoveredPage):
+        _show_page(feed)
+    else:
+        origin = {"direct": "the URL is the feed", "link": f"advertised by {feed.page_url}",
+                  "guess": f"at a usual feed address of {feed.page_url}"}[feed.via]
+        say(f"Feed: {feed.url} ({origin})")
+        for attempt in feed.tried:
+            say(f"  not used: {one_line(attempt)}")
+        say(f"Title: {one_line(feed.title) or '(none)'}; format {one_line(feed.format)}; {feed.entries} entries")
     verb = "Would add" if dry_run else "Added"
     tagged = f" with tags {', '.join(report.source.tags)}" if report.source.tags else ""
-    say(f"{verb} {report.source.name!r}{tagged} to {config_path} at line {report.line}"
+    kind = f" as kind: {report.source.kind}" if report.source.kind != "feed" else ""
+    say(f"{verb} {report.source.name!r}{kind}{tagged} to {config_path} at line {report.line}"
         + (" (dry run: nothing written)" if dry_run else ""))
+
+
+def _show_page(page: DiscoveredPage, shown: int = 5) -> None:
+    """What `feeds add` prints for a page without a feed: the attempts, the detection method, the first entries."""
+    say(f"No feed at or behind {page.url}:")
+    for attempt in page.tried:
+        say(f"  not used: {one_line(attempt)}")
+    say(f"Page: {page.url}, read as kind: page (each article it links to becomes an item)")
+    say(f"Title: {one_line(page.title) or '(none)'}; articles found by {page.method}; {len(page.entries)} articles")
+    for entry in page.entries[:shown]:
+        when = f"{entry.published:%Y-%m-%d}" if entry.published else "undated   "
+        say(f"  {when}  {one_line(entry.title) or '(untitled)'}  {redact_url(entry.url)}")
+    if len(page.entries) > shown:
+        say(f"  ... and {len(page.entries) - shown} more")
 
 
 @feeds.command("import")

@@ -2,6 +2,7 @@
 
 Order of attempts: the URL itself as a feed; the page's `<link rel="alternate">` feed links, in
 document order; only when none of those is a feed, a few conventional paths on the same site.
+`discover_source` then reads a page without any feed as `kind: page` (its article list).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from lxml import etree
 
 from ..errors import DiscoveryError, FetchError, ParseError
 from ..http.client import fetch
-from ..records import FetchResult, FetchSettings, ParsedFeed
+from ..records import Entry, FetchResult, FetchSettings, ParsedFeed, Source
+from ..sources.kinds import KINDS
 from ..sources.parse import parse_feed
 from ..text.textsafe import one_line
 
-__all__ = ["CONVENTIONAL_PATHS", "FEED_TYPES", "DiscoveredFeed", "FeedLink", "discover_feed", "feed_links"]
+__all__ = ["CONVENTIONAL_PATHS", "FEED_TYPES", "DiscoveredFeed", "DiscoveredPage", "FeedLink", "discover_feed",
+           "discover_source", "feed_links"]
 
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/feed+json", "application/json"})
 # Where common blog engines (WordPress, Hugo, Jekyll, Ghost...) put a site's feed.
@@ -49,6 +52,17 @@ class DiscoveredFeed:
     tried: tuple[str, ...] = ()  # the attempts that came before it, "url: why not"
 
 
+@dataclass(frozen=True)
+class DiscoveredPage:
+    """A page with no feed at or behind it whose article list `kind: page` reads, and how it was read."""
+
+    url: str
+    title: str  # the page's <title>
+    method: str  # how the articles were found: "json-ld", "next-data" or "structure"
+    entries: tuple[Entry, ...]  # the items it would create, in page order
+    tried: tuple[str, ...] = ()  # the feed attempts that came before it, "url: why not"
+
+
 def feed_links(html: bytes | str, base_url: str) -> list[FeedLink]:
     """Feed links a page advertises, resolved to absolute URLs, in document order, without duplicates."""
     root = _parse_html(html)
@@ -73,6 +87,31 @@ def feed_links(html: bytes | str, base_url: str) -> list[FeedLink]:
 
 def discover_feed(client: httpx.Client, url: str, settings: FetchSettings) -> DiscoveredFeed:
     """Return the feed at `url`, or the first working feed its page leads to; DiscoveryError if none."""
+    found, _page, tried = _search(client, url, settings)
+    if found is None:
+        raise _not_found(url, tried)
+    return found
+
+
+def discover_source(client: httpx.Client, url: str, settings: FetchSettings) -> DiscoveredFeed | DiscoveredPage:
+    """The feed at or behind `url`; without one, the page read as `kind: page`; DiscoveryError if neither works."""
+    found, page, tried = _search(client, url, settings)
+    if found is not None:
+        return found
+    source = Source(name=_SOURCE_NAME, url=url, kind="page")
+    try:
+        parsed = KINDS["page"].parse(source, page.content, base_url=page.final_url, content_type=page.content_type)
+    except ParseError as exc:
+        raise _not_found(url, [*tried, (page.final_url, f"as a page (kind: page): {exc}")]) from exc
+    # "page:structure", with a note when the page advertises a feed (one that did not work: see `tried`)
+    method = parsed.format.removeprefix("page:").split(" ", 1)[0]
+    return DiscoveredPage(url=url, title=_page_title(page.content), method=method, entries=parsed.entries,
+                          tried=_describe(tried))
+
+
+def _search(client: httpx.Client, url: str,
+            settings: FetchSettings) -> tuple[DiscoveredFeed | None, FetchResult, list[tuple[str, str]]]:
+    """The feed found (None if none), the page fetched from `url`, and the attempts that did not give a feed."""
     try:
         page = fetch(client, url, max_bytes=settings.max_bytes, total_timeout=settings.total_timeout_seconds)
     except FetchError as exc:
@@ -82,7 +121,7 @@ def discover_feed(client: httpx.Client, url: str, settings: FetchSettings) -> Di
     except ParseError:
         pass
     else:
-        return _found(url, parsed, None, "direct", [])
+        return _found(url, parsed, None, "direct", []), page, []
 
     links = feed_links(page.content, page.final_url)
     tried = [(url, "a page, not a feed" + ("" if links else ", and it links to no feed"))]
@@ -92,11 +131,19 @@ def discover_feed(client: httpx.Client, url: str, settings: FetchSettings) -> Di
         done = {attempt for attempt, _ in tried}
         guesses = [g for g in (urljoin(page.final_url, p) for p in CONVENTIONAL_PATHS) if g not in done]
         found = _first_feed(client, guesses, settings, tried, page.final_url, "guess", {})
-    if found is not None:
-        return found
+    return found, page, tried
+
+
+def _not_found(url: str, tried: list[tuple[str, str]]) -> DiscoveryError:
     lines = _describe(tried)
     listing = "".join(f"\n  {line}" for line in lines)
-    raise DiscoveryError(f"no feed found at {url}; tried:{listing}", url=url, tried=lines)
+    return DiscoveryError(f"no feed found at {url}; tried:{listing}", url=url, tried=lines)
+
+
+def _page_title(html: bytes) -> str:
+    root = _parse_html(html)
+    title = root.find(".//title") if root is not None else None
+    return one_line(title.text_content()) if title is not None else ""
 
 
 def _first_feed(client: httpx.Client, candidates: list[str], settings: FetchSettings,

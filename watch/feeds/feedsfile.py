@@ -46,6 +46,7 @@ class NewSource:
     url: str
     tags: tuple[str, ...] = ()
     interval: str | None = None
+    kind: str = "feed"  # written only when it is not the default
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ def render_sources(sources: Sequence[NewSource], dash_column: int = _DEFAULT_DAS
     for source in sources:
         item = CommentedMap()
         item["name"] = source.name
+        if source.kind != "feed":
+            item["kind"] = source.kind
         item["url"] = source.url
         if source.tags:
             tags = CommentedSeq(source.tags)

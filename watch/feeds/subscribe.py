@@ -1,4 +1,6 @@
-"""Subscribing: add a discovered feed, or an OPML file's feeds, to feeds.yaml; export it as OPML.
+"""Subscribing: add a discovered feed (or a feedless page), or an OPML file's feeds, to feeds.yaml; export OPML.
+
+A page with no feed at or behind it is added as `kind: page` when its article list is found.
 
 These are the library functions behind `techwatch feeds add | import | export`.
 """
@@ -19,7 +21,7 @@ from ..errors import ConfigError
 from ..records import Config
 from ..text.redact import redact_url
 from ..text.textsafe import one_line, strip_controls
-from .discover import DiscoveredFeed, discover_feed
+from .discover import DiscoveredFeed, DiscoveredPage, discover_source
 from .feedsfile import NewSource, append_sources
 from .opml import OpmlFeed, read_opml, write_opml
 
@@ -30,7 +32,7 @@ __all__ = ["AddReport", "ImportReport", "add_feed", "export_opml", "import_opml"
 class AddReport:
     """What `add_feed` found and wrote (or would write, on a dry run)."""
 
-    feed: DiscoveredFeed
+    feed: DiscoveredFeed | DiscoveredPage  # a DiscoveredPage when no feed was found: added as `kind: page`
     source: NewSource
     line: int
     dry_run: bool
@@ -47,7 +49,7 @@ class ImportReport:
 
 def add_feed(path: Path, config: Config, client: httpx.Client, url: str, *, name: str | None = None,
              tags: Sequence[str] = (), interval: str | None = None, dry_run: bool = False) -> AddReport:
-    """Find the feed at or behind `url` and append it to feeds.yaml (`config` is that file, loaded)."""
+    """Find the feed at or behind `url` (else read the page as `kind: page`) and append it to feeds.yaml."""
     url = url.strip()
     if "://" not in url:
         url = "https://" + url  # "simonwillison.net" is what people paste
@@ -59,12 +61,13 @@ def add_feed(path: Path, config: Config, client: httpx.Client, url: str, *, name
         except ValueError as exc:
             raise ConfigError(f"--interval: {exc}", field="interval") from exc
     _check_url_absent(path, config, url)
-    feed = discover_feed(client, url, config.settings.fetch)
+    feed = discover_source(client, url, config.settings.fetch)
     taken = {source.name.casefold() for source in config.sources}
     # The feed's title is a stranger's text: never an escape sequence or a line break in feeds.yaml.
     chosen = one_line(name) if name else ""
     chosen = chosen or unique_name(one_line(feed.title) or _host(feed.url), taken)
-    source = NewSource(name=chosen, url=feed.url, tags=tuple(tags), interval=interval)
+    kind = "page" if isinstance(feed, DiscoveredPage) else "feed"
+    source = NewSource(name=chosen, url=feed.url, tags=tuple(tags), interval=interval, kind=kind)
     [line] = append_sources(path, [source], dry_run=dry_run)
     return AddReport(feed=feed, source=source, line=line, dry_run=dry_run)
 
