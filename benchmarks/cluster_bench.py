@@ -29,10 +29,10 @@ import os
 import re
 import time
 import zlib
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from _support import CachedEmbedder
 
 from watch.dedup import content_hash
 from watch.extract.article import html_to_text
@@ -212,20 +212,6 @@ def corpus_items(count: int) -> list[StoryText]:
         out.extend(rewrite(s) for s in items[: count - len(out)])
         items = [rewrite(s) for s in items]
     return out[:count]
-
-
-class CachedEmbedder:
-    """Wraps an embedder, remembering vectors so that linking can be timed without the model."""
-
-    def __init__(self, inner) -> None:
-        self.inner, self.name, self.cache = inner, inner.name, {}
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        todo = [t for t in dict.fromkeys(texts) if t not in self.cache]
-        if todo:
-            for text, row in zip(todo, self.inner.encode(todo), strict=True):
-                self.cache[text] = row
-        return np.stack([self.cache[t] for t in texts]) if texts else self.inner.encode([])
 
 
 def throughput(embedder, count: int) -> None:

@@ -17,7 +17,8 @@ The week's digest is then built twice from the same archive:
 Figures, for each and after/before: full stories, one-line mentions, most full stories from one
 source, full stories below the relevance floor (the after floor for both: relevance under it, one
 source), HTML size (target 60 KB; Gmail clips a message at 102 KB), reading time, and the junk rate
-of the full stories' summaries (see junk_kinds: bylines, datelines, glued headings, fragments).
+of the full stories' summaries (summary_junk.py's detectors: bylines, datelines, headings, code, navigation,
+fragments).
 
     .venv/bin/python benchmarks/digest_week.py [--corpus ../shared/corpus] [--keep DIR]
 """
@@ -39,6 +40,7 @@ from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import summary_junk
 from _support import FeedServer
 
 from watch import pipeline
@@ -46,7 +48,7 @@ from watch.config import load_config
 from watch.digest.build import health_lines, make_digest, parse_period
 from watch.digest.publish import digest_floor
 from watch.digest.render import render
-from watch.digest.select import reading_minutes
+from watch.digest.select import below_floor, lead_source, reading_minutes, shown_texts
 from watch.http.client import make_client
 from watch.records import Config, Digest, DigestItem, Period
 from watch.store import Archive, open_archive
@@ -230,24 +232,10 @@ def full_stories(digest: Digest) -> list[DigestItem]:
     return [r.story for r in digest.ranking if r.placement == "full"]
 
 
-def lead_source(story: DigestItem) -> str:
-    """The source a story counts against in the per-source share: its first source."""
-    return story.sources[0] if story.sources else story.source
-
-
-def below_floor(story: DigestItem, floor: float | None) -> bool:
-    """Filler as the floor defines it: relevance known and under `floor`, one source."""
-    return (floor is not None and story.relevance is not None and story.relevance < floor
-            and len(story.sources or (story.source,)) < 2)
-
-
 def shown_minutes(digest: Digest) -> int:
-    """The reading-time estimate over the texts make_digest counts: full stories' title, summary and why,
-    one-liners' titles, release lines and health causes."""
+    """The reading-time estimate over the texts make_digest counts (digest.select.shown_texts)."""
     full = [i for s in digest.sections for i in s.items]
-    texts = [f"{s.title} {s.summary} {s.why}" for s in full] + [s.title for s in digest.also]
-    texts += [f"{r.project} {r.version} {r.detail}" for r in digest.releases] + [h.cause for h in digest.health]
-    return reading_minutes(texts)
+    return reading_minutes(shown_texts(full, digest.also, digest.releases, digest.health))
 
 
 def figures(digest: Digest, html: str, floor: float | None, minutes: int) -> dict[str, float]:
@@ -308,83 +296,10 @@ def fmt_floor(floor: float | None) -> str:
     return "none (no interests)" if floor is None else f"{floor:.2f}"
 
 
-# --- summary junk: what a reader sees that is not the article's point, judged on the text alone ----------
-# Written for this benchmark, independently of watch.nlp.summarize's filters (which they measure).
-
-# An author line: "By Jane Doe", "A post by X", "Posted by X", "Par Jean Dupont", at the start of the
-# summary or of a sentence, followed by 1-4 capitalised name words and then a break (end, punctuation,
-# "and"/"et"/"for", a digit or a new capitalised sentence). "By 2030, ..." has no name word: not a byline.
-# "A post by" and "Posted by" are bylines wherever they are.
-_BYLINE = re.compile(r"(?:^|[.!?]\s+)(?:By|Par|Posted by|A post by)\s+(?:[A-Z][\w'’.-]*\s*){1,4}"
-                     r"(?=$|[,|•·—–(]|(?:and|et|for|pour|on|le)\b|\d|[A-Z])|\b(?:A post by|Posted by)\s+\S")
-# A news dateline: "SAN FRANCISCO, Nov 3 (Reuters) -", "PARIS (AFP) —", "WASHINGTON —", or a summary that
-# opens with a date ("Nov 3, 2026 —", "August 14, 2026", "3 novembre 2026").
-_MONTH = (r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|janv|févr|mars|avr|mai|juin|juil|août|sept|oct|"
-          r"nov|déc)[a-zéû]*\.?")
-_DATELINE = re.compile(
-    r"^[A-Z][A-Z .'’-]{2,40}(?:,\s*[A-Z][\w .'’-]{1,30})?(?:,\s*" + _MONTH + r"\s+\d{1,2})?"
-    r"\s*(?:\([^)]{2,30}\))?\s*[-—–]\s"
-    r"|^[A-Z][\w .'’-]{1,40},\s*" + _MONTH + r"\s+\d{1,2}\s*(?:\([^)]{2,30}\))?\s*[-—–]"
-    r"|\((?:Reuters|AP|AFP|Bloomberg|dpa|Xinhua)\)\s*[-—–]"
-    r"|^(?:(?:Mon|Tues?|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?(?:" + _MONTH + r"\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+" + _MONTH
-    + r"\s+\d{4})")
-# A heading glued to the text, at the start of a sentence: a run of title-case words (small words allowed
-# between them, no period) directly followed by a lower-case word, when the run ends with a sentence opener
-# after 2+ title words ("Pricing and Availability The model is ..."), repeats one of its words ("Build with
-# Grok 4.6 on Vertex AI Grok 4.6 is ..."), or is 7+ title words long. "OpenAI CEO Sam Altman said" is none.
-_SMALL = re.compile(r"a|an|and|as|at|by|for|from|in|of|on|or|the|to|vs|with|&|[-–—:|]")
-_TITLE_WORD = re.compile(r"[A-Z0-9](?:[\w'’+/-]|\.(?=\w))*")  # "Grok", "4.1", "GPT-5"; a final period ends it
-_OPENERS = frozenset({"The", "This", "These", "We", "Our", "Today", "In", "A", "An", "It", "Its", "Here", "Now",
-                      "With", "Starting", "Over", "When", "Last"})
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-# Code or page furniture: braces, "()", a semicolon that is not prose ("x=1;y", "...;" at the end, ");"),
-# "=>", a closing tag, the words of share/read-more buttons; and pieces of text run together: a function
-# word followed by a new sentence ("... and runs on Your clones work ..."), a list lead-in cut from its
-# list ("have been to: As a result").
-_CODE = re.compile(r"[{}]|\(\)|;(?=\S)|;\s*$|\);|=>|</\w|\bShare\b|\bRead more\b|\bRead More\b|\bLire la suite\b"
-                   r"|\b(?:a|an|the|on|in|to|of|and|or|it|is|with|for|from|at)\s+(?:Your|The|We|Our|This|These|It|"
-                   r"Its|They|You)\s+[a-z]|\b(?:to|of|the|a|an|and|with|for|by|in|on|is|are|be):\s")
-# A summary ends a sentence: . ! ? … (then closing quotes or brackets); "click \"Connect\"" does not.
-_FINAL = re.compile(r"[.!?…。][\"'”’»)\]]*\s*$")
-
-
-def glued_heading(text: str) -> bool:
-    """True when a sentence of `text` starts with a heading run into it (the rules above)."""
-    for sentence in _SENTENCE_END.split(text):
-        words = sentence.split()
-        run = []
-        for word in words:
-            if not (_TITLE_WORD.fullmatch(word) or _SMALL.fullmatch(word)):
-                break
-            run.append(word)
-        if len(run) == len(words) or not words[len(run)][:1].islower():
-            continue  # the run is the whole sentence, or a lower-case word does not follow it
-        titled = [w for w in run if _TITLE_WORD.fullmatch(w)]
-        named = [w for w in titled if w[0].isalpha() and len(w) > 1]
-        if (len(titled) >= 3 and titled[-1] in _OPENERS) or (len(titled) >= 5 and len(set(named)) < len(named)) \
-                or len(titled) >= 7:
-            return True
-    return False
-
-
 def junk_kinds(summary: str, title: str = "") -> list[str]:
-    """What is wrong with a summary, as a reader would see it: byline, dateline, heading (glued to the text,
-    or the item's title repeated at its start), fragment (code, furniture or pieces of text run together, or no
-    final punctuation). A summary can have several."""
-    text = " ".join(summary.split())
-    if not text:
-        return ["fragment"]
-    kinds = []
-    if _BYLINE.search(text):
-        kinds.append("byline")
-    if _DATELINE.search(text):
-        kinds.append("dateline")
-    head = " ".join(title.split()).casefold()
-    if (len(head) >= 12 and text.casefold().startswith(head)) or glued_heading(text):
-        kinds.append("heading")
-    if _CODE.search(text) or not _FINAL.search(text):
-        kinds.append("fragment")
-    return kinds
+    """The kinds of junk in a summary, by benchmarks/summary_junk.py's detectors (which share no code with the
+    summarizer): byline, dateline, heading, code, navigation, fragment."""
+    return list(summary_junk.junk_kinds(summary, summary_junk.Doc("", title, "", None)))
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from _support import CachedEmbedder
 
 from watch.nlp.sentences import split_sentences
 from watch.nlp.summarize import ExtractiveSummarizer, _candidates, _cut
@@ -97,26 +98,6 @@ class UnicodeTokenizer:
         if self._stemmer is None:
             return tokens
         return [self._stemmer.stem(t) if len(t) > 3 else t for t in tokens]
-
-
-class CachedEmbedder:
-    """Remembers every vector it hands out, so that parameter sweeps embed each sentence once."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.cache: dict[str, np.ndarray] = {}
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of `texts`; only the ones never seen go to the model (in one call)."""
-        texts = list(texts)
-        missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
-        if missing:
-            for text, vector in zip(missing, self.inner.encode(missing), strict=True):
-                self.cache[text] = vector
-        if not texts:
-            return self.inner.encode([])
-        return np.stack([self.cache[t] for t in texts])
 
 
 def load_docs(corpus: Path) -> dict[str, list[Doc]]:

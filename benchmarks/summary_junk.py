@@ -55,7 +55,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+from _support import CachedEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("TECHWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
@@ -210,27 +210,7 @@ def load_feed_items(corpus: Path, per_feed: int) -> list[Doc]:
 
 
 # ---------------------------------------------------------------- running
-class SharedEmbedder:
-    """Remembers every vector, so that the before and after runs embed each sentence once."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.cache: dict[str, np.ndarray] = {}
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of `texts`; only the ones never seen go to the model (in one call)."""
-        texts = list(texts)
-        missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
-        if missing:
-            for text, vector in zip(missing, self.inner.encode(missing), strict=True):
-                self.cache[text] = vector
-        if not texts:
-            return self.inner.encode([])
-        return np.stack([self.cache[t] for t in texts])
-
-
-def summarize(embedder: SharedEmbedder, docs: Sequence[Doc], furniture: bool) -> list[str]:
+def summarize(embedder: CachedEmbedder, docs: Sequence[Doc], furniture: bool) -> list[str]:
     """Summaries of `docs`, BATCH per `summarize_many` call as the pipeline does."""
     from watch.nlp.summarize import ExtractiveSummarizer
 
@@ -302,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Inputs: {len(groups['articles'])} extracted articles, {len(groups['feeds'])} feed items "
           f"(first {args.per_feed} per feed); {time.perf_counter() - start:.0f} s to extract")
     print(f"Summarizer: ExtractiveSummarizer, bundled MiniLM, {SENTENCES} sentences, {MAX_CHARS} characters")
-    embedder = SharedEmbedder(load_embedder(None))
+    embedder = CachedEmbedder(load_embedder(None))
     runs: dict[str, Callable[[], float]] = {}
     rates: dict[str, float] = {}
     if not args.new_only:

@@ -30,7 +30,7 @@ from ..sources.release_notes import highlights
 from ..sources.releases import notes_text
 from ..sources.versions import parse_version
 from ..text.redact import redact_text
-from .select import lead_stories, reading_minutes, select
+from .select import lead_stories, reading_minutes, select, shown_texts
 
 UNTAGGED = "other"
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
@@ -154,8 +154,6 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
     order = [t.name for t in tags]
     descriptions = {t.name: headline(t.description) for t in tags}
     sections = _by_tag(chosen.full, order, descriptions)
-    shown = [f"{s.title} {s.summary} {s.why}" for s in chosen.full] + [s.title for s in chosen.lines]
-    shown += [f"{r.project} {r.version} {r.detail}" for r in release_section] + [h.cause for h in health]
     return Digest(
         title=f"Tech watch — {period.label}",
         start=period.start,
@@ -171,7 +169,7 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
         collapsed=chosen.collapsed,
         off_topic=chosen.off_topic,
         hidden=chosen.hidden,
-        reading_minutes=reading_minutes(shown),
+        reading_minutes=reading_minutes(shown_texts(chosen.full, chosen.lines, release_section, health)),
         ranking=chosen.ranking,
         relevance_floor=relevance_floor,
         releases=release_section,

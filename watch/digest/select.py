@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..records import CollapsedSource, DigestItem, Period, RankedStory, StoryScore
+from ..records import CollapsedSource, DigestItem, HealthLine, Period, RankedStory, ReleaseLine, StoryScore
 
 RELEVANCE_WEIGHT = 1.5
 RECENCY_WEIGHT = 0.25
@@ -63,8 +63,8 @@ def select(stories: Sequence[DigestItem], weights: Mapping[str, float], period: 
     ranking: list[RankedStory] = []
     off_topic = hidden = 0
     for story, score in scored:
-        source = _lead_source(story)
-        filler = _below_floor(story, relevance_floor)
+        source = lead_source(story)
+        filler = below_floor(story, relevance_floor)
         if filler and not story.tags:
             placement = "off-topic"
             reason = f"relevance {story.relevance:.2f} below the floor {relevance_floor:.2f}, one source, no tag"
@@ -125,17 +125,26 @@ def lead_stories(full: Sequence[DigestItem]) -> tuple[DigestItem, ...]:
     return tuple(full[:min(LEAD_STORIES, max(3, len(full) // 3 + 1))])
 
 
+def shown_texts(full: Sequence[DigestItem], lines: Sequence[DigestItem], releases: Sequence[ReleaseLine],
+                health: Sequence[HealthLine]) -> list[str]:
+    """What a reader reads in the digest: full stories (title, summary, why), one-liners' titles, release
+    lines and health causes; the reading-time estimate counts these."""
+    texts = [f"{s.title} {s.summary} {s.why}" for s in full] + [s.title for s in lines]
+    return texts + [f"{r.project} {r.version} {r.detail}" for r in releases] + [h.cause for h in health]
+
+
 def reading_minutes(texts: Sequence[str]) -> int:
     """Minutes to read `texts` at READING_WPM words a minute; at least 1 when there is anything."""
     words = sum(len(text.split()) for text in texts)
     return math.ceil(words / READING_WPM) if words else 0
 
 
-def _lead_source(story: DigestItem) -> str:
+def lead_source(story: DigestItem) -> str:
+    """The source a story counts against in the per-source share: its first source."""
     return story.sources[0] if story.sources else story.source
 
 
-def _below_floor(story: DigestItem, relevance_floor: float | None) -> bool:
+def below_floor(story: DigestItem, relevance_floor: float | None) -> bool:
     """Filler: relevance known and below the floor, and only one source tells it."""
     if not relevance_floor or story.relevance is None:
         return False
