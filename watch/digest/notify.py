@@ -35,6 +35,7 @@ _SECRET_PARTS = re.compile(r"[/:@?&=#+,;\s]+")
 # records must never reach techwatch's own log handlers. Failures are captured per channel, scrubbed, and
 # reported by techwatch instead.
 logging.getLogger("apprise").propagate = False
+logging.getLogger("apprise").addHandler(logging.NullHandler())  # and never logging.lastResort on stderr
 
 
 def channel_key(url: str) -> str:
