@@ -113,3 +113,21 @@ def test_a_url_apprise_cannot_use_is_a_problem_without_the_url_in_it(url):
     channel = notify_channel(url)
     assert "Apprise cannot use" in channel.problem
     assert url not in channel.display + channel.problem and SECRET not in channel.display + channel.problem
+
+
+def test_every_readme_channel_example_is_a_url_apprise_accepts():
+    from testkit import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Delivery channels"):]
+    block = section[section.index("```text\n") + 8:section.index("\n```", section.index("```text\n"))]
+    examples = [line.split()[0] for line in block.splitlines()]
+    services = []
+    for url in examples:
+        channel = notify_channel(url)
+        assert not channel.problem, (url, channel.problem)
+        services.append(channel.display.split(" ", 1)[0])
+    assert services == ["slack", "workflow", "matrixs", "tgram", "discord", "ntfys", "mmosts", "jsons"]
+    for url in examples:  # and their tokens stay out of the display
+        for secret in ("XXXXXXXXXXXXXXXXXXXXXXXX", "PASSWORD", "BOT_TOKEN", "WEBHOOK_TOKEN", "SIGNATURE"):
+            assert secret not in notify_channel(url).display
