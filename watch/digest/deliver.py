@@ -13,7 +13,6 @@ from ..errors import DeliveryError
 from ..records import ChannelResult, DeliveryAttempt, Digest, DigestRecord, DigestSettings, EmailSettings
 from ..store import Archive
 from .chat import build_chat, digest_link
-from .notify import notify_channels, send_chat
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +83,8 @@ def deliver_digest(archive: Archive, *, profile: str, digest: Digest, record: Di
                 archive.mark_digest_sent(period, message_id, recipients, now or datetime.now(UTC))
 
         attempt("email", key, display, send_email)
+    from .notify import notify_channels, send_chat  # Apprise loads (~0.1 s) only when something is sent
+
     channels = notify_channels(notify, notify_env, environ)
     if channels:
         message = build_chat(digest, link=link)
