@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from watch.digest.deliver import DEFAULT_PROFILE, deliver_digest, full_digest_link
 from watch.digest.publish import FEED_FILE, WrittenDigest, build_digest, email_digest, produce_digest, write_digest
 from watch.errors import ModelError
 from watch.extract.fulltext import PageFetcher, article_for
@@ -41,10 +42,10 @@ from watch.sources.releases import notes_text
 from watch.store import Archive
 from watch.stories.assign import cluster_new
 
-__all__ = ["FEED_FILE", "ModelLoader", "Models", "PageFetcher", "WrittenDigest", "build_digest", "check_all",
-           "check_source", "cluster_new", "email_digest", "load_models", "load_once", "process_pending",
-           "produce_digest", "refresh_all", "refresh_relevance", "refresh_source", "release_output", "run_cycle",
-           "summarize_backlog", "write_digest"]
+__all__ = ["DEFAULT_PROFILE", "FEED_FILE", "ModelLoader", "Models", "PageFetcher", "WrittenDigest", "build_digest",
+           "check_all", "check_source", "cluster_new", "deliver_digest", "email_digest", "full_digest_link",
+           "load_models", "load_once", "process_pending", "produce_digest", "refresh_all", "refresh_relevance",
+           "refresh_source", "release_output", "run_cycle", "summarize_backlog", "write_digest"]
 
 log = logging.getLogger(__name__)
 

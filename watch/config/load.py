@@ -64,7 +64,7 @@ EMAIL_KEYS = ("host", "port", "security", "user", "password_env", "from", "to", 
               "allow_plaintext_auth")
 RETENTION_KEYS = ("items", "pages")
 DIGEST_KEYS = ("day", "time", "max_items", "formats", "directory", "templates", "max_also", "per_source",
-               "relevance_floor")
+               "relevance_floor", "public_url")
 SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model", "time_budget")
 TAGGER_KEYS = ("model", "threshold", "max_tags")
 FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent", "github_api",
@@ -170,7 +170,21 @@ def _digest(block: Block, base: Path) -> DigestSettings:
         formats=_formats(block, defaults.formats),
         directory=_resolve(block.text("directory") or str(defaults.directory), base),
         templates=_templates(block, base),
+        public_url=_public_url(block),
     )
+
+
+def _public_url(block: Block) -> str | None:
+    """`digest.public_url`: the http(s) address the digest directory is served at, for links from chat."""
+    raw = block.text("public_url", nullable=True)
+    if raw is None:
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in raw.strip()):
+        block.report("public_url", f"public_url must be an http(s) address such as https://watch.example.org/digests/,"
+                                   f" got {raw!r}")
+        return None
+    return raw.strip()
 
 
 def _relevance_floor(block: Block) -> float | None:

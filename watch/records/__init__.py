@@ -14,6 +14,7 @@ from .config import (
     Tag,
     TaggerSettings,
 )
+from .delivery import ChannelResult, ChatLine, ChatMessage, DeliveryAttempt, NotifyChannel
 from .digest import (
     CollapsedSource,
     Digest,
@@ -61,10 +62,14 @@ __all__ = [
     "ArchiveStats",
     "Article",
     "CachedPage",
+    "ChannelResult",
+    "ChatLine",
+    "ChatMessage",
     "CheckedEntry",
     "CollapsedSource",
     "Config",
     "CountRow",
+    "DeliveryAttempt",
     "Digest",
     "DigestItem",
     "DigestRecord",
@@ -79,6 +84,7 @@ __all__ = [
     "ItemDetail",
     "KnownCluster",
     "ModelOutput",
+    "NotifyChannel",
     "PageRules",
     "ParsedFeed",
     "PendingItem",

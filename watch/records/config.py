@@ -88,6 +88,9 @@ class DigestSettings:
     # Below this relevance to `interests`, a story told by one source is never a full story. None: the
     # floor measured for the embedding model (nlp.relevance.relevance_floor); 0 turns it off.
     relevance_floor: float | None = None
+    # Where the digest directory is served (https://watch.example.org/digests/): chat messages link to the
+    # full digest there. None: no link.
+    public_url: str | None = None
 
 
 @dataclass(frozen=True)

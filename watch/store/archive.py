@@ -19,6 +19,7 @@ from ..records import (
     LEAD_CHARS,
     Article,
     CachedPage,
+    DeliveryAttempt,
     DigestItem,
     DigestRecord,
     Entry,
@@ -571,6 +572,36 @@ class Archive(ArchiveReader):
         with self.db.atomic():
             self.db.execute("UPDATE digests SET sent_at = ?, message_id = ?, recipients = ? WHERE label = ?",
                             [iso(now), message_id, ", ".join(recipients), label])
+
+    # -- deliveries ------------------------------------------------------------------------
+
+    def record_delivery(self, attempt: DeliveryAttempt) -> None:
+        """Keep one attempt to deliver a period's digest to a channel (sent or failed, with its error)."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO deliveries (profile, period, channel_key, channel, kind, at, status, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [attempt.profile, attempt.period, attempt.channel_key, attempt.channel, attempt.kind,
+                 iso(attempt.at), attempt.status, attempt.error or None])
+
+    def delivery_sent(self, profile: str, period: str, channel_key: str) -> datetime | None:
+        """When the period's digest of `profile` was last delivered to the channel; None if it never was."""
+        row = self.db.execute(
+            "SELECT max(at) FROM deliveries WHERE profile = ? AND period = ? AND channel_key = ? AND status = 'sent'",
+            [profile, period, channel_key]).fetchone()
+        return from_iso(row[0]) if row else None
+
+    def deliveries(self, profile: str | None = None, period: str | None = None) -> list[DeliveryAttempt]:
+        """Delivery attempts, oldest first; only those of `profile` and `period` when given."""
+        where, args = [], []
+        for column, value in (("profile", profile), ("period", period)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        rows = self.db.execute(
+            "SELECT profile, period, channel_key, channel, kind, at, status, error FROM deliveries"
+            + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY at, id", args).fetchall()
+        return [DeliveryAttempt(r[0], r[1], r[2], r[3], r[4], from_iso(r[5]), r[6], r[7] or "") for r in rows]
 
     # -- runs --------------------------------------------------------------------------------
 
