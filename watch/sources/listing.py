@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -33,8 +33,12 @@ NAV_WORDS = {"nav", "navbar", "navigation", "menu", "megamenu", "sidebar", "widg
 CONTENT_WORDS = {"content", "main", "primary"}
 # Classes a CMS gives each post after its category, tags or format: they tell posts apart, not layouts.
 PER_ITEM_CLASS = re.compile(r"^(?:category|tag|post|format|status|type|author|has|is|lang|term|label)-")
-NAV_URL = re.compile(r"/(?:tags?|topics?|authors?|category|categories|label|labels|search|page|archives?|"
+# An archive is a list of lists (/archive/, /archives/2019/08/), but Movable Type keeps its posts below it.
+# A tag that names a version (/releases/tag/v2.10.1) is a release, not a topic.
+NAV_URL = re.compile(r"/(?:topics?|authors?|category|categories|label|labels|search|page|"
                      r"users?|login|signin|signup|register|feed|rss|wp-login\.php|cart|account)(?:/|$|\?)|"
+                     r"/tags?(?:/(?!v?\d+(?:\.\d+)+[^/]*/?$)|$|\?)|"
+                     r"/archives?(?:/\d{4}(?:/\d{1,2}){0,2})?/?(?:$|\?)|"
                      r"[?&](?:page|p|paged|tag|cat|s|q)=|/page/\d+|\.(?:xml|rss|pdf|zip|png|jpe?g|gif|svg)$",
                      re.I)
 MONTHS = {
@@ -57,6 +61,7 @@ DATE_PATTERNS = (
     (re.compile(r"\b(\d{4})/(\d{1,2})/(\d{1,2})\b"), "ymd"),
 )
 URL_DATE = re.compile(r"/(20\d\d|19\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:[/-]|$)")
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 TITLE_CLASS = re.compile(r"title|headline|heading", re.I)
 DATE_HINT = re.compile(r"date|time|posted|published|meta|byline|when", re.I)
@@ -231,6 +236,8 @@ def url_date(url: str) -> date | None:
 def _parse(html: str) -> Any:
     if not html.strip():
         return None
+    # lxml refuses a str that still declares its encoding (an XHTML page's <?xml ... encoding="UTF-8"?>).
+    html = XML_DECLARATION.sub("", html, count=1)
     try:
         return lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
@@ -360,19 +367,21 @@ def _structure(root: Any, base: str, lang: str, wanted: Any) -> list[ListedArtic
     for bad in root.xpath("//script|//style|//noscript|//template|//svg"):
         bad.drop_tree() if bad.getparent() is not None else None
     host = _host(base)
-    links = [link for link in (_link(a, base) for a in root.iter("a")) if link is not None and wanted(link.url)]
+    page = _Page(root)
+    links = [link for link in (_link(a, base, page) for a in root.iter("a")) if link is not None and wanted(link.url)]
     groups: dict[tuple[str, str], list[_Link]] = defaultdict(list)
     for link in links:
         groups[(link.path, _url_shape(link.url))].append(link)
     scored = []
-    for key, members in groups.items():
+    for order, (key, members) in enumerate(groups.items()):
         score = _score(members, host, lang)
         if score > 0:
-            scored.append((score, key))
+            scored.append((score, order, key))
     if not scored:
         return []
-    scored.sort(reverse=True)
-    best = groups[scored[0][1]]
+    top = max(score for score, _, _ in scored)
+    # Of groups alike (an item's abstract, PDF and formats links), the one each item shows first is its article.
+    best = groups[min((order, key) for score, order, key in scored if score >= 0.98 * top)[1]]
     urls = {link.url for link in best}
     all_links: dict[str, list[_Link]] = defaultdict(list)
     for link in links:
@@ -392,7 +401,7 @@ def _host(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def _link(a: Any, base: str) -> _Link | None:
+def _link(a: Any, base: str, page: _Page | None = None) -> _Link | None:
     href = (a.get("href") or "").strip()
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
         return None
@@ -405,20 +414,54 @@ def _link(a: Any, base: str) -> _Link | None:
         # A card link's label names the article; its text also holds the byline, reading time...
         text = label or text
     ancestors = [e for e in a.iterancestors() if isinstance(e.tag, str) and e.tag not in ("body", "html")]
-    steps, nav = [], False
+    steps = [_step(ancestor) for ancestor in ancestors]
+    nav = False
     for index, ancestor in enumerate(ancestors):
         tokens = _classes(ancestor)
         words = {part for token in [*tokens, (ancestor.get("id") or "").lower()] for part in re.split(r"[-_]", token)}
         role = (ancestor.get("role") or "").lower()
         if ancestor.tag in NAV_TAGS or role in ("navigation", "banner", "contentinfo", "complementary") \
-                or (words & NAV_WORDS and not words & CONTENT_WORDS):
-            # A post's own header or footer (inside an article or the main part) is not the site's.
+                or (words & NAV_WORDS and not words & CONTENT_WORDS and not (page and page.holds_content(ancestor))):
+            # A post's own header or footer (inside an article or the main part, or one of many alike) is not
+            # the site's: a site has one header, a list of posts one per post.
             outer = {e.tag for e in ancestors[index + 1:]} | {(e.get("role") or "") for e in ancestors[index + 1:]}
             own = ancestor.tag in ("header", "footer") or bool(words & {"header", "footer"})
-            if not (own and outer & {"article", "main"}) or words & (NAV_WORDS - {"header", "footer"}):
+            per_item = page is not None and page.paths["/".join(reversed(steps[index:]))] >= 2
+            if not (own and (outer & {"article", "main"} or per_item)) or words & (NAV_WORDS - {"header", "footer"}):
                 nav = True
-        steps.append(".".join([ancestor.tag, *tokens]))
     return _Link(a, url, text, "/".join(reversed(steps)), nav)
+
+
+def _step(element: Any) -> str:
+    return ".".join([element.tag, *_classes(element)])
+
+
+class _Page:
+    """What a link's place is judged against: how often each layout path repeats, how much text a part holds."""
+
+    def __init__(self, root: Any) -> None:
+        self.paths: Counter[str] = Counter()
+        stack: list[tuple[Any, str]] = [(root, "")]
+        while stack:
+            element, prefix = stack.pop()
+            for child in element:
+                if not isinstance(child.tag, str):
+                    continue
+                step = _step(child)
+                path = prefix if child.tag in ("body", "html") else f"{prefix}/{step}" if prefix else step
+                self.paths[path] += 1
+                stack.append((child, path))
+        body = root.find("body")
+        self.text = len(_text(body if body is not None else root))
+        self._holds: dict[Any, bool] = {}
+
+    def holds_content(self, element: Any) -> bool:
+        """Whether a part named like furniture ("repo-nav", "with-sidebar") is the page's main text."""
+        if element not in self._holds:
+            text = len(_text(element))
+            linked = sum(len(_text(a)) for a in element.iter("a"))
+            self._holds[element] = text >= 0.4 * self.text and linked < 0.5 * text
+        return self._holds[element]
 
 
 def _link_text(a: Any) -> str:
@@ -470,7 +513,9 @@ def _score(members: list[_Link], host: str, lang: str) -> float:
     nav = sum(link.nav for link in members) / len(members)
     bad_urls = sum(bool(NAV_URL.search(u)) for u in urls) / n
     titled = sum(len(link.text.split()) >= 3 or _in_heading(link.element) for link in members) / len(members)
-    dated = sum(_dated_near(link, lang) for link in _first_per_url(members)) / n
+    cards = _cards(members)
+    dated = sum(_dated_near(link, lang) and _date(cards[link.url], link, lang) is not None
+                for link in _first_per_url(members)) / n
     if (nav >= 0.5 and dated < 0.5) or bad_urls >= 0.5:
         # Furniture and tag/author/pagination links; a dated list inside a "widget" (Blogger's posts) stays.
         return 0.0
@@ -500,7 +545,7 @@ def _dated_near(link: _Link, lang: str) -> bool:
         if parent is None:
             break
         node = parent
-        if node.xpath(".//time"):
+        if node.xpath(".//time|.//*[@datetime]"):
             return True
         text = _text(node)
         if len(text) > 600:
@@ -552,7 +597,7 @@ def _inside(element: Any, card: Any) -> bool:
 
 
 def _date(card: Any, link: _Link, lang: str) -> date | None:
-    for time_element in card.iter("time"):
+    for time_element in card.xpath(".//time|.//*[@datetime]"):
         found = parse_date(time_element.get("datetime") or "", lang) or parse_date(_text(time_element), lang)
         if found:
             return found
