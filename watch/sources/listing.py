@@ -388,12 +388,69 @@ def _structure(root: Any, base: str, lang: str, wanted: Any) -> list[ListedArtic
         if link.url in urls:
             all_links[link.url].append(link)
     cards = _cards(best)
+    holders = {id(link.element) for link in best}
     articles = []
     for link in _first_per_url(best):
         card = cards[link.url]
+        rest = _rest_of_item(card, holders)
         title = _title(link, card, all_links[link.url])
-        articles.append(ListedArticle(link.url, title, _date(card, link, lang)))
+        if not _in_heading(link.element) and len(title.split()) < 2:
+            # The link names the item by an identifier ("arXiv:2111.05049"); its title is told next to it.
+            title = _named_title([card, *rest], link.element) or title
+        published = _date(card, link, lang) or _date_after(rest, lang) or _section_date(card, lang)
+        articles.append(ListedArticle(link.url, title, published))
     return _distinct(articles)
+
+
+def _rest_of_item(card: Any, holders: set[int]) -> list[Any]:
+    """The siblings after a card up to the next card: an item split over elements (<dt> and <dd>)."""
+    rest = []
+    for sibling in card.itersiblings():
+        if not isinstance(sibling.tag, str) or sibling.tag in HEADINGS \
+                or any(id(a) in holders for a in sibling.iter("a")):
+            break
+        rest.append(sibling)
+        if len(rest) >= 3:
+            break
+    return rest
+
+
+def _named_title(parts: list[Any], after: Any) -> str | None:
+    """The text of the first element after the link whose class names it a title, without its label."""
+    for part in parts:
+        for element in part.iter():
+            if isinstance(element.tag, str) and TITLE_CLASS.search(element.get("class") or "") \
+                    and not _inside(element, after) and (not _inside(after, part) or _precedes(part, after, element)):
+                text = _text(element)
+                label = element[0] if len(element) and not (element.text or "").strip() else None
+                if label is not None and isinstance(label.tag, str) and _text(label).endswith(":") \
+                        and len(_text(label).split()) <= 2:  # "Title: Ideal approach to ..."
+                    text = text[len(_text(label)):].strip()
+                if text:
+                    return text
+    return None
+
+
+def _date_after(parts: list[Any], lang: str) -> date | None:
+    for part in parts:
+        for element in part.xpath(".//time|.//*[@datetime]"):
+            found = parse_date(element.get("datetime") or "", lang) or parse_date(_text(element), lang)
+            if found:
+                return found
+    return None
+
+
+def _section_date(card: Any, lang: str) -> date | None:
+    """The date of the day heading the item's list sits under (a listing grouped by day)."""
+    node = card
+    for _ in range(3):
+        for sibling in node.itersiblings(preceding=True):
+            if isinstance(sibling.tag, str) and sibling.tag in HEADINGS:
+                return parse_date(_text(sibling), lang)
+        node = node.getparent()
+        if node is None:
+            return None
+    return None
 
 
 def _host(url: str) -> str:
@@ -585,11 +642,24 @@ def _title(link: _Link, card: Any, same_url: list[_Link]) -> str:
         return _text(heading[0]) if heading and _text(heading[0]) else in_heading[0].text
     in_card = [other for other in same_url if other.text and _inside(other.element, card)]
     headings = [h for h in card.iter(*HEADINGS) if _text(h)] if card is not link.element else []
+    if in_card:
+        # A heading below a link that has words of its own belongs to the item's body (release notes).
+        headings = [h for h in headings if _precedes(card, h, link.element)]
     if headings and (not in_card or len(max(in_card, key=lambda o: len(o.text)).text.split()) < 3):
         return _text(headings[0])
     if in_card:
         return max(in_card, key=lambda o: len(o.text)).text
     return link.text
+
+
+def _precedes(card: Any, first: Any, second: Any) -> bool:
+    """Whether `first` starts before `second` inside `card`."""
+    for element in card.iter():
+        if element is first:
+            return True
+        if element is second:
+            return False
+    return False
 
 
 def _inside(element: Any, card: Any) -> bool:
