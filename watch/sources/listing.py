@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -16,12 +15,12 @@ from lxml import etree
 
 from ..errors import ParseError
 from ..records import PageRules
+from .listed import ListedArticle, parse_date, url_date
+from .structured import h_entry_articles, json_ld_articles, microdata_articles, next_data_articles, nuxt_articles
 
 NO_ARTICLES = "no article links found in the HTML (the page may be rendered by JavaScript)"
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
-ARTICLE_TYPES = {"article", "blogposting", "newsarticle", "techarticle", "report", "scholarlyarticle",
-                 "posting", "socialmediaposting", "listitem"}
 # Ancestors whose links are the site's furniture, not its articles.
 NAV_TAGS = {"nav", "header", "footer", "aside", "menu"}
 NAV_WORDS = {"nav", "navbar", "navigation", "menu", "megamenu", "sidebar", "widget", "footer", "header", "breadcrumb",
@@ -41,26 +40,6 @@ NAV_URL = re.compile(r"/(?:topics?|authors?|category|categories|label|labels|sea
                      r"/archives?(?:/\d{4}(?:/\d{1,2}){0,2})?/?(?:$|\?)|"
                      r"[?&](?:page|p|paged|tag|cat|s|q)=|/page/\d+|\.(?:xml|rss|pdf|zip|png|jpe?g|gif|svg)$",
                      re.I)
-MONTHS = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
-    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9,
-    "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
-    "janvier": 1, "janv": 1, "février": 2, "fevrier": 2, "févr": 2, "fevr": 2, "mars": 3, "avril": 4, "avr": 4,
-    "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10,
-    "novembre": 11, "décembre": 12, "decembre": 12, "déc": 12,
-    "januar": 1, "februar": 2, "märz": 3, "maerz": 3, "juni": 6, "juli": 7, "oktober": 10, "okt": 10,
-    "dezember": 12, "dez": 12,
-}
-_MONTH = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
-DATE_PATTERNS = (
-    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)"), "ymd"),
-    (re.compile(rf"\b(\d{{4}})\s+({_MONTH})\.?\s+(\d{{1,2}})\b", re.I), "ymd-name"),
-    (re.compile(rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)?\.?\s+({_MONTH})\.?,?\s+(\d{{4}})\b", re.I), "dmy"),
-    (re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I), "mdy"),
-    (re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b"), "numeric"),
-    (re.compile(r"\b(\d{4})/(\d{1,2})/(\d{1,2})\b"), "ymd"),
-)
-URL_DATE = re.compile(r"/(20\d\d|19\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:[/-]|$)")
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 TITLE_CLASS = re.compile(r"title|headline|heading", re.I)
@@ -71,18 +50,19 @@ DATE_HINT = re.compile(r"date|time|posted|published|meta|byline|when", re.I)
 METHOD_NAMES = {
     "rules": "the source's XPath overrides",
     "json-ld": "JSON-LD structured data",
+    "microdata": "schema.org microdata (itemscope, itemprop)",
+    "h-entry": "microformats (h-entry)",
     "next-data": "the Next.js page data (__NEXT_DATA__)",
+    "nuxt-data": "the Nuxt page state (__NUXT_DATA__, window.__NUXT__)",
     "structure": "repeated structure (the page's repeated article links)",
 }
 
 
-@dataclass(frozen=True)
-class ListedArticle:
-    """One article a listing page links to: its address, the title and date the listing shows."""
-
-    url: str
-    title: str
-    published: date | None
+# Structured data is tried in this order, before the page's repeated structure.
+STRUCTURED = (("json-ld", json_ld_articles), ("microdata", microdata_articles), ("h-entry", h_entry_articles),
+              ("next-data", next_data_articles), ("nuxt-data", nuxt_articles))
+__all__ = ["METHOD_NAMES", "ListedArticle", "Listing", "advertised_feed", "detect_listing", "parse_date",
+           "selector_problem", "url_date"]
 
 
 @dataclass(frozen=True)
@@ -90,7 +70,7 @@ class Listing:
     """What detection found on a page: the articles, the method that found them, a feed the page advertises."""
 
     articles: tuple[ListedArticle, ...]
-    method: str  # "rules", "json-ld", "next-data" or "structure" (METHOD_NAMES)
+    method: str  # a key of METHOD_NAMES
     feed_url: str | None = None
 
 
@@ -108,7 +88,7 @@ def detect_listing(html: str, base_url: str, rules: PageRules | None = None) -> 
         if not found:
             raise ParseError(f"the item XPath {rules.item!r} found no article links")
         return Listing(tuple(found), "rules", feed_url)
-    for method, finder in (("json-ld", _json_ld), ("next-data", _next_data)):
+    for method, finder in STRUCTURED:
         found = _distinct(a for a in finder(root, base) if _followable(a.url, base) and wanted(a.url))
         if len(found) >= 3:
             return Listing(tuple(found), method, feed_url)
@@ -193,46 +173,6 @@ def advertised_feed(root: Any, base: str) -> str | None:
     return None
 
 
-def parse_date(text: str, lang: str = "") -> date | None:
-    """The first calendar date written in `text` (ISO, English/French/German month names, numeric), or None."""
-    best: tuple[int, date] | None = None
-    for pattern, order in DATE_PATTERNS:
-        match = pattern.search(text)
-        if not match:
-            continue
-        a, b, c = match.groups()
-        try:
-            if order == "ymd":
-                value = date(int(a), int(b), int(c))
-            elif order == "ymd-name":
-                value = date(int(a), MONTHS[b.lower()], int(c))
-            elif order == "dmy":
-                value = date(int(c), MONTHS[b.lower()], int(a))
-            elif order == "mdy":
-                value = date(int(c), MONTHS[a.lower()], int(b))
-            else:  # numeric: day first unless the page is American English and the order says otherwise
-                day, month = (int(a), int(b)) if lang != "en" or int(b) > 12 else (int(b), int(a))
-                if int(a) > 12:
-                    day, month = int(a), int(b)
-                value = date(int(c), month, day)
-        except (ValueError, KeyError):
-            continue
-        if 1990 <= value.year <= 2100 and (best is None or match.start() < best[0]):
-            best = (match.start(), value)
-    return best[1] if best else None
-
-
-def url_date(url: str) -> date | None:
-    """A date written in an article's address (/2024/05/01/ or /2024-5-1-slug), or None."""
-    match = URL_DATE.search(urlsplit(url).path)
-    if not match:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None
-
-
 def _parse(html: str) -> Any:
     if not html.strip():
         return None
@@ -269,87 +209,6 @@ def _distinct(articles: Iterator[ListedArticle] | list[ListedArticle]) -> list[L
 
 def _text(element: Any) -> str:
     return " ".join(element.text_content().split())
-
-
-# --- structured data -------------------------------------------------------------------------------------
-
-def _json_ld(root: Any, base: str) -> Iterator[ListedArticle]:
-    for script in root.iter("script"):
-        if (script.get("type") or "").lower().strip() != "application/ld+json" or not script.text:
-            continue
-        try:
-            data = json.loads(script.text)
-        except ValueError:
-            continue
-        yield from _ld_articles(data, base)
-
-
-def _ld_articles(node: Any, base: str) -> Iterator[ListedArticle]:
-    if isinstance(node, list):
-        for item in node:
-            yield from _ld_articles(item, base)
-        return
-    if not isinstance(node, dict):
-        return
-    types = node.get("@type")
-    types = {str(t).lower() for t in (types if isinstance(types, list) else [types]) if t}
-    if types & ARTICLE_TYPES:
-        item = node.get("item") if isinstance(node.get("item"), dict) else node
-        url = item.get("url") or item.get("@id") or node.get("url")
-        title = item.get("headline") or item.get("name") or node.get("name")
-        if isinstance(url, str) and isinstance(title, str):
-            published = item.get("datePublished") or item.get("dateCreated")
-            yield ListedArticle(urljoin(base, url.strip()), " ".join(title.split()),
-                                parse_date(published) if isinstance(published, str) else None)
-    for key, value in node.items():
-        if key != "item" and isinstance(value, (list, dict)):
-            yield from _ld_articles(value, base)
-
-
-TITLE_KEYS = ("title", "headline", "name")
-URL_KEYS = ("url", "href", "permalink", "link", "path", "slug")
-DATE_KEYS = ("datePublished", "publishedAt", "published_at", "publishDate", "publishedDate", "date", "createdAt",
-             "created_at", "pubDate")
-
-
-def _next_data(root: Any, base: str) -> Iterator[ListedArticle]:
-    for script in root.iter("script"):
-        if script.get("id") != "__NEXT_DATA__" or not script.text:
-            continue
-        try:
-            data = json.loads(script.text)
-        except ValueError:
-            continue
-        lists: list[list[ListedArticle]] = []
-        _app_lists(data, base, lists)
-        if lists:
-            yield from max(lists, key=len)
-
-
-def _app_lists(node: Any, base: str, lists: list[list[ListedArticle]]) -> None:
-    """Collect the lists of the app state whose members look like posts (a title, an address, maybe a date)."""
-    if isinstance(node, dict):
-        for value in node.values():
-            _app_lists(value, base, lists)
-    elif isinstance(node, list):
-        posts = [post for post in (_app_post(item, base) for item in node) if post]
-        if len(posts) >= 2:
-            lists.append(posts)
-        for item in node:
-            _app_lists(item, base, lists)
-
-
-def _app_post(item: Any, base: str) -> ListedArticle | None:
-    if not isinstance(item, dict):
-        return None
-    title = next((item[k] for k in TITLE_KEYS if isinstance(item.get(k), str) and item[k].strip()), None)
-    key = next((k for k in URL_KEYS if isinstance(item.get(k), str) and item[k].strip()), None)
-    if title is None or key is None:
-        return None
-    value = item[key].strip()
-    url = urljoin(base.rstrip("/") + "/", value) if key == "slug" and "/" not in value else urljoin(base, value)
-    published = next((item[k] for k in DATE_KEYS if isinstance(item.get(k), str)), None)
-    return ListedArticle(url, " ".join(title.split()), parse_date(published) if published else None)
 
 
 # --- the page's repeated structure ----------------------------------------------------------------------
