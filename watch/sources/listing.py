@@ -16,6 +16,7 @@ from lxml import etree
 from ..errors import ParseError
 from ..records import PageRules
 from .listed import ListedArticle, parse_date, url_date
+from .selectors import selector_problem, to_xpath
 from .structured import h_entry_articles, json_ld_articles, microdata_articles, next_data_articles, nuxt_articles
 
 NO_ARTICLES = "no article links found in the HTML (the page may be rendered by JavaScript)"
@@ -48,7 +49,7 @@ DATE_HINT = re.compile(r"date|time|posted|published|meta|byline|when", re.I)
 
 # Listing.method, said for a person (`feeds check`).
 METHOD_NAMES = {
-    "rules": "the source's XPath overrides",
+    "rules": "the source's selector overrides (CSS or XPath)",
     "json-ld": "JSON-LD structured data",
     "microdata": "schema.org microdata (itemscope, itemprop)",
     "h-entry": "microformats (h-entry)",
@@ -86,7 +87,7 @@ def detect_listing(html: str, base_url: str, rules: PageRules | None = None) -> 
     if rules is not None and rules.item:
         found = _distinct(a for a in _by_rules(root, base, lang, rules) if _followable(a.url, base) and wanted(a.url))
         if not found:
-            raise ParseError(f"the item XPath {rules.item!r} found no article links")
+            raise ParseError(f"the item selector {rules.item!r} found no article links")
         return Listing(tuple(found), "rules", feed_url)
     for method, finder in STRUCTURED:
         found = _distinct(a for a in finder(root, base) if _followable(a.url, base) and wanted(a.url))
@@ -96,19 +97,6 @@ def detect_listing(html: str, base_url: str, rules: PageRules | None = None) -> 
     if not found:
         raise ParseError(NO_ARTICLES)
     return Listing(tuple(found), "structure", feed_url)
-
-
-def selector_problem(expression: str, *, relative: bool) -> str | None:
-    """What is wrong with an override (None when it is a valid XPath of the right form)."""
-    starts = ("/", "./", "(", ".") if relative else ("/", "(")
-    if not expression.startswith(starts):
-        return (f"{expression!r} is not an XPath expression (CSS selectors need the cssselect package, which "
-                f"is not installed); write XPath, e.g. {'.//h2/a' if relative else '//article'}")
-    try:
-        etree.XPath(expression)
-    except etree.XPathSyntaxError as exc:
-        return f"{expression!r} is not a valid XPath expression: {exc}"
-    return None
 
 
 def _url_filter(rules: PageRules | None) -> Any:
@@ -121,8 +109,8 @@ def _url_filter(rules: PageRules | None) -> Any:
 
 
 def _by_rules(root: Any, base: str, lang: str, rules: PageRules) -> Iterator[ListedArticle]:
-    """The articles the source's own XPath expressions name: each item, its link, title and date."""
-    for item in _xpath(root, rules.item or ""):
+    """The articles the source's own selectors name: each item, its link, title and date."""
+    for item in _xpath(root, rules.item or "", relative=False):
         if not isinstance(item, etree._Element):
             continue
         link = _first(item, rules.link) if rules.link else None
@@ -147,17 +135,17 @@ def _by_rules(root: Any, base: str, lang: str, rules: PageRules) -> Iterator[Lis
         yield ListedArticle(urljoin(base, href.strip()).split("#")[0], " ".join(title_text.split()), published)
 
 
-def _xpath(node: Any, expression: str) -> list[Any]:
+def _xpath(node: Any, expression: str, *, relative: bool) -> list[Any]:
     try:
-        result = node.xpath(expression)
+        result = node.xpath(to_xpath(expression, relative=relative))
     except etree.XPathError as exc:
-        raise ParseError(f"XPath {expression!r} failed on this page: {exc}") from exc
+        raise ParseError(f"selector {expression!r} failed on this page: {exc}") from exc
     return result if isinstance(result, list) else [result]
 
 
 def _first(item: Any, expression: str) -> Any:
-    """The first node or string an item-relative XPath gives, or None."""
-    for value in _xpath(item, expression):
+    """The first node or string an item-relative selector gives, or None."""
+    for value in _xpath(item, expression, relative=True):
         if isinstance(value, str):
             return value.strip() or None
         return value
