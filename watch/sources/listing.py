@@ -33,11 +33,13 @@ NAV_WORDS = {"nav", "navbar", "navigation", "menu", "megamenu", "sidebar", "widg
 CONTENT_WORDS = {"content", "main", "primary"}
 # Classes a CMS gives each post after its category, tags or format: they tell posts apart, not layouts.
 PER_ITEM_CLASS = re.compile(r"^(?:category|tag|post|format|status|type|author|has|is|lang|term|label)-")
-# An archive is a list of lists (/archive/, /archives/2019/08/), but Movable Type keeps its posts below it.
-# A tag that names a version (/releases/tag/v2.10.1) is a release, not a topic.
-NAV_URL = re.compile(r"/(?:topics?|authors?|category|categories|label|labels|search|page|"
-                     r"users?|login|signin|signup|register|feed|rss|wp-login\.php|cart|account)(?:/|$|\?)|"
-                     r"/tags?(?:/(?!v?\d+(?:\.\d+)+[^/]*/?$)|$|\?)|"
+# Taxonomy pages list posts (/tag/llm, /topics/ai/): a post filed below its topic (/topics/ai/a-post) is an
+# article, and so is a tag that names a version (/releases/tag/v2.10.1). An archive is a list of lists
+# (/archive/, /archives/2019/08/), but Movable Type keeps its posts below it.
+NAV_URL = re.compile(r"/(?:topics?|authors?|category|categories|labels?)(?:/[^/?]+)?/?(?:$|\?)|"
+                     r"/tags?(?:/(?!v?\d+(?:\.\d+)+)[^/?]+)?/?(?:$|\?)|"
+                     r"/(?:search|page|users?|login|signin|signup|register|feed|rss|wp-login\.php|cart|account)"
+                     r"(?:/|$|\?)|"
                      r"/archives?(?:/\d{4}(?:/\d{1,2}){0,2})?/?(?:$|\?)|"
                      r"[?&](?:page|p|paged|tag|cat|s|q)=|/page/\d+|\.(?:xml|rss|pdf|zip|png|jpe?g|gif|svg)$",
                      re.I)
@@ -228,7 +230,10 @@ def _structure(root: Any, base: str, lang: str, wanted: Any) -> list[ListedArtic
         return []
     top = max(score for score, _, _ in scored)
     # Of groups alike (an item's abstract, PDF and formats links), the one each item shows first is its article.
-    best = groups[min((order, key) for score, order, key in scored if score >= 0.98 * top)[1]]
+    best_key = min((order, key) for score, order, key in scored if score >= 0.98 * top)[1]
+    best = groups[best_key]
+    position = {id(link): index for index, link in enumerate(links)}
+    best = sorted([*best, *_companions(groups, best_key, lang)], key=lambda link: position[id(link)])
     urls = {link.url for link in best}
     all_links: dict[str, list[_Link]] = defaultdict(list)
     for link in links:
@@ -247,6 +252,30 @@ def _structure(root: Any, base: str, lang: str, wanted: Any) -> list[ListedArtic
         published = _date(card, link, lang) or _date_after(rest, lang) or _section_date(card, lang)
         articles.append(ListedArticle(link.url, title, published))
     return _distinct(articles)
+
+
+def _companions(groups: dict[tuple[str, str], list[_Link]], best_key: tuple[str, str], lang: str) -> list[_Link]:
+    """Links laid out apart from the list but like its items (a featured post above it): the same URL shape,
+    titled, dated when the list is, outside the list's cards and navigation, in the same part of the page."""
+    best = groups[best_key]
+    cards = set(_cards(best).values())
+    urls = {link.url for link in best}
+    dated = sum(_dated_near(link, lang) for link in _first_per_url(best)) >= 0.5 * len(urls)
+    region = set(best[0].element.iterancestors())
+    found = []
+    for key, members in groups.items():
+        if key == best_key or key[1] != best_key[1]:
+            continue
+        for link in members:
+            if link.nav or link.url in urls or NAV_URL.search(link.url) \
+                    or not (len(link.text.split()) >= 3 or _in_heading(link.element)) \
+                    or any(ancestor in cards for ancestor in link.element.iterancestors()) \
+                    or (dated and not _dated_near(link, lang)):
+                continue
+            common = next((a for a in link.element.iterancestors() if a in region), None)
+            if common is not None and common.tag not in ("body", "html"):
+                found.append(link)
+    return found
 
 
 def _rest_of_item(card: Any, holders: set[int]) -> list[Any]:
