@@ -512,7 +512,9 @@ def _title(link: _Link, card: Any, same_url: list[_Link]) -> str:
                      and TITLE_CLASS.search(e.get("class") or "") and _text(e)]
             if named and not _in_heading(other.element):
                 return _text(named[0])
-    in_heading = [other for other in same_url if _in_heading(other.element) and other.text]
+    # The list's own link first: the same address may be quoted under another heading in a post's body.
+    in_heading = [other for other in sorted(same_url, key=lambda o: o is not link)
+                  if _in_heading(other.element) and other.text]
     if in_heading:
         heading = [h for h in in_heading[0].element.iterdescendants() if isinstance(h.tag, str) and h.tag in HEADINGS]
         return _text(heading[0]) if heading and _text(heading[0]) else in_heading[0].text
