@@ -77,10 +77,14 @@ def test_a_featured_post_above_the_list_joins_it_but_the_furniture_does_not() ->
         ("security", "sbom", "How software bills of materials help hospitals")])
     html = f"""<html><body>{SITE_NAV}<main>
         <section class="hero"><a class="featured" href="/blog/topics/energy/five-years">
-          <h2>Five years of renewable energy and a look ahead</h2><p>A summary of the post.</p></a></section>
+          <h2>Five years of renewable energy and a look ahead</h2><p>A summary of the post.</p></a>
+          <a class="featured" href="/initiative"><h2>An initiative with our partners</h2><p>Its summary.</p></a>
+          </section>
         <section class="grid"><div class="columns">{cards}</div></section>
         <p class="cta"><a href="/blog/topics/energy/">All the posts about energy</a></p>
         </main><footer><a href="/blog/topics/legal/terms-of-use">Terms of use of the blog</a></footer></body></html>"""
     listing = detect_listing(html, "https://cloud.example.com/blog/")
-    assert [a.url.rsplit("/", 1)[-1] for a in listing.articles] == ["five-years", "survey", "spanner-ga", "sbom"]
+    # The second featured post has another address shape, but the layout of the first.
+    assert [a.url.rsplit("/", 1)[-1] for a in listing.articles] == ["five-years", "initiative", "survey", "spanner-ga",
+                                                                    "sbom"]
     assert listing.articles[0].title == "Five years of renewable energy and a look ahead"

@@ -255,26 +255,30 @@ def _structure(root: Any, base: str, lang: str, wanted: Any) -> list[ListedArtic
 
 
 def _companions(groups: dict[tuple[str, str], list[_Link]], best_key: tuple[str, str], lang: str) -> list[_Link]:
-    """Links laid out apart from the list but like its items (a featured post above it): the same URL shape,
-    titled, dated when the list is, outside the list's cards and navigation, in the same part of the page."""
+    """Links laid out apart from the list but like its items (a featured post above it): the same URL shape, or
+    the same layout as such a link and the same site; titled, dated when the list is, outside the list's cards
+    and navigation, in the same part of the page."""
     best = groups[best_key]
     cards = set(_cards(best).values())
     urls = {link.url for link in best}
     dated = sum(_dated_near(link, lang) for link in _first_per_url(best)) >= 0.5 * len(urls)
     region = set(best[0].element.iterancestors())
-    found = []
-    for key, members in groups.items():
-        if key == best_key or key[1] != best_key[1]:
-            continue
-        for link in members:
-            if link.nav or link.url in urls or NAV_URL.search(link.url) \
-                    or not (len(link.text.split()) >= 3 or _in_heading(link.element)) \
-                    or any(ancestor in cards for ancestor in link.element.iterancestors()) \
-                    or (dated and not _dated_near(link, lang)):
-                continue
-            common = next((a for a in link.element.iterancestors() if a in region), None)
-            if common is not None and common.tag not in ("body", "html"):
-                found.append(link)
+
+    def alike(link: _Link) -> bool:
+        if link.nav or link.url in urls or NAV_URL.search(link.url) \
+                or not (len(link.text.split()) >= 3 or _in_heading(link.element)) \
+                or any(ancestor in cards for ancestor in link.element.iterancestors()) \
+                or (dated and not _dated_near(link, lang)):
+            return False
+        common = next((a for a in link.element.iterancestors() if a in region), None)
+        return common is not None and common.tag not in ("body", "html")
+
+    found = [link for key, members in groups.items() if key != best_key and key[1] == best_key[1]
+             for link in members if alike(link)]
+    layouts = {best_key[0]} | {link.path for link in found}
+    site = best_key[1].split("|")[0]
+    found += [link for key, members in groups.items() if key[1] != best_key[1] and key[0] in layouts
+              and key[1].split("|")[0] == site for link in members if alike(link)]
     return found
 
 
