@@ -66,3 +66,14 @@ def test_a_json_window_nuxt_is_read_and_a_script_one_never_run() -> None:
                         for n in (1, 2, 3))
               + "</ul></body></html>")
     assert detect_listing(script, "https://app.example.org/").method == "structure"
+
+
+def test_hostile_state_nested_too_deep_or_chained_is_skipped_not_a_crash() -> None:
+    deep = "[" * 50000 + "]" * 50000
+    chain = "[" + ",".join(f"[{n + 1}]" for n in range(5000)) + ",1]"
+    links = "".join(f"<li><a href='/posts/{n}'>A plain post number {n} here</a> 2024-01-0{n}</li>" for n in (1, 2, 3))
+    html = (f"<html><body><script type='application/ld+json'>{deep}</script>"
+            f"<script id='__NEXT_DATA__'>{deep}</script><script id='__NUXT_DATA__'>{chain}</script>"
+            f"<ul>{links}</ul></body></html>")
+    listing = detect_listing(html, "https://app.example.org/")
+    assert listing.method == "structure" and len(listing.articles) == 3

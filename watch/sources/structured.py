@@ -29,15 +29,17 @@ def json_ld_articles(root: Any, base: str) -> Iterator[ListedArticle]:
             continue
         try:
             data = json.loads(script.text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past what the parser takes
             continue
-        yield from _ld_articles(data, base)
+        yield from _ld_articles(data, base, 0)
 
 
-def _ld_articles(node: Any, base: str) -> Iterator[ListedArticle]:
+def _ld_articles(node: Any, base: str, depth: int) -> Iterator[ListedArticle]:
+    if depth > MAX_DEPTH:
+        return
     if isinstance(node, list):
         for item in node:
-            yield from _ld_articles(item, base)
+            yield from _ld_articles(item, base, depth + 1)
         return
     if not isinstance(node, dict):
         return
@@ -53,7 +55,7 @@ def _ld_articles(node: Any, base: str) -> Iterator[ListedArticle]:
                                 parse_date(published) if isinstance(published, str) else None)
     for key, value in node.items():
         if key != "item" and isinstance(value, (list, dict)):
-            yield from _ld_articles(value, base)
+            yield from _ld_articles(value, base, depth + 1)
 
 
 # --- microdata and microformats ---------------------------------------------------------------------------
@@ -156,7 +158,7 @@ def next_data_articles(root: Any, base: str) -> Iterator[ListedArticle]:
             continue
         try:
             data = json.loads(script.text)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         yield from _longest_list(data, base)
 
@@ -168,14 +170,14 @@ def nuxt_articles(root: Any, base: str) -> Iterator[ListedArticle]:
         if script.get("id") == "__NUXT_DATA__":
             try:
                 flat = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             yield from _longest_list(unflatten(flat) if isinstance(flat, list) else flat, base)
         elif NUXT_ASSIGNMENT.match(text):
             # Nuxt 2 writes a JavaScript function call here; only a plain JSON object literal is read.
             try:
                 data = json.loads(NUXT_ASSIGNMENT.sub("", text, count=1).rstrip().rstrip(";"))
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             yield from _longest_list(data, base)
 
