@@ -253,7 +253,8 @@ def test_css_selectors_as_overrides_read_inside_each_item() -> None:
                       exclude=(r"/jobs/",))
     expected = [("https://site.example.fr/a/1", "Premier article du site", date(2024, 5, 3)),
                 ("https://site.example.fr/a/2", "Second article du site", date(2024, 5, 4))]
-    for rules in (css, mixed):
+    classes = PageRules(item=".row", title=".name", link="a", date=".when", exclude=(r"/jobs/",))  # "." is CSS here
+    for rules in (css, mixed, classes):
         listing = detect_listing(html, "https://site.example.fr/", rules)
         assert listing.method == "rules"
         assert [(a.url, a.title, a.published) for a in listing.articles] == expected
