@@ -46,7 +46,7 @@ from watch.records import (
 
 from ..durations import parse_interval, parse_retention
 from ..sources.kinds import KINDS, RELEASE_KINDS, SOURCE_KINDS, SourceKind
-from ..sources.listing import selector_problem
+from ..sources.selectors import selector_problem
 from .validate import MISSING, Block, Problems, describe, is_bool, is_int, key_list, node_line, parse_yaml, read_text
 
 DATABASE_ENV = "TECHWATCH_DATABASE"
@@ -493,7 +493,7 @@ def _sources(top: Block, known_tags: set[str]) -> tuple[Source, ...]:
 
 
 def _page_rules(block: Block) -> PageRules | None:
-    """The overrides of a page source's article detection: XPath expressions and URL patterns, each checked."""
+    """The overrides of a page source's article detection: CSS selectors or XPath, and URL patterns, each checked."""
     values: dict[str, str | None] = {}
     for key in ("item", "title", "link", "date"):
         value = block.text(key)
@@ -519,7 +519,7 @@ def _page_rules(block: Block) -> PageRules | None:
     if (values["title"] or values["link"] or values["date"]) and not values["item"] and \
             block.get("item") is MISSING:
         block.report("title" if values["title"] else "link" if values["link"] else "date",
-                     "title, link and date are read inside each item: give 'item' too (an XPath such as //article)")
+                     "title, link and date are read inside each item: give 'item' too (e.g. article.post, //article)")
     if not any(values.values()) and not any(patterns.values()):
         return None
     return PageRules(item=values["item"], title=values["title"], link=values["link"], date=values["date"],

@@ -18,10 +18,10 @@ class Tag:
 
 @dataclass(frozen=True)
 class PageRules:
-    """Overrides of a `kind: page` source when detection is wrong: XPath expressions and URL patterns."""
+    """Overrides of a `kind: page` source when detection is wrong: CSS selectors or XPath, and URL patterns."""
 
-    item: str | None = None  # the elements that are articles (absolute XPath)
-    title: str | None = None  # inside an item (relative XPath): its title
+    item: str | None = None  # the elements that are articles (CSS, or XPath starting with /)
+    title: str | None = None  # inside an item (CSS, or XPath starting with ./): its title
     link: str | None = None  # inside an item: the link to the article
     date: str | None = None  # inside an item: the text or attribute holding its date
     include: tuple[str, ...] = ()  # regular expressions: keep only article URLs matching one
