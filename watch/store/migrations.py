@@ -297,6 +297,13 @@ def m021_watch_text(db: sqlite_utils.Database) -> None:
         db["sources"].add_column("watch_text", str)
 
 
+@migration
+def m022_listing_counts(db: sqlite_utils.Database) -> None:
+    """sources.listing_counts: a listing page's recent article counts (JSON list), for "layout changed?"."""
+    if "listing_counts" not in db["sources"].columns_dict:
+        db["sources"].add_column("listing_counts", str)
+
+
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations not yet applied to `db` (all of them for a new, empty database)."""
     if not db["_migrations"].exists():
