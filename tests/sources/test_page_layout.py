@@ -18,7 +18,8 @@ today</a></nav></header><footer><a href="/privacy">Our privacy policy in full</a
 def listing(articles: list[tuple[str, str]]) -> str:
     """A listing page: a card per (slug, title), dated."""
     cards = "".join(f"""<article class="card"><h2><a href="/news/{slug}">{title}</a></h2>
-                        <p class="meta">May {n % 28 + 1}, 2024</p></article>""" for n, (slug, title) in enumerate(articles))
+                        <p class="meta">May {n % 28 + 1}, 2024</p></article>"""
+                    for n, (slug, title) in enumerate(articles))
     return f"<!doctype html><html lang='en'><body>{NAV}<main><h1>News</h1>{cards}</main></body></html>"
 
 
@@ -96,8 +97,8 @@ def test_run_keeps_a_changed_layout_out_of_the_archive(tmp_path: Path, server) -
     server.add("/news", f"<html><body>{NAV}<main><h1>News</h1><p>Coming soon.</p></main></body></html>",
                content_type="text/html", etag=True)
     empty = run_cli("run", "--all", "--config", str(path), cwd=tmp_path)
-    assert "WARNING    Lab: layout changed? the listing gave no articles (usually 4): no article links" in empty.stdout, \
-        empty.stdout
+    assert ("WARNING    Lab: layout changed? the listing gave no articles (usually 4): no article links"
+            in empty.stdout), empty.stdout
     assert len(_items(tmp_path)) == 5
 
     out = tmp_path / "digest.md"

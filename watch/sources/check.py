@@ -40,7 +40,8 @@ def check_source(client: httpx.Client, source: Source, config: Config) -> Source
     dates = [e.published for e in feed.entries if e.published]
     return SourceCheck(
         source.name, True, result.status, result.elapsed_seconds, len(feed.entries), feed.format,
-        validators=_validators(client, source.url, result, settings.max_bytes),
+        validators=("not used: the page is rendered by chromium on every poll" if source.render
+                    else _validators(client, source.url, result, settings.max_bytes)),
         full_text=median >= EXCERPT_CHARS if lengths else None, median_chars=median,
         last_item=max(dates) if dates else None,
         final_url=result.final_url, moved=result.permanent_redirect is not None,
