@@ -115,7 +115,7 @@ def _bracketed(host: str) -> str:
 
 
 def _is_root() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
+    return os.geteuid() == 0  # POSIX only, as chromium's process group handling here
 
 
 def _run(command: list[str], profile: Path, url: str, timeout: float, max_bytes: int) -> bytes:
