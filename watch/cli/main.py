@@ -198,6 +198,7 @@ def feeds_check(config_path: Path, db: Path | None) -> None:
     config = load(config_path, db)
     say(f"{config_path}: valid ({len(config.sources)} sources, {len(config.tags)} tags)")
     health = _health(config)
+    baselines = _baselines(config)
     with make_client(config.settings.fetch) as client:
         checks = pipeline.check_all(config, client)
     failures = 0
@@ -210,7 +211,10 @@ def feeds_check(config_path: Path, db: Path | None) -> None:
         if check.ok:
             content = ("full text" if check.full_text else "excerpts only") if check.full_text is not None else "-"
             last = f"{check.last_item:%Y-%m-%d}" if check.last_item else "undated"
-            if check.empty:
+            if check.watched_chars is not None:
+                say(f"  ok         {name}: HTTP {check.http_status}, {check.elapsed_seconds * 1000:.0f} ms, "
+                    f"{one_line(check.format)}")
+            elif check.empty:
                 say(f"  empty      {name}: HTTP {check.http_status}, {check.elapsed_seconds * 1000:.0f} ms, "
                     f"{one_line(check.format)}, no entries (a well-formed feed; polled as usual)")
             else:
@@ -219,6 +223,7 @@ def feeds_check(config_path: Path, db: Path | None) -> None:
                     f"chars), last item {last}")
             say(f"             validators: {one_line(check.validators)}")
             _say_found(check)
+            _say_watched(check, baselines.get(source.name))
             if check.final_url and check.final_url != source.url:
                 how = "permanently: update the url in feeds.yaml" if check.moved else "temporarily"
                 say(f"             redirected to {redact_url(check.final_url)} ({how})")
@@ -229,6 +234,33 @@ def feeds_check(config_path: Path, db: Path | None) -> None:
             say(f"             health: {one_line(health[source.name])}")
     if failures:
         sys.exit(EXIT_PARTIAL)
+
+
+def _say_watched(check: SourceCheck, baseline: str | None) -> None:
+    """What a watched page (kind: watch) compares between polls, and whether a baseline is recorded."""
+    if check.watched_chars is None:
+        return
+    recorded = f"baseline recorded {baseline}" if baseline else "no baseline yet: the first run records it"
+    say(f"             watching the main text: {check.watched_chars:,} characters, {recorded}")
+    say(f"             text: {one_line(check.watched_sample)}")
+
+
+def _baselines(config: Config) -> dict[str, str]:
+    """When the compared text of each watched source was last recorded (empty when there is no archive yet)."""
+    if not config.settings.database.exists():
+        return {}
+    archive = open_archive(config.settings.database)
+    try:
+        when = {h["name"]: h["last_success_at"] for h in archive.source_health()}
+        return {s.name: _day_minute(when.get(s.name)) for s in config.sources
+                if (state := archive.source_state(s.name)) is not None and state.watch_text is not None}
+    finally:
+        archive.close()
+
+
+def _day_minute(value: str | None) -> str:
+    """An ISO timestamp as 2026-12-07 00:31 UTC ("at an unknown time" when absent)."""
+    return f"{value[:10]} {value[11:16]} UTC" if value else "at an unknown time"
 
 
 def _health(config: Config) -> dict[str, str]:

@@ -73,9 +73,11 @@ FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_r
 TAG_KEYS = ("name", "description", "keywords")
 PAGE_KEYS = ("item", "title", "link", "date", "include", "exclude")
 SOURCE_KEYS = ("name", "url", "kind", "tags", "enabled", "interval", "extract", "weight", "repo", "package", "author",
-               "project", "prereleases", "releases", *PAGE_KEYS)
+               "project", "prereleases", "releases", "render", *PAGE_KEYS)
+RENDERERS = ("chromium",)  # `render:` of a page or watch source: the headless browser that builds the page
 EXTRACT_MODES = ("auto", "always", "never")
 LISTING_KINDS = tuple(name for name, kind in KINDS.items() if kind.listing_rules)
+RENDERING_KINDS = tuple(name for name, kind in KINDS.items() if kind.renders)
 
 _EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
@@ -484,12 +486,30 @@ def _sources(top: Block, known_tags: set[str]) -> tuple[Source, ...]:
             for key in PAGE_KEYS:
                 if block.get(key) is not MISSING:
                     block.report(key, f"{key!r} is only for web page sources (kind: {', '.join(LISTING_KINDS)})")
+        render = _render(block, kind)
         if name is not None and url is not None and not (enabled and _same_feed(block, name, kind, url, followed)):
             sources.append(Source(name=name, url=url, kind=kind.name, tags=tags, enabled=enabled,
                                   interval_seconds=interval, extract=extract, weight=weight, line=line,
                                   repo=repo, project=project or (name if kind.releases else None),
-                                  prereleases=prereleases, releases=releases, page=page))
+                                  prereleases=prereleases, releases=releases, page=page, render=render))
     return tuple(sources)
+
+
+def _render(block: Block, kind: SourceKind) -> str | None:
+    """`render: chromium` on a page or watch source; reported on any other kind or value."""
+    if block.get("render") is MISSING or block.get("render") is None:
+        return None
+    if not kind.renders:
+        block.report("render", f"'render' is only for web page sources (kind: {', '.join(RENDERING_KINDS)})")
+        return None
+    value = block.text("render")
+    if value is None:
+        return None
+    if value.strip().lower() not in RENDERERS:
+        block.report("render", f"render {value!r} is not one of: {', '.join(RENDERERS)} (headless Debian chromium; "
+                               "leave it out to read the HTML as served)")
+        return None
+    return value.strip().lower()
 
 
 def _page_rules(block: Block) -> PageRules | None:

@@ -47,6 +47,7 @@ class Source:
     prereleases: bool = False  # keep rc/beta/dev releases
     releases: str = "all"  # all | minor (skip patch releases) | major (only majors)
     page: PageRules | None = None  # kind page: overrides of the article-list detection
+    render: str | None = None  # kind page/watch: "chromium" renders the page headless before reading it
 
 
 @dataclass(frozen=True)

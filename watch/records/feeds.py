@@ -20,6 +20,7 @@ class SourceState:
     gone_reason: str | None = None
     stale_since: datetime | None = None
     watch_text: str | None = None  # what the kind kept from its last parse (ParsedFeed.state)
+    listing_counts: tuple[int, ...] = ()  # kind page: article counts of the recent accepted polls, oldest first
 
 
 @dataclass(frozen=True)

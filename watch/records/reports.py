@@ -52,11 +52,13 @@ class SourceCheck:
     moved: bool = False  # every redirect hop was permanent (301/308)
     method: str | None = None  # how the entries were found (ParsedFeed.method), None when the format says it
     sample: tuple[CheckedEntry, ...] = ()  # the first entries, in the document's order
+    watched_chars: int | None = None  # kind watch: length of the main text compared between polls
+    watched_sample: str = ""  # kind watch: the beginning of that text, on one line
 
     @property
     def empty(self) -> bool:
-        """The source answered with a well-formed feed that has no entries (not a failure)."""
-        return self.ok and self.entries == 0
+        """The source answered with a well-formed feed that has no entries (not a failure); a watched page is not."""
+        return self.ok and self.entries == 0 and self.watched_chars is None
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ class Archive(ArchiveReader):
                 self.db.execute(
                     "UPDATE sources SET url = ?, config_url = ?, gone_at = NULL, gone_reason = NULL, etag = NULL, "
                     "last_modified = NULL, content_hash = NULL, next_check_at = NULL, error_count = 0, "
-                    "watch_text = NULL WHERE name = ? AND config_url IS NOT ?",
+                    "watch_text = NULL, listing_counts = NULL WHERE name = ? AND config_url IS NOT ?",
                     [s.url, s.url, s.name, s.url],
                 )
 
@@ -77,17 +77,21 @@ class Archive(ArchiveReader):
         """Fetch state of a source, or None if it was never recorded."""
         row = self.db.execute(
             "SELECT name, url, etag, last_modified, content_hash, error_count, next_check_at, gone_reason, "
-            "stale_since, watch_text FROM sources WHERE name = ?",
+            "stale_since, watch_text, listing_counts FROM sources WHERE name = ?",
             [name],
         ).fetchone()
         if not row:
             return None
         return SourceState(*row[:6], next_check_at=from_iso(row[6]), gone_reason=row[7],
-                           stale_since=from_iso(row[8]), watch_text=row[9])
+                           stale_since=from_iso(row[8]), watch_text=row[9],
+                           listing_counts=tuple(json.loads(row[10])) if row[10] else ())
 
     def save_refresh(self, source: str, result: FetchResult, feed: ParsedFeed, body_hash: str,
-                     now: datetime, next_check_at: datetime) -> tuple[int, int]:
+                     now: datetime, next_check_at: datetime,
+                     listing_counts: tuple[int, ...] | None = None) -> tuple[int, int]:
         """Store a fetched feed's entries and the source's new state in one transaction; return (new, updated).
+
+        `listing_counts` (kind page) replaces the recent article counts of the source when given.
 
         Entries whose item was deleted by retention are skipped: they are not news.
         """
@@ -102,10 +106,11 @@ class Archive(ArchiveReader):
                 "last_checked_at = ?, last_success_at = ?, last_error = NULL, error_count = 0, "
                 "title = ?, site_url = ?, next_check_at = ?, last_elapsed_ms = ?, "
                 "last_new_item_at = CASE WHEN ? > 0 THEN ? ELSE last_new_item_at END, "
-                "watch_text = COALESCE(?, watch_text) WHERE name = ?",
+                "watch_text = COALESCE(?, watch_text), listing_counts = COALESCE(?, listing_counts) WHERE name = ?",
                 [result.etag, result.last_modified, body_hash, result.status, iso(now), iso(now),
                  feed.title, feed.link, iso(next_check_at), round(result.elapsed_seconds * 1000),
-                 new, iso(now), feed.state, source],
+                 new, iso(now), feed.state, json.dumps(list(listing_counts)) if listing_counts is not None else None,
+                 source],
             )
         return new, updated
 

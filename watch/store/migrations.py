@@ -298,6 +298,12 @@ def m021_watch_text(db: sqlite_utils.Database) -> None:
 
 
 @migration
+def m022_listing_counts(db: sqlite_utils.Database) -> None:
+    """sources.listing_counts: a listing page's recent article counts (JSON list), for "layout changed?"."""
+    if "listing_counts" not in db["sources"].columns_dict:
+        db["sources"].add_column("listing_counts", str)
+
+
 def m023_deliveries(db: sqlite_utils.Database) -> None:
     """deliveries: every attempt to send a period's digest to a channel (e-mail or chat), and how it went."""
     # A channel is kept by the SHA-256 of its URL and shown by Apprise's privacy URL: no secret is stored.

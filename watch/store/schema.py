@@ -100,6 +100,9 @@ TABLES: dict[str, TableDoc] = {
                                 "(fetch pages); NULL while undecided.",
             "watch_text": "`kind: watch` only: the page's main text at the last poll, compared with the next "
                           "one to find what changed; NULL for other kinds and before the first poll.",
+            "listing_counts": "`kind: page` only: JSON list of the article counts of the last five accepted polls "
+                              "(oldest first); their median is the usual count behind the \"layout changed?\" "
+                              "warning. NULL before the first poll and after the url changes.",
         }),
     "items": TableDoc(
         "Feed entries, one per source entry, with the extracted text and processing state.", {

@@ -31,6 +31,8 @@ class SourceKind(ABC):
     parse_in_pool: ClassVar[bool] = False
     # It reads a web page's article list, which feeds.yaml may correct (item, title, link, date, include, exclude).
     listing_rules: ClassVar[bool] = False
+    # Its page may be built by JavaScript: feeds.yaml may say `render: chromium` to render it headless first.
+    renders: ClassVar[bool] = False
 
     @property
     def default_extract(self) -> str:
