@@ -304,6 +304,7 @@ def m022_listing_counts(db: sqlite_utils.Database) -> None:
         db["sources"].add_column("listing_counts", str)
 
 
+@migration
 def m023_deliveries(db: sqlite_utils.Database) -> None:
     """deliveries: every attempt to send a period's digest to a channel (e-mail or chat), and how it went."""
     # A channel is kept by the SHA-256 of its URL and shown by Apprise's privacy URL: no secret is stored.
