@@ -52,12 +52,16 @@ from .reports import (
     SourceCheck,
     SourceReport,
 )
+from .stack import ECOSYSTEMS, Advisory, AffectedRange, Dependency, Resolution
 from .stories import LEAD_CHARS, KnownCluster, StoryText
 
 __all__ = [
+    "ECOSYSTEMS",
     "LEAD_CHARS",
     "MATCH_END",
     "MATCH_START",
+    "Advisory",
+    "AffectedRange",
     "ArchiveStats",
     "Article",
     "CachedPage",
@@ -65,6 +69,7 @@ __all__ = [
     "CollapsedSource",
     "Config",
     "CountRow",
+    "Dependency",
     "Digest",
     "DigestItem",
     "DigestRecord",
@@ -91,6 +96,7 @@ __all__ = [
     "Release",
     "ReleaseItem",
     "ReleaseLine",
+    "Resolution",
     "RetentionSettings",
     "RunReport",
     "SearchHit",
