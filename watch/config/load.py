@@ -59,6 +59,7 @@ SUMMARIZER_BACKENDS: tuple[str, ...] = ("extractive", "generative")
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 TOP_LEVEL_KEYS = ("settings", "interests", "tags", "sources")
+REGISTRY_KEYS = ("pypi_api", "npm_registry", "crates_api", "osv_api")  # settings.fetch: where `feeds stack` asks
 SETTINGS_KEYS = ("database", "digest", "summarizer", "tagger", "fetch", "email", "retention")
 EMAIL_KEYS = ("host", "port", "security", "user", "password_env", "from", "to", "subject", "timeout",
               "allow_plaintext_auth")
@@ -68,7 +69,7 @@ DIGEST_KEYS = ("day", "time", "max_items", "formats", "directory", "templates", 
 SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model", "time_budget")
 TAGGER_KEYS = ("model", "threshold", "max_tags")
 FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent", "github_api",
-              "github_token_env",
+              "github_token_env", *REGISTRY_KEYS,
               "concurrency", "per_host", "default_interval", "stale_factor", "allow_networks")
 TAG_KEYS = ("name", "description", "keywords")
 PAGE_KEYS = ("item", "title", "link", "date", "include", "exclude")
@@ -127,6 +128,7 @@ def _build_config(document: Any, file: Path, problems: Problems, environ: Mappin
 def _trusting(settings: Settings, sources: tuple[Source, ...]) -> Settings:
     """Settings whose egress policy trusts the origins the user wrote: sources' addresses and the GitHub API."""
     urls = [s.url for s in sources] + [settings.fetch.github_api]
+    urls += [getattr(settings.fetch, key) for key in REGISTRY_KEYS]
     origins = frozenset(o for o in map(origin_of, urls) if o is not None)
     return dataclasses.replace(settings, fetch=dataclasses.replace(settings.fetch, trusted_origins=origins))
 
@@ -356,7 +358,9 @@ def _fetch(block: Block | None, environ: Mapping[str, str]) -> FetchSettings:
     github_api = (block.text("github_api", defaults.github_api) or defaults.github_api).rstrip("/")
     if not re.match(r"^https?://[^/\s]+", github_api):
         block.report("github_api", f"github_api {github_api!r} must be an http(s) address")
+    registries = {key: _api_address(block, key, getattr(defaults, key)) for key in REGISTRY_KEYS}
     return FetchSettings(
+        **registries,
         github_api=github_api, github_token=(environ.get(token_env) or "").strip() or None,
         timeout_seconds=block.positive_number("timeout", defaults.timeout_seconds),
         connect_timeout_seconds=block.positive_number("connect_timeout", defaults.connect_timeout_seconds),
@@ -370,6 +374,15 @@ def _fetch(block: Block | None, environ: Mapping[str, str]) -> FetchSettings:
         stale_factor=block.positive_number("stale_factor", defaults.stale_factor),
         allow_networks=_networks(block, "allow_networks"),
     )
+
+
+def _api_address(block: Block, key: str, default: str) -> str:
+    """An http(s) base address of an API (a registry, OSV), without its trailing slash."""
+    address = (block.text(key, default) or default).rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", address):
+        block.report(key, f"{key} {address!r} must be an http(s) address")
+        return default
+    return address
 
 
 def _networks(block: Block, key: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

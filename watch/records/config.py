@@ -122,6 +122,11 @@ class FetchSettings:
     default_interval_seconds: int = 3600  # for sources without their own `interval`
     stale_factor: float = 5.0  # stale after this many usual gaps without a new item
     github_api: str = "https://api.github.com"  # another address for GitHub Enterprise
+    # Registries `feeds stack` asks where a dependency is developed, and the advisory database (mirrors, tests).
+    pypi_api: str = "https://pypi.org/pypi"
+    npm_registry: str = "https://registry.npmjs.org"
+    crates_api: str = "https://crates.io/api/v1"
+    osv_api: str = "https://api.osv.dev"
     # With a token, github-releases sources use the REST API (exact pre-release flags, 5000 requests
     # an hour) instead of the public Atom feed. Read once from the environment; never printed.
     github_token: str | None = field(default=None, repr=False)
