@@ -74,10 +74,12 @@ FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_r
 TAG_KEYS = ("name", "description", "keywords")
 PAGE_KEYS = ("item", "title", "link", "date", "include", "exclude")
 SOURCE_KEYS = ("name", "url", "kind", "tags", "enabled", "interval", "extract", "weight", "repo", "package", "author",
-               "project", "prereleases", "releases", *PAGE_KEYS)
+               "project", "prereleases", "releases", "manifest", "dependency", *PAGE_KEYS)
 EXTRACT_MODES = ("auto", "always", "never")
 LISTING_KINDS = tuple(name for name, kind in KINDS.items() if kind.listing_rules)
 
+# A source's `dependency:` (feeds stack): a package URL without version, of the ecosystems stack manifests name.
+DEPENDENCY_RE = re.compile(r"^pkg:(pypi|npm|golang|cargo)/[^\s@]?[^\s]*[^\s/]$")
 _EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 # The weekly digest reads the last complete week and compares it with the week before: up to 21 days back.
@@ -483,12 +485,28 @@ def _sources(top: Block, known_tags: set[str]) -> tuple[Source, ...]:
             for key in PAGE_KEYS:
                 if block.get(key) is not MISSING:
                     block.report(key, f"{key!r} is only for web page sources (kind: {', '.join(LISTING_KINDS)})")
+        manifest, dependency = _stack_origin(block)
+        target = block.get(kind.target) if kind.releases and kind.target else None
         if name is not None and url is not None and not (enabled and _same_feed(block, name, kind, url, followed)):
             sources.append(Source(name=name, url=url, kind=kind.name, tags=tags, enabled=enabled,
                                   interval_seconds=interval, extract=extract, weight=weight, line=line,
                                   repo=repo, project=project or (name if kind.releases else None),
-                                  prereleases=prereleases, releases=releases, page=page))
+                                  prereleases=prereleases, releases=releases, page=page,
+                                  target=target.strip() if isinstance(target, str) and target.strip() else None,
+                                  manifest=manifest, dependency=dependency))
     return tuple(sources)
+
+
+def _stack_origin(block: Block) -> tuple[str | None, str | None]:
+    """A source's `manifest` (the file that brought it in) and `dependency` (pkg:pypi/httpx), as `feeds stack`
+    writes them."""
+    manifest = block.text("manifest")
+    dependency = block.text("dependency")
+    if dependency is not None and not DEPENDENCY_RE.match(dependency):
+        block.report("dependency", f"dependency {dependency!r} must be a package URL without version: "
+                                   "pkg:pypi/NAME, pkg:npm/NAME, pkg:golang/MODULE or pkg:cargo/NAME")
+        dependency = None
+    return manifest, dependency
 
 
 def _page_rules(block: Block) -> PageRules | None:

@@ -47,6 +47,11 @@ class Source:
     prereleases: bool = False  # keep rc/beta/dev releases
     releases: str = "all"  # all | minor (skip patch releases) | major (only majors)
     page: PageRules | None = None  # kind page: overrides of the article-list detection
+    target: str | None = None  # the value of the kind's target key as written (repo, package, author)
+    # Your stack (`feeds stack`): the manifest that brought the source in, as written (relative to feeds.yaml),
+    # and the package it follows as a package URL without version (pkg:pypi/httpx, pkg:npm/@angular/core).
+    manifest: str | None = None
+    dependency: str | None = None
 
 
 @dataclass(frozen=True)
