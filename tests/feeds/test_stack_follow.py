@@ -14,7 +14,7 @@ from watch.errors import ConfigError
 from watch.feeds.stack.follow import follow_stack
 from watch.http.client import make_client
 
-FIXTURES = Path(__file__).parent / "fixtures" / "stack"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stack"
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from registries import registry_server, registry_settings
 from smtpserver import closed_port
 from testkit import ROOT
 
-from watch.feeds.stack.manifests import read_manifest, read_manifests
+from watch.config.manifests import read_manifest, read_manifests
 from watch.feeds.stack.resolve import github_repo, go_repo, resolve_dependencies
 from watch.http.client import make_client
 
-FIXTURES = Path(__file__).parent / "fixtures" / "stack"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stack"
 
 
 @pytest.fixture

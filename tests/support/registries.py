@@ -12,7 +12,7 @@ from testkit import LOOPBACK
 
 from watch.records import FetchSettings
 
-ANSWERS = Path(__file__).resolve().parents[1] / "feeds" / "fixtures" / "stack" / "registry" / "answers.json"
+ANSWERS = Path(__file__).resolve().parents[1] / "fixtures" / "stack" / "registry" / "answers.json"
 
 
 def registry_server() -> FeedServer:

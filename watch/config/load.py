@@ -47,6 +47,7 @@ from watch.records import (
 from ..durations import parse_interval, parse_retention
 from ..sources.kinds import KINDS, RELEASE_KINDS, SOURCE_KINDS, SourceKind
 from ..sources.listing import selector_problem
+from .stack import stack_sources
 from .validate import MISSING, Block, Problems, describe, is_bool, is_int, key_list, node_line, parse_yaml, read_text
 
 DATABASE_ENV = "TECHWATCH_DATABASE"
@@ -58,7 +59,8 @@ EMAIL_SECURITY: tuple[str, ...] = ("starttls", "tls", "none")
 SUMMARIZER_BACKENDS: tuple[str, ...] = ("extractive", "generative")
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
-TOP_LEVEL_KEYS = ("settings", "interests", "tags", "sources")
+TOP_LEVEL_KEYS = ("settings", "interests", "tags", "sources", "stack")
+STACK_KEYS = ("manifests",)
 REGISTRY_KEYS = ("pypi_api", "npm_registry", "crates_api", "osv_api")  # settings.fetch: where `feeds stack` asks
 SETTINGS_KEYS = ("database", "digest", "summarizer", "tagger", "fetch", "email", "retention")
 EMAIL_KEYS = ("host", "port", "security", "user", "password_env", "from", "to", "subject", "timeout",
@@ -123,8 +125,27 @@ def _build_config(document: Any, file: Path, problems: Problems, environ: Mappin
     interests = top.text("interests", "", one_line=False, nullable=True) or ""
     tags, tag_names = _tags(top)
     sources = _sources(top, tag_names)
+    manifests = _stack_manifests(top.child("stack"), file.parent)
+    derived, stack_problems = stack_sources(manifests, sources, tag_names)
+    for line, text in stack_problems:
+        problems.add(line, "stack.manifests", text)
+    sources = (*sources, *derived)
     settings = _trusting(settings, sources)
-    return Config(path=file, settings=settings, tags=tags, sources=sources, interests=interests)
+    return Config(path=file, settings=settings, tags=tags, sources=sources, interests=interests,
+                  stack_manifests=tuple(path for path, _ in manifests))
+
+
+def _stack_manifests(block: Block, base: Path) -> list[tuple[Path, int]]:
+    """`stack.manifests`: existing manifests (or folders of them), relative to feeds.yaml, with their lines."""
+    block.check_keys(STACK_KEYS)
+    found = []
+    for raw, line in block.text_list("manifests", "manifest paths (pyproject.toml, package.json, go.mod...)") or ():
+        path = _resolve(raw, base)
+        if not path.exists():
+            block.problems.add(line, "stack.manifests", f"stack.manifests: manifest {raw!r} not found ({path})")
+        else:
+            found.append((path, line))
+    return found
 
 
 def _trusting(settings: Settings, sources: tuple[Source, ...]) -> Settings:

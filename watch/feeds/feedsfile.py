@@ -384,8 +384,9 @@ def _new_lines(config: Config, existing: list[tuple[str, str, int]], sources: Se
                shown: str) -> list[int]:
     """Line of each new entry, after checking the file now lists exactly the old sources plus the new."""
     expected = [name for name, _, _ in existing] + [s.name.strip() for s in sources]
-    if [s.name for s in config.sources] != expected:
+    listed = [s for s in config.sources if not s.from_stack]  # stack.manifests' sources are not in the file
+    if [s.name for s in listed] != expected:
         # A splice in the wrong place can still be valid YAML; never write or report success for it.
         raise ConfigError("the new entries would not land at the end of the sources list; "
                           "add them by hand (the file was not changed)", path=shown)
-    return [s.line for s in config.sources[len(existing):]]
+    return [s.line for s in listed[len(existing):]]

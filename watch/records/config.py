@@ -52,6 +52,7 @@ class Source:
     # and the package it follows as a package URL without version (pkg:pypi/httpx, pkg:npm/@angular/core).
     manifest: str | None = None
     dependency: str | None = None
+    from_stack: bool = False  # not listed: derived at load time from a manifest of `stack: {manifests: [...]}`
 
 
 @dataclass(frozen=True)
@@ -171,4 +172,5 @@ class Config:
     tags: tuple[Tag, ...]
     sources: tuple[Source, ...]
     interests: str = ""
+    stack_manifests: tuple[Path, ...] = ()  # `stack: {manifests: [...]}`, resolved against feeds.yaml's folder
 

@@ -16,23 +16,23 @@ from pathlib import Path
 import httpx
 from packaging.utils import canonicalize_name
 
-from ...dedup import canonical_url
+from ...config.manifests import read_manifests
+from ...config.stack import (
+    STACK_TAG,
+    STACK_TAG_DESCRIPTION,
+    dependency_keys,
+    dependency_purl,
+    followed_keys,
+    registry_source,
+)
 from ...errors import ConfigError
-from ...records import Config, Dependency, Resolution, Source
+from ...records import Config, Dependency, Resolution
 from ...sources.kinds import KINDS
 from ..feedsfile import NewSource, append_sources
 from ..subscribe import unique_name
-from .manifests import read_manifests
 from .resolve import resolve_dependencies
 
-__all__ = ["STACK_TAG", "STACK_TAG_DESCRIPTION", "StackPlan", "dependency_purl", "follow_stack", "followed_keys",
-           "release_source_of"]
-
-STACK_TAG = "stack"
-STACK_TAG_DESCRIPTION = "Your stack: releases and security advisories of the dependencies your manifests name"
-_REGISTRY_KINDS = {"PyPI": "pypi", "npm": "npm", "crates.io": "crates"}
-_PURL_TYPES = {"PyPI": "pypi", "npm": "npm", "Go": "golang", "crates.io": "cargo"}
-
+__all__ = ["StackPlan", "follow_stack", "release_source_of"]
 
 @dataclass(frozen=True)
 class StackPlan:
@@ -52,46 +52,13 @@ class StackPlan:
         return bool(self.lines) and not self.dry_run and not self.failures
 
 
-def dependency_purl(dependency: Dependency) -> str:
-    """The package URL (without version) a source's `dependency:` key holds: pkg:pypi/httpx."""
-    name = canonicalize_name(dependency.name) if dependency.ecosystem == "PyPI" else dependency.name
-    return f"pkg:{_PURL_TYPES[dependency.ecosystem]}/{name}"
-
-
-def followed_keys(sources: Sequence[Source]) -> dict[tuple[str, str], str]:
-    """What the listed sources already follow -> the source's name: (kind, identity) and ("dependency", purl)."""
-    keys: dict[tuple[str, str], str] = {}
-    for source in sources:
-        kind = KINDS[source.kind]
-        if source.target and kind.target:
-            keys.setdefault((source.kind, kind.identity(source.target)), source.name)
-        if source.dependency:
-            keys.setdefault(("dependency", source.dependency.casefold()), source.name)
-        keys.setdefault(("url", canonical_url(source.url)), source.name)
-    return keys
-
-
 def release_source_of(resolution: Resolution) -> tuple[str, str, str] | None:
     """(kind, target key, value) of the release source that follows a resolved dependency; None when none can."""
     if resolution.repo:
         return "github-releases", "repo", resolution.repo
     if resolution.error:  # unknown to its registry (a private or path dependency), or the registry failed
         return None
-    kind = _REGISTRY_KINDS.get(resolution.dependency.ecosystem)
-    if kind is None or not KINDS[kind].target_form.match(resolution.dependency.name):
-        return None
-    return kind, "package", resolution.dependency.name
-
-
-def _keys_of(resolution: Resolution, choice: tuple[str, str, str]) -> list[tuple[str, str]]:
-    """Every key under which a source already following this dependency would be listed."""
-    kind, _, value = choice
-    keys = [(kind, KINDS[kind].identity(value)), ("dependency", dependency_purl(resolution.dependency).casefold()),
-            ("url", canonical_url(KINDS[kind].target_url(value)))]
-    registry = _REGISTRY_KINDS.get(resolution.dependency.ecosystem)
-    if registry and registry != kind:
-        keys.append((registry, KINDS[registry].identity(resolution.dependency.name)))
-    return keys
+    return registry_source(resolution.dependency)
 
 
 def follow_stack(path: Path, config: Config, client: httpx.Client, manifests: Sequence[Path], *,
@@ -105,8 +72,8 @@ def follow_stack(path: Path, config: Config, client: httpx.Client, manifests: Se
                               "tags must be defined under 'tags:' first", path=str(path), field="tags")
     dependencies = [d for d in read_manifests(manifests) if _selected(d, only, exclude)]
     resolution = resolve_dependencies(client, dependencies, config.settings.fetch)
-    followed = followed_keys(config.sources)
-    names = {source.name for source in config.sources}
+    followed = followed_keys([s for s in config.sources if not s.from_stack])
+    names = {source.name for source in config.sources if not source.from_stack}  # derived ones give way
     added: list[tuple[NewSource, Resolution]] = []
     present: list[tuple[Resolution, str]] = []
     skipped: list[tuple[Resolution, str]] = []
@@ -116,7 +83,7 @@ def follow_stack(path: Path, config: Config, client: httpx.Client, manifests: Se
         if choice is None:
             skipped.append((item, item.error or "no release source: not on GitHub and no registry kind"))
             continue
-        keys = _keys_of(item, choice)
+        keys = dependency_keys(item.dependency, choice)
         already = next((followed[key] for key in keys if key in followed), None)
         if already is not None:
             present.append((item, already))

@@ -12,24 +12,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 from packaging.utils import canonicalize_name
 
+from ...config.stack import github_repo, go_repo
 from ...errors import FetchError
 from ...http.client import fetch
 from ...records import Dependency, FetchSettings, Resolution
 
 __all__ = ["StackResolution", "github_repo", "go_repo", "resolve_dependencies"]
 
-# Parts of github.com that are not repositories: sponsor pages, organisations, the marketplace.
-_NOT_OWNERS = {"sponsors", "orgs", "apps", "features", "marketplace", "topics", "collections", "settings", "about"}
-_OWNER_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
-_REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 # PyPI's project_urls labels, most telling first: the code, then the home page, then anything else.
 _PREFERRED_LABELS = ("source", "source code", "repository", "code", "github", "homepage", "home")
-_GOPKG = re.compile(r"^gopkg\.in/(?:([A-Za-z0-9-]+)/)?([A-Za-z0-9_.-]+?)\.v\d+(?:/|$)")
 
 
 @dataclass(frozen=True)
@@ -43,47 +39,6 @@ class StackResolution:
     def resolved(self) -> int:
         """How many dependencies were traced to a GitHub repository."""
         return sum(1 for r in self.resolutions if r.repo)
-
-
-def github_repo(url: str) -> str | None:
-    """owner/name of a GitHub repository URL (git+https, git@, /tree/main, .git, #readme), lower case; else None."""
-    text = url.strip()
-    text = re.sub(r"^(?:git\+)?(?:ssh://)?git@github\.com[:/]", "https://github.com/", text)
-    text = re.sub(r"^github:", "https://github.com/", text)
-    text = re.sub(r"^git\+", "", text)
-    text = re.sub(r"^git://", "https://", text)
-    if "://" not in text:
-        text = "https://" + text
-    try:
-        parts = urlsplit(text)
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return None
-    if host not in ("github.com", "www.github.com"):
-        return None
-    segments = [s for s in parts.path.split("/") if s]
-    if len(segments) < 2:
-        return None
-    owner, name = segments[0], segments[1].removesuffix(".git")
-    if owner.lower() in _NOT_OWNERS or not _OWNER_NAME.match(owner) or not _REPO_NAME.match(name) \
-            or name in (".", ".."):
-        return None
-    return f"{owner}/{name}".lower()
-
-
-def go_repo(module: str) -> str | None:
-    """The GitHub repository of a Go module path: github.com/owner/repo/..., or gopkg.in's documented mapping.
-
-    golang.org/x/... and other vanity paths are left unresolved: only their `go-get` page says where they
-    live (go.googlesource.com for golang.org/x), and no fixed rule maps them to GitHub.
-    """
-    if module.startswith("github.com/"):
-        return github_repo("https://" + module)
-    gopkg = _GOPKG.match(module)
-    if gopkg:  # gopkg.in/pkg.v3 -> github.com/go-pkg/pkg; gopkg.in/user/pkg.v3 -> github.com/user/pkg
-        owner, name = gopkg.groups()
-        return f"{owner or 'go-' + name}/{name}".lower()
-    return None
 
 
 def resolve_dependencies(client: httpx.Client, dependencies: Sequence[Dependency],

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from testkit import ROOT
 
+from watch.config.manifests import find_manifests, parse_purl, read_manifest, read_manifests
 from watch.errors import ConfigError
-from watch.feeds.stack.manifests import find_manifests, parse_purl, read_manifest, read_manifests
 
-FIXTURES = Path(__file__).parent / "fixtures" / "stack"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stack"
 
 
 def _by_name(path: Path) -> dict[str, tuple[str | None, str]]:

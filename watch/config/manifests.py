@@ -18,8 +18,8 @@ from urllib.parse import unquote
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from ...errors import ConfigError
-from ...records import Dependency
+from ..errors import ConfigError
+from ..records import Dependency
 
 __all__ = ["MANIFEST_NAMES", "dependency_key", "find_manifests", "parse_purl", "read_manifest", "read_manifests"]
 
@@ -120,7 +120,8 @@ def _pep508(text: str, manifest: Path, line: int | None = None) -> Dependency:
     try:
         requirement = Requirement(text)
     except InvalidRequirement as exc:
-        raise ConfigError(f"invalid requirement {text!r}: {exc}", path=str(manifest), line=line) from exc
+        reason = str(exc).splitlines()[0]  # packaging adds the text and a caret on two more lines
+        raise ConfigError(f"invalid requirement {text!r}: {reason}", path=str(manifest), line=line) from exc
     specs = list(requirement.specifier)
     pinned = specs[0].version if len(specs) == 1 and specs[0].operator in ("==", "===") \
         and "*" not in specs[0].version else None
