@@ -36,7 +36,14 @@ def test_manifests_named_in_feeds_yaml_become_sources_not_already_listed(tmp_pat
     ], extra="stack:\n  manifests: [../backend/pyproject.toml, ../backend/go.mod]", taxonomy=STACK_TAXONOMY)
     config = load_config(path, environ={})
     derived = {s.name: s for s in config.sources if s.from_stack}
-    assert set(derived) == {"fastapi", "github.com/gin-gonic/gin"}  # httpx, Django listed; golang.org/x/net: no kind
+    # httpx and Django are listed; golang.org/x/net has no kind; the advisories source comes with the stack.
+    assert set(derived) == {"fastapi", "github.com/gin-gonic/gin", "Security advisories"}
+    advisories = derived["Security advisories"]
+    assert (advisories.kind, advisories.url, advisories.tags) == ("advisories", "https://api.osv.dev/v1/querybatch",
+                                                                  ("stack",))
+    assert {(p.name, p.pinned) for p in advisories.packages} == {
+        ("httpx", "0.28.1"), ("Django", None), ("fastapi", None), ("github.com/gin-gonic/gin", "v1.9.1"),
+        ("golang.org/x/net", "v0.19.0")}
     fastapi = derived["fastapi"]
     assert (fastapi.kind, fastapi.url, fastapi.tags) == ("pypi", "https://pypi.org/rss/project/fastapi/releases.xml",
                                                          ("stack",))
@@ -51,9 +58,9 @@ def test_a_new_dependency_is_followed_at_the_next_load(tmp_path):
     backend = _project(tmp_path)
     path = write_config(tmp_path, [{"name": "a", "url": "https://example.org/a"}],
                         extra="stack: {manifests: [backend]}")  # a folder: its manifests
-    before = {s.name for s in load_config(path, environ={}).sources if s.from_stack}
+    before = {s.name for s in load_config(path, environ={}).sources if s.from_stack and s.kind != "advisories"}
     (backend / "pyproject.toml").write_text('[project]\nname = "api"\ndependencies = ["httpx", "rich"]\n')
-    after = {s.name for s in load_config(path, environ={}).sources if s.from_stack}
+    after = {s.name for s in load_config(path, environ={}).sources if s.from_stack and s.kind != "advisories"}
     assert "rich" not in before and "rich" in after and "fastapi" not in after
     assert all(not s.tags for s in load_config(path, environ={}).sources if s.from_stack)  # no stack tag defined
 
@@ -108,3 +115,18 @@ def test_feeds_add_still_appends_when_stack_sources_are_derived(tmp_path):
     [line] = append_sources(path, [NewSource(name="b", url="https://example.org/b")])
     config = load_config(path, environ={})
     assert [s.name for s in config.sources if not s.from_stack] == ["a", "b"] and line > 0
+
+
+def test_a_listed_advisories_source_gets_the_packages_of_the_listed_stack_sources(tmp_path):
+    (tmp_path / "package.json").write_text('{"dependencies": {"lodash": "4.17.20"}}')
+    path = write_config(tmp_path, [
+        {"name": "lodash", "kind": "github-releases", "repo": "lodash/lodash", "manifest": "package.json",
+         "dependency": "pkg:npm/lodash"},
+        {"name": "gone", "kind": "npm", "package": "left-pad", "manifest": "old/package.json",
+         "dependency": "pkg:npm/left-pad"},
+        {"name": "OSV", "kind": "advisories", "url": "https://api.osv.dev/v1/querybatch"}])
+    config = load_config(path, environ={})
+    assert not any(s.from_stack for s in config.sources)  # no stack.manifests: nothing derived
+    osv = next(s for s in config.sources if s.kind == "advisories")
+    assert {(p.ecosystem, p.name, p.pinned) for p in osv.packages} == {("npm", "lodash", "4.17.20"),
+                                                                       ("npm", "left-pad", None)}

@@ -81,6 +81,10 @@ def test_sources_are_added_under_a_stack_comment_tagged_stack_keeping_the_file(t
     assert sources["@angular/core"].repo == "angular/angular" and sources["@angular/core"].project == "@angular/core"
     assert sources["github.com/gin-gonic/gin"].repo == "gin-gonic/gin"
     assert list(sources)[:2] == ["Simon Willison", "transformers"]
+    osv = sources["Security advisories"]
+    assert (osv.kind, osv.url, osv.tags) == ("advisories", f"{registries.base}/osv/v1/querybatch", ("stack",))
+    assert len(osv.packages) == 26 + 5 + 4 + 7  # every package of the manifests, followable or not
+    assert plan.advisories is not None and plan.advisories_line > max(plan.lines)
 
 
 def test_a_second_run_adds_nothing(tmp_path, registries):

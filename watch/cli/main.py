@@ -334,6 +334,9 @@ def feeds_stack(paths: tuple[Path, ...], tags: tuple[str, ...], only: tuple[str,
         target = dict(source.fields).get("repo") or dict(source.fields).get("package")
         where = f" (line {line})" if line else ""
         say(f"  {verb:9}  {resolution.dependency.name}: kind {source.kind} {target}{where}")
+    if plan.advisories is not None:
+        where = f" (line {plan.advisories_line})" if plan.advisories_line else ""
+        say(f"  {verb:9}  {plan.advisories.name}: kind advisories {plan.advisories.url}{where}")
     for resolution, name in plan.present:
         say(f"  present    {resolution.dependency.name}: followed by {name!r}")
     for resolution, why in plan.skipped:

@@ -47,7 +47,7 @@ from watch.records import (
 from ..durations import parse_interval, parse_retention
 from ..sources.kinds import KINDS, RELEASE_KINDS, SOURCE_KINDS, SourceKind
 from ..sources.listing import selector_problem
-from .stack import stack_sources
+from .stack import stack_packages, stack_sources, with_advisories
 from .validate import MISSING, Block, Problems, describe, is_bool, is_int, key_list, node_line, parse_yaml, read_text
 
 DATABASE_ENV = "TECHWATCH_DATABASE"
@@ -130,6 +130,8 @@ def _build_config(document: Any, file: Path, problems: Problems, environ: Mappin
     for line, text in stack_problems:
         problems.add(line, "stack.manifests", text)
     sources = (*sources, *derived)
+    packages = stack_packages([path for path, _ in manifests], sources, file.parent)
+    sources = with_advisories(sources, packages, settings.fetch.osv_api, tag_names, bool(manifests))
     settings = _trusting(settings, sources)
     return Config(path=file, settings=settings, tags=tags, sources=sources, interests=interests,
                   stack_manifests=tuple(path for path, _ in manifests))

@@ -9,6 +9,7 @@ feeds.yaml being rewritten. A dependency a listed source already follows (same r
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -20,12 +21,25 @@ from ..dedup import canonical_url
 from ..errors import ConfigError
 from ..records import Dependency, Source
 from ..sources.kinds import KINDS
-from .manifests import read_manifests
+from .manifests import dependency_key, parse_purl, read_manifests
 
-__all__ = ["STACK_TAG", "STACK_TAG_DESCRIPTION", "dependency_keys", "dependency_purl", "followed_keys", "github_repo",
-           "go_repo", "registry_source", "stack_sources"]
+__all__ = [
+    "ADVISORIES_NAME",
+    "STACK_TAG",
+    "STACK_TAG_DESCRIPTION",
+    "dependency_keys",
+    "dependency_purl",
+    "followed_keys",
+    "github_repo",
+    "go_repo",
+    "registry_source",
+    "stack_packages",
+    "stack_sources",
+    "with_advisories",
+]
 
 STACK_TAG = "stack"
+ADVISORIES_NAME = "Security advisories"
 STACK_TAG_DESCRIPTION = "Your stack: releases and security advisories of the dependencies your manifests name"
 REGISTRY_KINDS = {"PyPI": "pypi", "npm": "npm", "crates.io": "crates"}
 PURL_TYPES = {"PyPI": "pypi", "npm": "npm", "Go": "golang", "crates.io": "cargo"}
@@ -162,3 +176,38 @@ def _unique(name: str, taken: set[str]) -> str:
     while chosen.casefold() in taken:
         chosen, number = f"{name} ({number})", number + 1
     return chosen
+
+
+def stack_packages(manifests: Sequence[Path], sources: Sequence[Source], base: Path) -> tuple[Dependency, ...]:
+    """The stack's packages for advisories: the manifests' dependencies, then those of the listed stack sources
+    (their `manifest` re-read for its pins; their `dependency` alone when it no longer reads)."""
+    paths = list(manifests) + [base / s.manifest for s in sources if s.manifest and not s.from_stack]
+    seen: dict[tuple[str, str], Dependency] = {}
+    for path in dict.fromkeys(p.resolve() for p in paths):
+        try:
+            dependencies = read_manifests([path])
+        except ConfigError:
+            continue  # a source's manifest that moved or broke: its `dependency` below still names the package
+        for dependency in dependencies:
+            seen.setdefault(dependency_key(dependency), dependency)
+    for source in sources:
+        parsed = parse_purl(source.dependency) if source.dependency else None
+        if parsed is not None:
+            ecosystem, name, _ = parsed
+            dependency = Dependency(ecosystem, name, None, "", source.manifest or "")
+            seen.setdefault(dependency_key(dependency), dependency)
+    return tuple(seen.values())
+
+
+def with_advisories(sources: Sequence[Source], packages: tuple[Dependency, ...], osv_api: str,
+                    known_tags: set[str], stack_named: bool) -> tuple[Source, ...]:
+    """Sources with the stack's packages given to each `kind: advisories`; one derived when the stack is named
+    in feeds.yaml and none is listed."""
+    result = [dataclasses.replace(s, packages=packages) if s.kind == "advisories" else s for s in sources]
+    if stack_named and not any(s.kind == "advisories" for s in sources):
+        kind = KINDS["advisories"]
+        names = {s.name.casefold() for s in sources}
+        result.append(Source(name=_unique(ADVISORIES_NAME, names), url=osv_api + "/v1/querybatch", kind=kind.name,
+                             tags=(STACK_TAG,) if STACK_TAG in known_tags else (), extract=kind.default_extract,
+                             from_stack=True, packages=packages))
+    return tuple(result)

@@ -52,7 +52,7 @@ from .reports import (
     SourceCheck,
     SourceReport,
 )
-from .stack import ECOSYSTEMS, Advisory, AffectedRange, Dependency, Resolution
+from .stack import ECOSYSTEMS, Advisory, AdvisoryItem, AffectedRange, Dependency, Resolution
 from .stories import LEAD_CHARS, KnownCluster, StoryText
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "MATCH_END",
     "MATCH_START",
     "Advisory",
+    "AdvisoryItem",
     "AffectedRange",
     "ArchiveStats",
     "Article",

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .stack import Dependency
+
 
 @dataclass(frozen=True)
 class Tag:
@@ -53,6 +55,7 @@ class Source:
     manifest: str | None = None
     dependency: str | None = None
     from_stack: bool = False  # not listed: derived at load time from a manifest of `stack: {manifests: [...]}`
+    packages: tuple[Dependency, ...] = ()  # kind advisories: the stack's packages, read from its manifests
 
 
 @dataclass(frozen=True)

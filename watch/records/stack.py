@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 # The ecosystems techwatch reads manifests of, as OSV names them (https://ossf.github.io/osv-schema/).
 ECOSYSTEMS: tuple[str, ...] = ("PyPI", "npm", "Go", "crates.io")
@@ -56,3 +57,14 @@ class Advisory:
     pinned: str | None  # the version the manifest pins
     affects_pinned: bool | None  # None when nothing is pinned
     manifest: str  # the manifest that brought the package in
+
+
+@dataclass(frozen=True)
+class AdvisoryItem:
+    """An archived advisory, as the digest reads it: the item and what the advisory says."""
+
+    item_id: str
+    url: str
+    source: str
+    published: datetime | None
+    advisory: Advisory

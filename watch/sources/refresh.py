@@ -99,9 +99,10 @@ def _fetch_and_parse(client: httpx.Client, source: Source, state: SourceState | 
     api = kind.api_request(source, settings)
     url, headers = api or (state.url if state else source.url, None)
     try:
-        result = fetch(client, url, max_bytes=settings.max_bytes,
-                       etag=state.etag if state else None, last_modified=state.last_modified if state else None,
-                       total_timeout=settings.total_timeout_seconds, limiter=limiter, headers=headers)
+        result = kind.assemble(client, source, settings, limiter, state.watch_text if state else None) or \
+            fetch(client, url, max_bytes=settings.max_bytes,
+                  etag=state.etag if state else None, last_modified=state.last_modified if state else None,
+                  total_timeout=settings.total_timeout_seconds, limiter=limiter, headers=headers)
     except FetchError as exc:
         if api:
             exc = kind.api_failure(exc)

@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name
 
 from ...config.manifests import read_manifests
 from ...config.stack import (
+    ADVISORIES_NAME,
     STACK_TAG,
     STACK_TAG_DESCRIPTION,
     dependency_keys,
@@ -45,11 +46,13 @@ class StackPlan:
     lines: tuple[int, ...] = ()
     dry_run: bool = False
     tag_added: bool = False
+    advisories: NewSource | None = None  # the `kind: advisories` source added, when the file had none
+    advisories_line: int = 0
 
     @property
     def written(self) -> bool:
         """Whether feeds.yaml was changed."""
-        return bool(self.lines) and not self.dry_run and not self.failures
+        return bool(self.lines or self.advisories_line) and not self.dry_run and not self.failures
 
 
 def release_source_of(resolution: Resolution) -> tuple[str, str, str] | None:
@@ -92,14 +95,21 @@ def follow_stack(path: Path, config: Config, client: httpx.Client, manifests: Se
         names.add(source.name)
         followed.update(dict.fromkeys(keys, source.name))
         added.append((source, item))
-    plan = StackPlan(tuple(added), tuple(present), tuple(skipped), resolution.failures, dry_run=dry_run)
-    if resolution.failures or not added:
+    advisories = None
+    if not any(s.kind == "advisories" for s in config.sources if not s.from_stack):
+        advisories = NewSource(name=unique_name(ADVISORIES_NAME, names), kind="advisories", tags=source_tags,
+                               url=f"{config.settings.fetch.osv_api}/v1/querybatch")
+    plan = StackPlan(tuple(added), tuple(present), tuple(skipped), resolution.failures, dry_run=dry_run,
+                     advisories=advisories)
+    if resolution.failures or not (added or advisories):
         return plan
     new_tags = [] if STACK_TAG in known else [(STACK_TAG, STACK_TAG_DESCRIPTION)]
-    shown = ", ".join(sorted({_relative(path, Path(r.dependency.manifest)) for _, r in added}))
-    lines = append_sources(path, [source for source, _ in added], dry_run=dry_run, new_tags=new_tags,
+    shown = ", ".join(sorted({_relative(path, Path(d.manifest)) for d in dependencies}))
+    new = [source for source, _ in added] + ([advisories] if advisories else [])
+    lines = append_sources(path, new, dry_run=dry_run, new_tags=new_tags,
                            comment=f"stack: dependencies of {shown} (techwatch feeds stack)")
-    return StackPlan(plan.added, plan.present, plan.skipped, {}, tuple(lines), dry_run, bool(new_tags))
+    return StackPlan(plan.added, plan.present, plan.skipped, {}, tuple(lines[:len(added)]), dry_run, bool(new_tags),
+                     advisories, lines[-1] if advisories else 0)
 
 
 def _selected(dependency: Dependency, only: Sequence[str], exclude: Sequence[str]) -> bool:
