@@ -186,3 +186,16 @@ def test_two_advisories_sources_never_file_an_advisory_twice(tmp_path, osv):
     reports = _poll(config)
     assert sorted(r.new_items for r in reports) == [0, 1] and all(r.error is None for r in reports), reports
     assert _read(config, lambda a: a.db.execute("SELECT COUNT(*) FROM advisories").fetchone()[0]) == 1
+
+
+def test_an_advisory_filed_under_an_alias_keeps_its_item_when_osv_links_a_github_id(tmp_path, osv):
+    config = load_config(_stack(tmp_path, osv.base), environ={})
+    _serve(osv, config, {"httpx": ["PYSEC-2022-183"]},
+           **{"PYSEC-2022-183": {"aliases": ["CVE-2021-41945"]}})  # before OSV linked the GHSA record
+    _poll(config)
+    first = _read(config, lambda a: a.db.execute("SELECT item_id, osv_id FROM advisories").fetchall())
+    _serve(osv, config, {"httpx": ["GHSA-h8pj-cxx2-jfg2", "PYSEC-2022-183"]})
+    _poll(config)
+    then = _read(config, lambda a: a.db.execute("SELECT item_id, osv_id FROM advisories").fetchall())
+    assert first == [(first[0][0], "PYSEC-2022-183")] and then == [(first[0][0], "GHSA-h8pj-cxx2-jfg2")]
+    assert _read(config, lambda a: a.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]) == 1

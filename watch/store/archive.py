@@ -133,6 +133,15 @@ class Archive(ArchiveReader):
             if earlier is not None:
                 entry = dataclasses.replace(entry, id=earlier[0])
                 row = (earlier[1],)
+        if row is None and entry.advisory is not None and entry.advisory.aliases:
+            # Filed before under one of its aliases (OSV linked a GHSA- to a PYSEC- id later): that item it stays.
+            marks = ", ".join("?" * len(entry.advisory.aliases))
+            earlier = self.db.execute(
+                f"SELECT i.id, i.feed_hash FROM advisories a JOIN items i ON i.id = a.item_id "
+                f"WHERE a.osv_id IN ({marks}) LIMIT 1", list(entry.advisory.aliases)).fetchone()
+            if earlier is not None:
+                entry = dataclasses.replace(entry, id=earlier[0])
+                row = (earlier[1],)
         if row and row[0] == feed_hash:
             return "unchanged"
         outcome = self._write_entry(entry, feed_hash, row is not None, now)
