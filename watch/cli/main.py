@@ -17,6 +17,7 @@ from .. import __version__, pipeline
 from ..config import load_config
 from ..feeds import subscribe
 from ..feeds.discover import DiscoveredPage
+from ..feeds.stack.follow import follow_stack
 from ..http.client import make_client, trusting
 from ..logs import setup_logging
 from ..records import Config, RefusedLink, SourceCheck
@@ -338,6 +339,50 @@ def _show_page(page: DiscoveredPage, shown: int = 5) -> None:
         say(f"  {when}  {one_line(entry.title) or '(untitled)'}  {redact_url(entry.url)}")
     if len(page.entries) > shown:
         say(f"  ... and {len(page.entries) - shown} more")
+
+
+@feeds.command("stack")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...",
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--tag", "--tags", "tags", multiple=True, metavar="TAG",
+              help="A tag from the taxonomy for every new source, besides 'stack'; repeatable.")
+@click.option("--only", multiple=True, metavar="NAME", help="Only this dependency; repeatable.")
+@click.option("--exclude", multiple=True, metavar="NAME", help="Not this dependency; repeatable.")
+@click.option("--dry-run", is_flag=True, help="Resolve and show what would be added, write nothing.")
+@config_option
+@handle_errors
+def feeds_stack(paths: tuple[Path, ...], tags: tuple[str, ...], only: tuple[str, ...], exclude: tuple[str, ...],
+                dry_run: bool, config_path: Path) -> None:
+    """Follow the releases of the dependencies your manifests name (pyproject.toml, requirements*.txt,
+    package.json, go.mod, Cargo.toml, CycloneDX/SPDX JSON; a directory is searched for them)."""
+    config = load_config(config_path)
+    with make_client(config.settings.fetch) as client:
+        plan = follow_stack(config_path, config, client, paths, tags=tags, only=only, exclude=exclude,
+                            dry_run=dry_run)
+    for registry, why in plan.failures.items():
+        say(f"error: {registry} could not be asked: {one_line(why)}", err=True)
+    verb = "would add" if dry_run or plan.failures else "added"
+    for (source, resolution), line in zip(plan.added, plan.lines or [0] * len(plan.added), strict=True):
+        target = dict(source.fields).get("repo") or dict(source.fields).get("package")
+        where = f" (line {line})" if line else ""
+        say(f"  {verb:9}  {resolution.dependency.name}: kind {source.kind} {target}{where}")
+    if plan.advisories is not None:
+        where = f" (line {plan.advisories_line})" if plan.advisories_line else ""
+        say(f"  {verb:9}  {plan.advisories.name}: kind advisories {plan.advisories.url}{where}")
+    for resolution, name in plan.present:
+        say(f"  present    {resolution.dependency.name}: followed by {name!r}")
+    for resolution, why in plan.skipped:
+        say(f"  skipped    {resolution.dependency.name}: {one_line(why)}")
+    resolved = sum(1 for _, r in plan.added if r.repo) + sum(1 for r, _ in plan.present if r.repo)
+    total = len(plan.added) + len(plan.present) + len(plan.skipped)
+    summary = (f"{total} dependencies, {resolved} traced to a GitHub repository; {len(plan.added)} "
+               f"{'would be ' if dry_run or plan.failures else ''}added, {len(plan.present)} already followed, "
+               f"{len(plan.skipped)} skipped")
+    if plan.failures:
+        click.echo(f"{summary}; nothing written: {', '.join(plan.failures)} could not be asked", err=True)
+        sys.exit(EXIT_PARTIAL)
+    click.echo(summary + (" (dry run: nothing written)" if dry_run else f"; {config_path} updated"
+                          if plan.written else ""))
 
 
 @feeds.command("import")

@@ -47,6 +47,7 @@ from watch.records import (
 from ..durations import parse_interval, parse_retention
 from ..sources.kinds import KINDS, RELEASE_KINDS, SOURCE_KINDS, SourceKind
 from ..sources.selectors import selector_problem
+from .stack import stack_packages, stack_sources, with_advisories
 from .validate import MISSING, Block, Problems, describe, is_bool, is_int, key_list, node_line, parse_yaml, read_text
 
 DATABASE_ENV = "TECHWATCH_DATABASE"
@@ -58,7 +59,9 @@ EMAIL_SECURITY: tuple[str, ...] = ("starttls", "tls", "none")
 SUMMARIZER_BACKENDS: tuple[str, ...] = ("extractive", "generative")
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
-TOP_LEVEL_KEYS = ("settings", "interests", "tags", "sources")
+TOP_LEVEL_KEYS = ("settings", "interests", "tags", "sources", "stack")
+STACK_KEYS = ("manifests",)
+REGISTRY_KEYS = ("pypi_api", "npm_registry", "crates_api", "osv_api")  # settings.fetch: where `feeds stack` asks
 SETTINGS_KEYS = ("database", "digest", "summarizer", "tagger", "fetch", "email", "retention")
 EMAIL_KEYS = ("host", "port", "security", "user", "password_env", "from", "to", "subject", "timeout",
               "allow_plaintext_auth")
@@ -68,17 +71,19 @@ DIGEST_KEYS = ("day", "time", "max_items", "formats", "directory", "templates", 
 SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model", "time_budget")
 TAGGER_KEYS = ("model", "threshold", "max_tags")
 FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent", "github_api",
-              "github_token_env",
+              "github_token_env", *REGISTRY_KEYS,
               "concurrency", "per_host", "default_interval", "stale_factor", "allow_networks")
 TAG_KEYS = ("name", "description", "keywords")
 PAGE_KEYS = ("item", "title", "link", "date", "include", "exclude")
 SOURCE_KEYS = ("name", "url", "kind", "tags", "enabled", "interval", "extract", "weight", "repo", "package", "author",
-               "project", "prereleases", "releases", "render", *PAGE_KEYS)
+               "project", "prereleases", "releases", "render", "manifest", "dependency", *PAGE_KEYS)
 RENDERERS = ("chromium",)  # `render:` of a page or watch source: the headless browser that builds the page
 EXTRACT_MODES = ("auto", "always", "never")
 LISTING_KINDS = tuple(name for name, kind in KINDS.items() if kind.listing_rules)
 RENDERING_KINDS = tuple(name for name, kind in KINDS.items() if kind.renders)
 
+# A source's `dependency:` (feeds stack): a package URL without version, of the ecosystems stack manifests name.
+DEPENDENCY_RE = re.compile(r"^pkg:(pypi|npm|golang|cargo)/[^\s@]?[^\s]*[^\s/]$")
 _EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 # The weekly digest reads the last complete week and compares it with the week before: up to 21 days back.
@@ -122,13 +127,35 @@ def _build_config(document: Any, file: Path, problems: Problems, environ: Mappin
     interests = top.text("interests", "", one_line=False, nullable=True) or ""
     tags, tag_names = _tags(top)
     sources = _sources(top, tag_names)
+    manifests = _stack_manifests(top.child("stack"), file.parent)
+    derived, stack_problems = stack_sources(manifests, sources, tag_names)
+    for line, text in stack_problems:
+        problems.add(line, "stack.manifests", text)
+    sources = (*sources, *derived)
+    packages = stack_packages([path for path, _ in manifests], sources, file.parent)
+    sources = with_advisories(sources, packages, settings.fetch.osv_api, tag_names, bool(manifests))
     settings = _trusting(settings, sources)
-    return Config(path=file, settings=settings, tags=tags, sources=sources, interests=interests)
+    return Config(path=file, settings=settings, tags=tags, sources=sources, interests=interests,
+                  stack_manifests=tuple(path for path, _ in manifests))
+
+
+def _stack_manifests(block: Block, base: Path) -> list[tuple[Path, int]]:
+    """`stack.manifests`: existing manifests (or folders of them), relative to feeds.yaml, with their lines."""
+    block.check_keys(STACK_KEYS)
+    found = []
+    for raw, line in block.text_list("manifests", "manifest paths (pyproject.toml, package.json, go.mod...)") or ():
+        path = _resolve(raw, base)
+        if not path.exists():
+            block.problems.add(line, "stack.manifests", f"stack.manifests: manifest {raw!r} not found ({path})")
+        else:
+            found.append((path, line))
+    return found
 
 
 def _trusting(settings: Settings, sources: tuple[Source, ...]) -> Settings:
     """Settings whose egress policy trusts the origins the user wrote: sources' addresses and the GitHub API."""
     urls = [s.url for s in sources] + [settings.fetch.github_api]
+    urls += [getattr(settings.fetch, key) for key in REGISTRY_KEYS]
     origins = frozenset(o for o in map(origin_of, urls) if o is not None)
     return dataclasses.replace(settings, fetch=dataclasses.replace(settings.fetch, trusted_origins=origins))
 
@@ -372,7 +399,9 @@ def _fetch(block: Block | None, environ: Mapping[str, str]) -> FetchSettings:
     github_api = (block.text("github_api", defaults.github_api) or defaults.github_api).rstrip("/")
     if not re.match(r"^https?://[^/\s]+", github_api):
         block.report("github_api", f"github_api {github_api!r} must be an http(s) address")
+    registries = {key: _api_address(block, key, getattr(defaults, key)) for key in REGISTRY_KEYS}
     return FetchSettings(
+        **registries,
         github_api=github_api, github_token=(environ.get(token_env) or "").strip() or None,
         timeout_seconds=block.positive_number("timeout", defaults.timeout_seconds),
         connect_timeout_seconds=block.positive_number("connect_timeout", defaults.connect_timeout_seconds),
@@ -386,6 +415,15 @@ def _fetch(block: Block | None, environ: Mapping[str, str]) -> FetchSettings:
         stale_factor=block.positive_number("stale_factor", defaults.stale_factor),
         allow_networks=_networks(block, "allow_networks"),
     )
+
+
+def _api_address(block: Block, key: str, default: str) -> str:
+    """An http(s) base address of an API (a registry, OSV), without its trailing slash."""
+    address = (block.text(key, default) or default).rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", address):
+        block.report(key, f"{key} {address!r} must be an http(s) address")
+        return default
+    return address
 
 
 def _networks(block: Block, key: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -487,12 +525,28 @@ def _sources(top: Block, known_tags: set[str]) -> tuple[Source, ...]:
                 if block.get(key) is not MISSING:
                     block.report(key, f"{key!r} is only for web page sources (kind: {', '.join(LISTING_KINDS)})")
         render = _render(block, kind)
+        manifest, dependency = _stack_origin(block)
+        target = block.get(kind.target) if kind.releases and kind.target else None
         if name is not None and url is not None and not (enabled and _same_feed(block, name, kind, url, followed)):
             sources.append(Source(name=name, url=url, kind=kind.name, tags=tags, enabled=enabled,
                                   interval_seconds=interval, extract=extract, weight=weight, line=line,
                                   repo=repo, project=project or (name if kind.releases else None),
-                                  prereleases=prereleases, releases=releases, page=page, render=render))
+                                  prereleases=prereleases, releases=releases, page=page, render=render,
+                                  target=target.strip() if isinstance(target, str) and target.strip() else None,
+                                  manifest=manifest, dependency=dependency))
     return tuple(sources)
+
+
+def _stack_origin(block: Block) -> tuple[str | None, str | None]:
+    """A source's `manifest` (the file that brought it in) and `dependency` (pkg:pypi/httpx), as `feeds stack`
+    writes them."""
+    manifest = block.text("manifest")
+    dependency = block.text("dependency")
+    if dependency is not None and not DEPENDENCY_RE.match(dependency):
+        block.report("dependency", f"dependency {dependency!r} must be a package URL without version: "
+                                   "pkg:pypi/NAME, pkg:npm/NAME, pkg:golang/MODULE or pkg:cargo/NAME")
+        dependency = None
+    return manifest, dependency
 
 
 def _render(block: Block, kind: SourceKind) -> str | None:

@@ -53,12 +53,17 @@ from .reports import (
     SourceCheck,
     SourceReport,
 )
+from .stack import ECOSYSTEMS, Advisory, AdvisoryItem, AffectedRange, Dependency, Resolution
 from .stories import LEAD_CHARS, KnownCluster, StoryText
 
 __all__ = [
+    "ECOSYSTEMS",
     "LEAD_CHARS",
     "MATCH_END",
     "MATCH_START",
+    "Advisory",
+    "AdvisoryItem",
+    "AffectedRange",
     "ArchiveStats",
     "Article",
     "CachedPage",
@@ -70,6 +75,7 @@ __all__ = [
     "Config",
     "CountRow",
     "DeliveryAttempt",
+    "Dependency",
     "Digest",
     "DigestItem",
     "DigestRecord",
@@ -97,6 +103,7 @@ __all__ = [
     "Release",
     "ReleaseItem",
     "ReleaseLine",
+    "Resolution",
     "RetentionSettings",
     "RunReport",
     "SearchHit",

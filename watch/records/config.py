@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .stack import Dependency
+
 
 @dataclass(frozen=True)
 class Tag:
@@ -48,6 +50,13 @@ class Source:
     releases: str = "all"  # all | minor (skip patch releases) | major (only majors)
     page: PageRules | None = None  # kind page: overrides of the article-list detection
     render: str | None = None  # kind page/watch: "chromium" renders the page headless before reading it
+    target: str | None = None  # the value of the kind's target key as written (repo, package, author)
+    # Your stack (`feeds stack`): the manifest that brought the source in, as written (relative to feeds.yaml),
+    # and the package it follows as a package URL without version (pkg:pypi/httpx, pkg:npm/@angular/core).
+    manifest: str | None = None
+    dependency: str | None = None
+    from_stack: bool = False  # not listed: derived at load time from a manifest of `stack: {manifests: [...]}`
+    packages: tuple[Dependency, ...] = ()  # kind advisories: the stack's packages, read from its manifests
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,11 @@ class FetchSettings:
     default_interval_seconds: int = 3600  # for sources without their own `interval`
     stale_factor: float = 5.0  # stale after this many usual gaps without a new item
     github_api: str = "https://api.github.com"  # another address for GitHub Enterprise
+    # Registries `feeds stack` asks where a dependency is developed, and the advisory database (mirrors, tests).
+    pypi_api: str = "https://pypi.org/pypi"
+    npm_registry: str = "https://registry.npmjs.org"
+    crates_api: str = "https://crates.io/api/v1"
+    osv_api: str = "https://api.osv.dev"
     # With a token, github-releases sources use the REST API (exact pre-release flags, 5000 requests
     # an hour) instead of the public Atom feed. Read once from the environment; never printed.
     github_token: str | None = field(default=None, repr=False)
@@ -165,4 +179,5 @@ class Config:
     tags: tuple[Tag, ...]
     sources: tuple[Source, ...]
     interests: str = ""
+    stack_manifests: tuple[Path, ...] = ()  # `stack: {manifests: [...]}`, resolved against feeds.yaml's folder
 

@@ -18,7 +18,7 @@ from watch.records import (
     Source,
     SourceCheck,
 )
-from watch.sources.kinds import parse_source
+from watch.sources.kinds import kind_of, parse_source
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,8 @@ def check_source(client: httpx.Client, source: Source, config: Config) -> Source
     """Fetch and parse a source without storing anything, and describe how it behaves (`feeds check`)."""
     settings = config.settings.fetch
     try:
-        result = fetch(client, source.url, max_bytes=settings.max_bytes, total_timeout=settings.total_timeout_seconds)
+        result = kind_of(source).assemble(client, source, settings, None, None) or \
+            fetch(client, source.url, max_bytes=settings.max_bytes, total_timeout=settings.total_timeout_seconds)
         page = render_result(result, settings) if source.render else result
         feed = parse_source(source, page.content, base_url=page.final_url, content_type=page.content_type)
     except (FetchError, ParseError) as exc:

@@ -104,10 +104,11 @@ def _fetch_and_parse(client: httpx.Client, source: Source, state: SourceState | 
     # and the body hash is the rendered DOM's.
     conditional = state is not None and not source.render
     try:
-        result = fetch(client, url, max_bytes=settings.max_bytes,
-                       etag=state.etag if conditional and state else None,
-                       last_modified=state.last_modified if conditional and state else None,
-                       total_timeout=settings.total_timeout_seconds, limiter=limiter, headers=headers)
+        result = kind.assemble(client, source, settings, limiter, state.watch_text if state else None) or \
+            fetch(client, url, max_bytes=settings.max_bytes,
+                  etag=state.etag if conditional and state else None,
+                  last_modified=state.last_modified if conditional and state else None,
+                  total_timeout=settings.total_timeout_seconds, limiter=limiter, headers=headers)
         if source.render and not result.not_modified:
             result = render_result(result, settings)
     except FetchError as exc:

@@ -17,6 +17,7 @@ from ..errors import StoreError
 from ..files import create_private
 from ..records import (
     LEAD_CHARS,
+    Advisory,
     Article,
     CachedPage,
     DeliveryAttempt,
@@ -138,6 +139,15 @@ class Archive(ArchiveReader):
             if earlier is not None:
                 entry = dataclasses.replace(entry, id=earlier[0])
                 row = (earlier[1],)
+        if row is None and entry.advisory is not None and entry.advisory.aliases:
+            # Filed before under one of its aliases (OSV linked a GHSA- to a PYSEC- id later): that item it stays.
+            marks = ", ".join("?" * len(entry.advisory.aliases))
+            earlier = self.db.execute(
+                f"SELECT i.id, i.feed_hash FROM advisories a JOIN items i ON i.id = a.item_id "
+                f"WHERE a.osv_id IN ({marks}) LIMIT 1", list(entry.advisory.aliases)).fetchone()
+            if earlier is not None:
+                entry = dataclasses.replace(entry, id=earlier[0])
+                row = (earlier[1],)
         if row and row[0] == feed_hash:
             return "unchanged"
         outcome = self._write_entry(entry, feed_hash, row is not None, now)
@@ -146,7 +156,20 @@ class Archive(ArchiveReader):
             self.db.execute(
                 "INSERT OR REPLACE INTO releases (item_id, project, version, prerelease, level) VALUES (?, ?, ?, ?, ?)",
                 [entry.id, r.project, r.version, int(r.prerelease), r.level])
+        if entry.advisory is not None:
+            self._save_advisory(entry.id, entry.advisory)
         return outcome
+
+    def _save_advisory(self, item_id: str, a: Advisory) -> None:
+        """The advisory row of an item, replaced whole when OSV revised it."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO advisories (item_id, osv_id, aliases, summary, modified, withdrawn, severity, "
+            "ecosystem, package, ranges, versions, fixed, reference_urls, pinned, affects_pinned, manifest) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [item_id, a.id, json.dumps(a.aliases), a.summary, a.modified, a.withdrawn, json.dumps(a.severity),
+             a.ecosystem, a.package, json.dumps([[r.introduced, r.fixed, r.last_affected] for r in a.ranges]),
+             json.dumps(a.versions), json.dumps(a.fixed), json.dumps(a.references), a.pinned,
+             None if a.affects_pinned is None else int(a.affects_pinned), a.manifest])
 
     def _write_entry(self, entry: Entry, feed_hash: str, exists: bool, now: datetime) -> str:
         published = iso(entry.published) if entry.published else None
@@ -679,7 +702,7 @@ class Archive(ArchiveReader):
             self.db.execute("INSERT OR IGNORE INTO pruned_items (id) SELECT id FROM prune_items")
             doomed = "(SELECT id FROM prune_items)"
             # Children first: they reference items(id) and foreign keys are enforced.
-            for table in ("summaries", "item_tags", "item_vectors", "summary_rejections", "releases"):
+            for table in ("summaries", "item_tags", "item_vectors", "summary_rejections", "releases", "advisories"):
                 run(table, f"DELETE FROM {table} WHERE item_id IN {doomed}")
             # The FTS table is keyed by items.rowid, so its rows go before the items they index.
             run("items_fts", "DELETE FROM items_fts WHERE rowid IN (SELECT rid FROM prune_items)")

@@ -315,6 +315,18 @@ def m023_deliveries(db: sqlite_utils.Database) -> None:
     db["deliveries"].create_index(["profile", "period", "channel_key", "status"])
 
 
+@migration
+def m024_advisories(db: sqlite_utils.Database) -> None:
+    """Items of `kind: advisories`: the OSV advisory, its package, ranges and fixes, and whether the pin is hit."""
+    db["advisories"].create({
+        "item_id": str, "osv_id": str, "aliases": str, "summary": str, "modified": str, "withdrawn": str,
+        "severity": str, "ecosystem": str, "package": str, "ranges": str, "versions": str, "fixed": str,
+        "reference_urls": str, "pinned": str, "affects_pinned": int, "manifest": str,
+    }, pk="item_id", foreign_keys=[("item_id", "items", "id")], not_null={"osv_id", "ecosystem", "package"})
+    db["advisories"].create_index(["osv_id"], unique=True)
+    db["advisories"].create_index(["package"])
+
+
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations not yet applied to `db` (all of them for a new, empty database)."""
     if not db["_migrations"].exists():

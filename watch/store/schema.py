@@ -269,6 +269,25 @@ TABLES: dict[str, TableDoc] = {
             "prerelease": "1 for a pre-release (alpha, beta, rc, dev), else 0.",
             "level": "Kind of version from the number alone: major, minor or patch (0.y.z: y is major).",
         }),
+    "advisories": TableDoc(
+        "Items of `kind: advisories` (security advisories from OSV): one per advisory, keyed by its OSV id.", {
+            "item_id": "The advisory item.",
+            "osv_id": "OSV id (GHSA-..., PYSEC-..., RUSTSEC-..., GO-...); advisories that alias each other are one.",
+            "aliases": "Other ids of the same advisory (CVE-..., GHSA-...), a JSON list.",
+            "summary": "OSV's one-line summary.",
+            "modified": f"When OSV last revised it; {TIME}.",
+            "withdrawn": f"When OSV withdrew it; {TIME}; NULL while it stands.",
+            "severity": "CVSS vectors or scores as 'TYPE SCORE', a JSON list; empty when OSV gives none.",
+            "ecosystem": "The package's ecosystem: PyPI, npm, Go or crates.io.",
+            "package": "The package of your stack it is filed against.",
+            "ranges": "Affected ranges, a JSON list of [introduced, fixed, last_affected] (null where absent).",
+            "versions": "Versions listed as affected one by one, a JSON list.",
+            "fixed": "Versions that fix it (what to upgrade to), a JSON list.",
+            "reference_urls": "Links to the advisory, fixes and reports, a JSON list.",
+            "pinned": "The version your manifest pins; NULL when it pins none.",
+            "affects_pinned": "1 when the pinned version is affected, 0 when not (or withdrawn), NULL without a pin.",
+            "manifest": "The manifest that brought the package in.",
+        }),
     "pruned_items": TableDoc(
         "Ids of items deleted by retention (settings.retention.items): a feed entry with one of these ids is "
         "not stored again.", {

@@ -7,8 +7,11 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import ClassVar
 
+import httpx
+
 from ...errors import FetchError
-from ...records import FetchSettings, ParsedFeed, Source, Summary
+from ...http.client import HostLimiter
+from ...records import FetchResult, FetchSettings, ParsedFeed, Source, Summary
 from ..parse import clean_feed
 
 
@@ -53,6 +56,11 @@ class SourceKind(ABC):
 
     def api_request(self, source: Source, settings: FetchSettings) -> tuple[str, dict[str, str]] | None:
         """(url, headers) of an API call that replaces the public address (a token is set), or None."""
+        return None
+
+    def assemble(self, client: httpx.Client, source: Source, settings: FetchSettings, limiter: HostLimiter | None,
+                 previous: str | None) -> FetchResult | None:
+        """A document this kind builds from several API calls (raises FetchError); None: fetch `url` as usual."""
         return None
 
     def api_failure(self, error: FetchError) -> FetchError:
