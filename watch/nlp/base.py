@@ -63,6 +63,10 @@ class Summarizer(ABC):
         """Whether `summary` is this summarizer's generated text (not a fallback's)."""
         return self.generative and summary.model == self.name
 
+    def outage(self) -> str | None:
+        """Why the model could not be asked (a summarizer server down...), or None; a run reports it."""
+        return None
+
 
 class Tagger(ABC):
     """Scores documents against the taxonomy."""
