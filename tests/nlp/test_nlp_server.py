@@ -136,19 +136,33 @@ def test_errors_and_garbage_defer_the_items_and_leave_the_server_alone(chat: Cha
                                                                        said: str) -> None:
     chat.mode = mode
     summarizer = ServerSummarizer(chat.base_url, "m", concurrency=1, fallback=fallback())
-    summaries = summarizer.summarize_many([MISTRAL, GPU, MISTRAL])
+    summaries = summarizer.summarize_many([MISTRAL, GPU, MISTRAL, GPU, MISTRAL])
     assert not any(summarizer.generated(s) for s in summaries)
-    assert summaries.deferred == {0, 1, 2} and not summaries.rejections
+    assert summaries.deferred == {0, 1, 2, 3, 4} and not summaries.rejections
     assert summarizer.outage() == f"summarizer server {chat.base_url} {said}"
-    assert len(chat.requests) == 1  # the first failure is enough: the others are not sent
+    assert len(chat.requests) == server_module.STRIKES  # then the others are not sent
     chat.mode = "ok"
     assert summarizer.summarize_many([MISTRAL]).deferred == {0}  # still left alone for RETRY_AFTER
 
 
+def test_one_error_between_answers_does_not_stop_the_others(chat: ChatServer) -> None:
+    answers = iter([tm.FAITHFUL_SCRIPT, None, tm.FAITHFUL_SCRIPT, None, tm.FAITHFUL_SCRIPT])
+    original = chat.reply
+
+    def reply(path: str, body: dict) -> tuple[int, bytes]:
+        return original(path, body) if next(answers) else (500, b"index out of range in self")
+
+    chat.reply = reply  # type: ignore[method-assign]
+    summarizer = ServerSummarizer(chat.base_url, "m", concurrency=1, fallback=fallback())
+    summaries = summarizer.summarize_many([MISTRAL] * 5)
+    assert [summarizer.generated(s) for s in summaries] == [True, False, True, False, True]
+    assert summaries.deferred == {1, 3} and len(chat.requests) == 5
+
+
 def test_the_server_is_asked_again_after_retry_after(chat: ChatServer, monkeypatch: pytest.MonkeyPatch) -> None:
     chat.mode = "500"
-    summarizer = ServerSummarizer(chat.base_url, "m", fallback=fallback())
-    assert summarizer.summarize_many([MISTRAL]).deferred == {0}
+    summarizer = ServerSummarizer(chat.base_url, "m", concurrency=1, fallback=fallback())
+    assert summarizer.summarize_many([MISTRAL] * server_module.STRIKES).deferred == {0, 1, 2}
     chat.mode = "ok"
     monkeypatch.setattr(server_module, "RETRY_AFTER", 0.0)
     summarizer._down_until = 0.0

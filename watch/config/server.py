@@ -63,7 +63,7 @@ def _checked_url(block: Block, url: str, allow_remote: bool) -> str | None:
     if allow_remote:
         return url
     host = parts.hostname
-    public = _public_addresses(host, port or (443 if parts.scheme.lower() == "https" else 80))
+    public = public_addresses(host, port or (443 if parts.scheme.lower() == "https" else 80))
     if public is None:
         block.report("base_url", f"cannot resolve {host!r} to check that the summarizer server is on this machine "
                                  "or a private network (articles are sent to it); write its address, or set "
@@ -78,7 +78,7 @@ def _checked_url(block: Block, url: str, allow_remote: bool) -> str | None:
     return url
 
 
-def _public_addresses(host: str, port: int) -> list[str] | None:
+def public_addresses(host: str, port: int) -> list[str] | None:
     """The public addresses `host` resolves to (empty: all are loopback or private), None if it does not resolve."""
     try:
         addresses = resolve(host.strip("[]"), port)

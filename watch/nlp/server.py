@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 REQUEST_TIMEOUT = 120.0  # seconds for one answer at most, however much of the time budget is left
 CONNECT_TIMEOUT = 5.0
 RETRY_AFTER = 300.0  # once the server failed, items keep their fallback summary this long without asking
+# HTTP errors and garbage in a row before the server counts as failing (some servers answer 500 to a
+# prompt longer than the model's context); a refused connection or a timeout counts at once.
+STRIKES = 3
 # HTTP statuses about one request (its prompt too long for the context...), not about the server.
 _ITEM_STATUSES = frozenset({400, 413, 422})
 
@@ -41,7 +44,8 @@ class ServerSummarizer(Summarizer):
     `summarize_many` (at most REQUEST_TIMEOUT). When the server cannot be reached, times out,
     answers an HTTP error or garbage, the items get the `fallback` summarizer's summary and are
     marked deferred (`Summaries.deferred`: asked again in a later run); the server is then left
-    alone for RETRY_AFTER seconds, so a dead server costs one failed request, not one per item.
+    alone for RETRY_AFTER seconds (after one refused connection or timeout, or STRIKES errors in a
+    row), so a dead server costs one failed request, not one per item.
     `outage()` says what went wrong. The API key, if any, is sent as a bearer token.
     """
 
@@ -71,6 +75,7 @@ class ServerSummarizer(Summarizer):
                                     limits=httpx.Limits(max_connections=concurrency))
         self._lock = threading.Lock()
         self._down_until = 0.0
+        self._strikes = 0
         self._outage: str | None = None
 
     @property
@@ -136,15 +141,18 @@ class ServerSummarizer(Summarizer):
                                          timeout=httpx.Timeout(left, connect=min(left, CONNECT_TIMEOUT)))
         except httpx.TimeoutException as exc:
             what = "unreachable" if isinstance(exc, httpx.ConnectTimeout) else f"gave no answer within {left:.0f} s"
-            raise self._down(what, exc) from None
+            raise self._down(what, exc, strikes=STRIKES) from None
         except httpx.TransportError as exc:
-            raise self._down("unreachable", exc) from None
+            raise self._down("unreachable", exc, strikes=STRIKES) from None
         if response.status_code in _ITEM_STATUSES:
             raise Unavailable([f"summarizer server {self.base_url} refused this item: HTTP {response.status_code} "
                                f"{_snippet(response.text)}"])
         if response.status_code != 200:
             raise self._down(f"answered HTTP {response.status_code}", _snippet(response.text))
-        return self._answer(response)
+        answer = self._answer(response)
+        with self._lock:
+            self._strikes = 0
+        return answer
 
     def _answer(self, response: httpx.Response) -> tuple[str, bool]:
         """Text and finish of a chat-completions answer; anything else marks the server down."""
@@ -158,14 +166,19 @@ class ServerSummarizer(Summarizer):
             raise self._down("answered something that is not a chat completion", f"content {content!r:.80}")
         return content, choice.get("finish_reason") != "length"
 
-    def _down(self, what: str, detail: Any) -> Unavailable:
-        """Note that the server failed (it is left alone for RETRY_AFTER seconds); the item's rejection."""
+    def _down(self, what: str, detail: Any, strikes: int = 1) -> Unavailable:
+        """Note that the server failed (left alone for RETRY_AFTER seconds after STRIKES); the item's rejection."""
         outage = f"summarizer server {self.base_url} {what}"
         with self._lock:
-            first = time.monotonic() >= self._down_until
             self._outage = outage
-            self._down_until = time.monotonic() + RETRY_AFTER
-        if first:
+            self._strikes += strikes
+            opened = self._strikes >= STRIKES and time.monotonic() >= self._down_until
+            if opened:
+                self._down_until = time.monotonic() + RETRY_AFTER
+                self._strikes = 0
+        if not opened:
+            log.info("%s (%s): this item keeps its extractive summary", outage, detail)
+        else:
             log.warning("%s (%s): items keep their extractive summary and are retried in a later run", outage, detail)
         return Unavailable([outage])
 
