@@ -176,8 +176,11 @@ def run_server(args: argparse.Namespace, docs: dict[str, list[Doc]],
                fallback: Summarizer) -> tuple[dict[str, list[str]], tuple[float, float], dict[str, int]]:
     """Summaries of every language from the inference server, the (wall, CPU) seconds per document,
     and the counts of generated, rejected and unanswered items."""
+    import logging
+
     from watch.nlp.server import ServerSummarizer
 
+    logging.getLogger("watch.nlp.guard").setLevel(logging.ERROR)  # one line per refused answer: counted instead
     summarizer = ServerSummarizer(args.base_url, args.model, sentences=SENTENCES, max_chars=MAX_CHARS,
                                   concurrency=args.concurrency, max_input_chars=args.max_input_chars,
                                   api_key=os.environ.get(args.api_key_env or "") or None,
