@@ -188,7 +188,7 @@ def test_a_passed_deadline_sends_nothing(chat: ChatServer) -> None:
     assert summarizer.outage() is None  # out of time is not the server's fault
 
 
-def test_an_item_the_server_refuses_is_deferred_without_blaming_the_server(chat: ChatServer) -> None:
+def test_an_item_the_server_refuses_is_rejected_without_blaming_the_server(chat: ChatServer) -> None:
     calls: list[int] = []
     original = chat.reply
 
@@ -201,7 +201,8 @@ def test_an_item_the_server_refuses_is_deferred_without_blaming_the_server(chat:
     chat.reply = reply  # type: ignore[method-assign]
     summarizer = ServerSummarizer(chat.base_url, "m", concurrency=1, fallback=fallback())
     summaries = summarizer.summarize_many([GPU, MISTRAL])
-    assert summaries.deferred == {0} and summarizer.generated(summaries[1])
+    assert summaries.deferred == frozenset() and summarizer.generated(summaries[1])
+    assert "refused this item: HTTP 400" in summaries.rejections[0]  # the backlog will not ask again
     assert summarizer.outage() is None
 
 

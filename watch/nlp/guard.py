@@ -71,6 +71,10 @@ class OutOfTime(SummaryRejected):
     """The run's time budget was spent before (or while) generating this item."""
 
 
+class Refused(SummaryRejected):
+    """The model's server refused this item itself (its prompt too long for the context...): not asked again."""
+
+
 class Unavailable(SummaryRejected):
     """The model could not be asked (a server down, slow, or answering errors): retry in a later run."""
 
@@ -111,7 +115,7 @@ def settle(docs: Sequence[Doc], outcomes: Sequence[Outcome], fallback: Summarize
     """One summary per doc from its outcome: the generated one, else the fallback's (one call for all).
 
     Without a fallback the first rejection is raised. The result's `rejections` holds why unfaithful
-    or degenerate output was refused (asking again would give it again); `deferred` holds the items
+    or degenerate output, or the item itself, was refused (asking again would give the same); `deferred` the items
     that ran out of time or could not reach the model, to be tried again in a later run.
     """
     out: list[Summary | None] = []
@@ -124,7 +128,7 @@ def settle(docs: Sequence[Doc], outcomes: Sequence[Outcome], fallback: Summarize
             continue
         if fallback is None:
             raise outcome
-        if isinstance(outcome, UnfaithfulSummary):
+        if isinstance(outcome, UnfaithfulSummary | Refused):
             rejections[n] = str(outcome)
         elif isinstance(outcome, OutOfTime | Unavailable):
             deferred.add(n)

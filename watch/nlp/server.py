@@ -20,7 +20,16 @@ from typing import Any
 import httpx
 
 from watch.nlp.base import Doc, Summaries, Summarizer
-from watch.nlp.guard import Outcome, OutOfTime, SummaryRejected, Unavailable, accept, before_model, settle
+from watch.nlp.guard import (
+    Outcome,
+    OutOfTime,
+    Refused,
+    SummaryRejected,
+    Unavailable,
+    accept,
+    before_model,
+    settle,
+)
 from watch.nlp.prompt import chat_messages
 from watch.records import Summary
 
@@ -45,7 +54,9 @@ class ServerSummarizer(Summarizer):
     answers an HTTP error or garbage, the items get the `fallback` summarizer's summary and are
     marked deferred (`Summaries.deferred`: asked again in a later run); the server is then left
     alone for RETRY_AFTER seconds (after one refused connection or timeout, or STRIKES errors in a
-    row), so a dead server costs one failed request, not one per item.
+    row), so a dead server costs one failed request, not one per item. An item the server itself
+    refuses (HTTP 400, 413, 422: its prompt too long...) is rejected for good instead, like
+    unfaithful output.
     `outage()` says what went wrong. The API key, if any, is sent as a bearer token.
     """
 
@@ -145,7 +156,7 @@ class ServerSummarizer(Summarizer):
         except httpx.TransportError as exc:
             raise self._down("unreachable", exc, strikes=STRIKES) from None
         if response.status_code in _ITEM_STATUSES:
-            raise Unavailable([f"summarizer server {self.base_url} refused this item: HTTP {response.status_code} "
+            raise Refused([f"summarizer server {self.base_url} refused this item: HTTP {response.status_code} "
                                f"{_snippet(response.text)}"])
         if response.status_code != 200:
             raise self._down(f"answered HTTP {response.status_code}", _snippet(response.text))
