@@ -58,7 +58,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     process.wait(30)
 
 
-@pytest.mark.model
 def test_transformers_serve_writes_the_summary_through_the_guard(served: tuple[str, str]) -> None:
     base_url, model = served
     summarizer = ServerSummarizer(base_url, model, concurrency=2, fallback=fallback())
