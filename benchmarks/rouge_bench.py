@@ -183,6 +183,7 @@ def run_server(args: argparse.Namespace, docs: dict[str, list[Doc]],
     logging.getLogger("watch.nlp.guard").setLevel(logging.ERROR)  # one line per refused answer: counted instead
     summarizer = ServerSummarizer(args.base_url, args.model, sentences=SENTENCES, max_chars=MAX_CHARS,
                                   concurrency=args.concurrency, max_input_chars=args.max_input_chars,
+                                  allow_remote=args.allow_remote,
                                   api_key=os.environ.get(args.api_key_env or "") or None,
                                   fallback=fallback)
     counts: dict[str, int] = {}

@@ -3,6 +3,7 @@ and a chat-completions server that answers, refuses, hangs, fails or talks garba
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -211,3 +212,17 @@ def test_without_fallback_an_unreachable_server_raises(tmp_path: Path) -> None:
     summarizer = ServerSummarizer(f"http://127.0.0.1:{free_port()}/v1", "m")
     with pytest.raises(Unavailable, match="unreachable"):
         summarizer.summarize(*MISTRAL)
+
+
+def test_a_host_that_now_resolves_to_a_public_address_is_sent_nothing(chat: ChatServer,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from watch.http import egress
+
+    # feeds.yaml was checked when it was read; the name resolves elsewhere since (DNS, /etc/hosts).
+    monkeypatch.setattr(egress, "resolve", lambda host, port: [(socket.AF_INET, ("8.8.8.8", port))])
+    summarizer = ServerSummarizer(chat.base_url, "m", fallback=fallback())
+    summaries = summarizer.summarize_many([MISTRAL, GPU])
+    assert summaries.deferred == {0, 1} and chat.requests == []
+    assert "127.0.0.1 resolves to 8.8.8.8, a public address, and allow_remote is false" in (summarizer.outage() or "")
+    remote = ServerSummarizer(chat.base_url, "m", allow_remote=True, fallback=fallback())
+    assert remote.generated(remote.summarize(*MISTRAL))  # allow_remote: no such check

@@ -57,6 +57,7 @@ def load_models(config: Config) -> Models:
         summarizer = ServerSummarizer(summarizing.base_url or "", summarizing.model or "",
                                       sentences=summarizing.sentences, max_chars=summarizing.max_chars,
                                       concurrency=summarizing.concurrency, api_key=summarizing.api_key,
+                                      allow_remote=summarizing.allow_remote,
                                       fallback=extractive)
     return Models(
         summarizer=summarizer, tagger=tagger, embedder=embedder,

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from watch.http.egress import PublicAddress, private_transport
 from watch.nlp.base import Doc, Summaries, Summarizer
 from watch.nlp.guard import (
     Outcome,
@@ -57,14 +58,15 @@ class ServerSummarizer(Summarizer):
     row), so a dead server costs one failed request, not one per item. An item the server itself
     refuses (HTTP 400, 413, 422: its prompt too long...) is rejected for good instead, like
     unfaithful output.
-    `outage()` says what went wrong. The API key, if any, is sent as a bearer token.
+    `outage()` says what went wrong. The API key, if any, is sent as a bearer token. Unless
+    `allow_remote`, a connection to a host that now resolves to a public address is refused.
     """
 
     generative = True
 
     def __init__(self, base_url: str, model: str, *, sentences: int = 3, max_chars: int = 400,
                  concurrency: int = 4, max_tokens: int = 160, max_input_chars: int = 6000,
-                 api_key: str | None = None, fallback: Summarizer | None = None) -> None:
+                 api_key: str | None = None, allow_remote: bool = False, fallback: Summarizer | None = None) -> None:
         if sentences < 1 or max_chars < 2:
             raise ValueError("a summary needs at least one sentence and two characters")
         if concurrency < 1 or max_tokens < 1 or max_input_chars < 100:
@@ -82,8 +84,10 @@ class ServerSummarizer(Summarizer):
         self.fallback = fallback
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # trust_env=False: no proxy from the environment gets the articles; redirects are not followed.
-        self._client = httpx.Client(headers=headers, trust_env=False, follow_redirects=False,
-                                    limits=httpx.Limits(max_connections=concurrency))
+        # Unless allow_remote, every connection checks again that the host is not public (DNS may change).
+        limits = httpx.Limits(max_connections=concurrency)
+        self._client = httpx.Client(headers=headers, trust_env=False, follow_redirects=False, limits=limits,
+                                    transport=None if allow_remote else private_transport(limits))
         self._lock = threading.Lock()
         self._down_until = 0.0
         self._strikes = 0
@@ -154,6 +158,8 @@ class ServerSummarizer(Summarizer):
             what = "unreachable" if isinstance(exc, httpx.ConnectTimeout) else f"gave no answer within {left:.0f} s"
             raise self._down(what, exc, strikes=STRIKES) from None
         except httpx.TransportError as exc:
+            if isinstance(exc.__cause__, PublicAddress):
+                raise self._down(f"refused: {exc}, and allow_remote is false", exc, strikes=STRIKES) from None
             raise self._down("unreachable", exc, strikes=STRIKES) from None
         if response.status_code in _ITEM_STATUSES:
             raise Refused([f"summarizer server {self.base_url} refused this item: HTTP {response.status_code} "
