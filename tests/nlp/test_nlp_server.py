@@ -226,3 +226,12 @@ def test_a_host_that_now_resolves_to_a_public_address_is_sent_nothing(chat: Chat
     assert "127.0.0.1 resolves to 8.8.8.8, a public address, and allow_remote is false" in (summarizer.outage() or "")
     remote = ServerSummarizer(chat.base_url, "m", allow_remote=True, fallback=fallback())
     assert remote.generated(remote.summarize(*MISTRAL))  # allow_remote: no such check
+
+
+def test_an_answer_without_content_is_an_empty_summary_not_a_failing_server(chat: ChatServer) -> None:
+    chat.answer = lambda _m: None  # type: ignore[assignment,return-value]  # a reasoning model out of tokens
+    summarizer = ServerSummarizer(chat.base_url, "m", concurrency=1, fallback=fallback())
+    summaries = summarizer.summarize_many([MISTRAL] * (server_module.STRIKES + 1))
+    assert all(reason == "empty output" for reason in summaries.rejections.values())
+    assert len(summaries.rejections) == len(chat.requests) == server_module.STRIKES + 1
+    assert summarizer.outage() is None

@@ -33,6 +33,7 @@ from watch.nlp.guard import (
 )
 from watch.nlp.prompt import chat_messages
 from watch.records import Summary
+from watch.text.textsafe import one_line
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ class ServerSummarizer(Summarizer):
             raise self._down("unreachable", exc, strikes=STRIKES) from None
         if response.status_code in _ITEM_STATUSES:
             raise Refused([f"summarizer server {self.base_url} refused this item: HTTP {response.status_code} "
-                               f"{_snippet(response.text)}"])
+                           f"{_snippet(response.text)}"])
         if response.status_code != 200:
             raise self._down(f"answered HTTP {response.status_code}", _snippet(response.text))
         answer = self._answer(response)
@@ -179,6 +180,8 @@ class ServerSummarizer(Summarizer):
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise self._down("answered something that is not a chat completion",
                              f"{type(exc).__name__}: {_snippet(response.text)}") from None
+        if content is None:  # a reasoning model that spent max_tokens thinking: an empty answer, for the guard
+            content = ""
         if not isinstance(content, str):
             raise self._down("answered something that is not a chat completion", f"content {content!r:.80}")
         return content, choice.get("finish_reason") != "length"
@@ -212,5 +215,5 @@ class ServerSummarizer(Summarizer):
 
 
 def _snippet(text: str, limit: int = 120) -> str:
-    """The start of a response body on one line, for a log message."""
-    return " ".join(text.split())[:limit]
+    """The start of a response body on one line and without control characters, for a log message."""
+    return one_line(text)[:limit]
