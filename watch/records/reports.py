@@ -81,6 +81,7 @@ class ProcessReport:
     # have the extractive summary meanwhile, because the run's time budget ran out)
     generated: int = 0
     waiting: int = 0
+    outage: str | None = None  # why the summarizer's model could not be asked (a summarizer server down...)
     refused: tuple[RefusedLink, ...] = ()  # links the egress policy kept techwatch from fetching
 
 
