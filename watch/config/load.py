@@ -47,8 +47,8 @@ from watch.records import (
 from ..durations import parse_interval, parse_retention
 from ..sources.kinds import KINDS, RELEASE_KINDS, SOURCE_KINDS, SourceKind
 from ..sources.selectors import selector_problem
-from .stack import stack_packages, stack_sources, with_advisories
 from .server import SERVER_KEYS, server_options
+from .stack import stack_packages, stack_sources, with_advisories
 from .validate import MISSING, Block, Problems, describe, is_bool, is_int, key_list, node_line, parse_yaml, read_text
 
 DATABASE_ENV = "TECHWATCH_DATABASE"
