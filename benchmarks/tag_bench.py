@@ -82,7 +82,8 @@ def load_items(corpus: Path) -> dict[str, list[Item]]:
                 (DATA / "tag_labels_fr_parallel.jsonl").read_text(encoding="utf-8").splitlines()]
     entries: dict[str, dict] = {}
     texts: dict[tuple[str, str], tuple[str, str]] = {}
-    for label in labels:
+    # The parallel set also holds items outside the 223: their text is read from the same feeds.
+    for label in labels + parallel:
         name = label["feed"]
         if name not in entries:
             path = corpus / "feeds" / name

@@ -21,6 +21,7 @@ from watch.extract.fulltext import PageFetcher, article_for
 from watch.nlp.backlog import summarize_backlog
 from watch.nlp.enrich import Models, enrich
 from watch.nlp.interests import refresh_relevance
+from watch.nlp.learning import learn_tags, unmatched_examples
 from watch.nlp.loading import ModelLoader, load_models, load_once
 from watch.progress import Meter, ProgressCallback
 from watch.records import (
@@ -42,9 +43,9 @@ from watch.store import Archive
 from watch.stories.assign import cluster_new
 
 __all__ = ["FEED_FILE", "ModelLoader", "Models", "PageFetcher", "WrittenDigest", "build_digest", "check_all",
-           "check_source", "cluster_new", "email_digest", "load_models", "load_once", "process_pending",
+           "check_source", "cluster_new", "email_digest", "learn_tags", "load_models", "load_once", "process_pending",
            "produce_digest", "refresh_all", "refresh_relevance", "refresh_source", "release_output", "run_cycle",
-           "summarize_backlog", "write_digest"]
+           "summarize_backlog", "unmatched_examples", "write_digest"]
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,7 @@ def run_cycle(config: Config, archive: Archive, client: httpx.Client, models: Mo
     if config.settings.summarizer.backend == "generative":
         deadline = time.monotonic() + config.settings.summarizer.time_budget_seconds
     try:
+        learn_tags(config, archive, models)  # corrections and examples: new items are tagged with what they teach
         processed = process_pending(config, archive, client, models, deadline=deadline, stop=stop, progress=progress)
         if not stop.is_set():  # clustering and relevance catch up in the next run
             cluster_new(archive, models)

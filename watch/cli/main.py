@@ -31,6 +31,7 @@ from .options import EXIT_PARTIAL, config_option, config_options, handle_errors,
 from .progress import RunProgress
 from .query import export, search, show, stats
 from .schedule import schedule
+from .tag import tag
 
 
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -197,6 +198,11 @@ def feeds_check(config_path: Path, db: Path | None) -> None:
     """Validate feeds.yaml, then fetch every enabled source and describe how it behaves."""
     config = load(config_path, db)
     say(f"{config_path}: valid ({len(config.sources)} sources, {len(config.tags)} tags)")
+    if config.settings.database.exists() and any(t.examples for t in config.tags):
+        archive = open_archive(config.settings.database)
+        for warning in pipeline.unmatched_examples(config, archive):
+            say(f"  warning: {warning}")
+        archive.close()
     health = _health(config)
     with make_client(config.settings.fetch) as client:
         checks = pipeline.check_all(config, client)
@@ -358,3 +364,4 @@ cli.add_command(digest)
 for _command in (search, show, stats, export):
     cli.add_command(_command)
 cli.add_command(browse)
+cli.add_command(tag)

@@ -12,6 +12,7 @@ from .config import (
     Source,
     SummarizerSettings,
     Tag,
+    TagExample,
     TaggerSettings,
 )
 from .digest import (
@@ -29,7 +30,7 @@ from .digest import (
     TagTrend,
 )
 from .feeds import Entry, FetchResult, ParsedFeed, Release, SourceState
-from .nlp import DocVector, ModelOutput, PendingItem, Summary, TagScore
+from .nlp import DocVector, ModelOutput, PendingItem, Summary, TagCorrection, TagLearning, TagScore
 from .query import (
     MATCH_END,
     MATCH_START,
@@ -107,6 +108,9 @@ __all__ = [
     "SummarizerSettings",
     "Summary",
     "Tag",
+    "TagCorrection",
+    "TagExample",
+    "TagLearning",
     "TagScore",
     "TagTrend",
     "TaggerSettings",
