@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from httpserver import FeedServer
-from testkit import rss, run_cli, write_config
+from testkit import TAXONOMY, rss, run_cli, write_config
 
 from watch.store import open_archive
 
@@ -148,7 +148,7 @@ def test_corrections_win_over_re_tagging_and_teach_the_next_run(workdir: Path, f
     changed = [(g, t, x + " Update: weights are on the hub.") if g == "mistral" else (g, t, x) for g, t, x in NEWS]
     server.add("/news.xml", rss("News", _entries([LATE_BIRD, *BIRDS, *changed], now)).encode())
     try:
-        done = run_cli("run", "--config", str(workdir / "feeds.yaml"), cwd=workdir)
+        done = run_cli("run", "--all", "--config", str(workdir / "feeds.yaml"), cwd=workdir)
     finally:
         server.add("/news.xml", rss("News", _entries(BIRDS + NEWS, now)).encode())
     assert done.returncode == 0, done.stdout + done.stderr
@@ -162,3 +162,23 @@ def test_corrections_win_over_re_tagging_and_teach_the_next_run(workdir: Path, f
         assert archive.db.execute("SELECT COUNT(*) FROM tag_models").fetchone()[0] == 1  # fitted once, kept
     finally:
         archive.close()
+
+
+def test_examples_teach_a_tag_and_one_matching_no_item_is_a_warning(workdir: Path, feed) -> None:
+    server, _now = feed
+    examples = ("    examples:\n" + "".join(f"      - {title}\n" for _g, title, _t in BIRDS[:3])
+                + "      - https://news.example/pelican4\n      - A title no item has\n")
+    config = write_config(workdir, [{"name": "News", "url": server.url("/news.xml")}],
+                          taxonomy=TAXONOMY.rstrip() + "\n" + examples)
+    line = config.read_text(encoding="utf-8").splitlines().index("      - A title no item has") + 1
+    checked = run_cli("feeds", "check", "--config", str(config), cwd=workdir, timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert f"warning: {config}:{line}: tag 'sovereignty': example 'A title no item has' matches no archived item" \
+        in checked.stdout
+    for guid in ("llama", "mistral", "cve"):  # the contrast: items reviewed as not sovereignty
+        assert tag(workdir, f"https://news.example/{guid}", "+llm" if guid != "cve" else "+security").returncode == 0
+    done = run_cli("run", "--config", str(config), cwd=workdir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "A title no item has" in done.stderr  # the warning again, in the run's log
+    assert "sovereignty" in _tags(workdir, "pelican5")  # not an example: re-tagged with what they taught
+    assert "sovereignty" not in _tags(workdir, "cve")

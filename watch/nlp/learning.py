@@ -78,9 +78,13 @@ def learn_tags(config: Config, archive: Archive, models: ModelLoader, now: datet
     key = labels_hash(model_name, names, ids, vectors, positive)
     stored = archive.tag_model(model_name)
     if stored is not None and stored[0] == key:
-        learned = TagModel.from_bytes(stored[1])
-        tagger.learn(learned)
-        return TagLearning(len(ids), tuple(learned.learned_tags()), unmatched=tuple(warnings))
+        try:
+            learned = TagModel.from_bytes(stored[1])
+        except (ValueError, KeyError, OSError) as exc:  # unreadable: fitted again below
+            log.warning("stored tag model unreadable (%s); fitting it again", exc)
+        else:
+            tagger.learn(learned)
+            return TagLearning(len(ids), tuple(learned.learned_tags()), unmatched=tuple(warnings))
     learned = fit_prototypes(names, vectors, positive)
     archive.save_tag_model(model_name, key, learned.to_bytes(), now)
     tagger.learn(learned)
