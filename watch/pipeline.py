@@ -33,6 +33,7 @@ from watch.records import (
     RunReport,
     SourceReport,
     Summary,
+    TagLearning,
 )
 from watch.sources.check import check_all, check_source
 from watch.sources.kinds import kind_of
@@ -164,8 +165,9 @@ def run_cycle(config: Config, archive: Archive, client: httpx.Client, models: Mo
     deadline = None
     if config.settings.summarizer.backend == "generative":
         deadline = time.monotonic() + config.settings.summarizer.time_budget_seconds
+    learning = TagLearning()
     try:
-        learn_tags(config, archive, models)  # corrections and examples: new items are tagged with what they teach
+        learning = learn_tags(config, archive, models)  # corrections, examples: new items use what they teach
         processed = process_pending(config, archive, client, models, deadline=deadline, stop=stop, progress=progress)
         if not stop.is_set():  # clustering and relevance catch up in the next run
             cluster_new(archive, models)
@@ -174,7 +176,8 @@ def run_cycle(config: Config, archive: Archive, client: httpx.Client, models: Mo
             processed = summarize_backlog(archive, models, deadline, processed)
     except ModelError as exc:
         processed = ProcessReport(errors=(f"model: {exc}",))
-    report = RunReport(run_id=run_id, sources=tuple(sources), processed=processed, interrupted=stop.is_set())
+    report = RunReport(run_id=run_id, sources=tuple(sources), processed=processed, interrupted=stop.is_set(),
+                       learning=learning)
     archive.finish_run(run_id, report, datetime.now(UTC))
     return report
 

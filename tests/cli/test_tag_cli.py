@@ -153,6 +153,8 @@ def test_corrections_win_over_re_tagging_and_teach_the_next_run(workdir: Path, f
         server.add("/news.xml", rss("News", _entries(BIRDS + NEWS, now)).encode())
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 new items" in done.stdout and "2 processed" in done.stdout, done.stdout
+    # learned before processing: the Mistral item, waiting to be processed again, is not one of them this time
+    assert "Tags: learned from 6 labelled items (llm, security, sovereignty)" in done.stdout, done.stdout
     assert _tags(workdir, "mistral") >= {"security"} and "llm" not in _tags(workdir, "mistral")
     assert "sovereignty" in _tags(workdir, "pelican6")  # a new item, tagged with what the corrections taught
     assert "sovereignty" in _tags(workdir, "pelican5")  # an older one, re-tagged after the labels changed

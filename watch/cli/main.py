@@ -19,6 +19,7 @@ from ..feeds import subscribe
 from ..feeds.discover import DiscoveredPage
 from ..http.client import make_client, trusting
 from ..logs import setup_logging
+from ..nlp.learning import RETAG_DAYS
 from ..records import Config, RefusedLink, SourceCheck
 from ..sources.listing import METHOD_NAMES
 from ..store import open_archive
@@ -87,6 +88,10 @@ def run(poll_all: bool, wait_seconds: float, config_path: Path, db: Path | None)
     if report.processed.generated or report.processed.waiting:
         click.echo(f"Generative summaries: {report.processed.generated} written, {report.processed.waiting} items "
                    "still have the extractive one (time budget spent; they are done in the next runs).")
+    learned = report.learning
+    if learned.refitted:
+        say(f"Tags: learned from {learned.labelled} labelled items ({', '.join(learned.tags) or 'no tag yet'}); "
+            f"{learned.retagged} items of the last {RETAG_DAYS} days re-tagged (corrected items keep their tags).")
     for line in _refused_lines(report.processed.refused):
         say(line)
     for error in report.processed.errors:
