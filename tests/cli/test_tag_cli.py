@@ -184,3 +184,10 @@ def test_examples_teach_a_tag_and_one_matching_no_item_is_a_warning(workdir: Pat
     assert "A title no item has" in done.stderr  # the warning again, in the run's log
     assert "sovereignty" in _tags(workdir, "pelican5")  # not an example: re-tagged with what they taught
     assert "sovereignty" not in _tags(workdir, "cve")
+
+
+def test_help_says_how_to_correct_and_a_call_without_item_or_file_is_refused(tmp_path: Path) -> None:
+    shown = run_cli("tag", "--help", cwd=tmp_path, timeout=60)
+    assert shown.returncode == 0 and "+security -llm" in shown.stdout and "--from FILE.csv" in shown.stdout
+    refused = run_cli("tag", cwd=tmp_path, timeout=60)
+    assert refused.returncode == 2 and "give ITEM and +TAG/-TAG changes, or --from FILE.csv" in refused.stderr
