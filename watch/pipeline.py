@@ -22,6 +22,7 @@ from watch.extract.fulltext import PageFetcher, article_for
 from watch.nlp.backlog import summarize_backlog
 from watch.nlp.enrich import Models, enrich
 from watch.nlp.interests import refresh_relevance
+from watch.nlp.learning import learn_tags, unmatched_examples
 from watch.nlp.loading import ModelLoader, load_models, load_once
 from watch.progress import Meter, ProgressCallback
 from watch.records import (
@@ -33,6 +34,7 @@ from watch.records import (
     RunReport,
     SourceReport,
     Summary,
+    TagLearning,
 )
 from watch.sources.check import check_all, check_source
 from watch.sources.kinds import kind_of
@@ -44,8 +46,9 @@ from watch.stories.assign import cluster_new
 
 __all__ = ["DEFAULT_PROFILE", "FEED_FILE", "ModelLoader", "Models", "PageFetcher", "WrittenDigest", "build_digest",
            "check_all", "check_source", "cluster_new", "deliver_digest", "email_digest", "full_digest_link",
-           "load_models", "load_once", "process_pending", "produce_digest", "refresh_all", "refresh_relevance",
-           "refresh_source", "release_output", "run_cycle", "summarize_backlog", "write_digest"]
+           "learn_tags", "load_models", "load_once", "process_pending", "produce_digest", "refresh_all",
+           "refresh_relevance", "refresh_source", "release_output", "run_cycle", "summarize_backlog",
+           "unmatched_examples", "write_digest"]
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +168,9 @@ def run_cycle(config: Config, archive: Archive, client: httpx.Client, models: Mo
     deadline = None
     if config.settings.summarizer.generative:
         deadline = time.monotonic() + config.settings.summarizer.time_budget_seconds
+    learning = TagLearning()
     try:
+        learning = learn_tags(config, archive, models)  # corrections, examples: new items use what they teach
         processed = process_pending(config, archive, client, models, deadline=deadline, stop=stop, progress=progress)
         if not stop.is_set():  # clustering and relevance catch up in the next run
             cluster_new(archive, models)
@@ -174,7 +179,8 @@ def run_cycle(config: Config, archive: Archive, client: httpx.Client, models: Mo
             processed = summarize_backlog(archive, models, deadline, processed)
     except ModelError as exc:
         processed = ProcessReport(errors=(f"model: {exc}",))
-    report = RunReport(run_id=run_id, sources=tuple(sources), processed=processed, interrupted=stop.is_set())
+    report = RunReport(run_id=run_id, sources=tuple(sources), processed=processed, interrupted=stop.is_set(),
+                       learning=learning)
     archive.finish_run(run_id, report, datetime.now(UTC))
     return report
 

@@ -20,6 +20,7 @@ from ..feeds.discover import DiscoveredPage
 from ..feeds.stack.follow import follow_stack
 from ..http.client import make_client, trusting
 from ..logs import setup_logging
+from ..nlp.learning import RETAG_DAYS
 from ..records import Config, RefusedLink, SourceCheck
 from ..sources.listing import METHOD_NAMES
 from ..store import open_archive
@@ -32,6 +33,7 @@ from .options import EXIT_PARTIAL, config_option, config_options, handle_errors,
 from .progress import RunProgress
 from .query import export, search, show, stats
 from .schedule import schedule
+from .tag import tag
 
 
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -90,6 +92,10 @@ def run(poll_all: bool, wait_seconds: float, config_path: Path, db: Path | None)
     elif report.processed.generated or report.processed.waiting:
         click.echo(f"Generative summaries: {report.processed.generated} written, {report.processed.waiting} items "
                    "still have the extractive one (time budget spent; they are done in the next runs).")
+    learned = report.learning
+    if learned.refitted:
+        say(f"Tags: learned from {learned.labelled} labelled items ({', '.join(learned.tags) or 'no tag yet'}); "
+            f"{learned.retagged} items of the last {RETAG_DAYS} days re-tagged (corrected items keep their tags).")
     for line in _refused_lines(report.processed.refused):
         say(line)
     for error in report.processed.errors:
@@ -201,6 +207,11 @@ def feeds_check(config_path: Path, db: Path | None) -> None:
     """Validate feeds.yaml, then fetch every enabled source and describe how it behaves."""
     config = load(config_path, db)
     say(f"{config_path}: valid ({len(config.sources)} sources, {len(config.tags)} tags)")
+    if config.settings.database.exists() and any(t.examples for t in config.tags):
+        archive = open_archive(config.settings.database)
+        for warning in pipeline.unmatched_examples(config, archive):
+            say(f"  warning: {warning}")
+        archive.close()
     health = _health(config)
     baselines = _baselines(config)
     with make_client(config.settings.fetch) as client:
@@ -438,3 +449,4 @@ cli.add_command(digest)
 for _command in (search, show, stats, export):
     cli.add_command(_command)
 cli.add_command(browse)
+cli.add_command(tag)

@@ -41,6 +41,7 @@ from watch.records import (
     Source,
     SummarizerSettings,
     Tag,
+    TagExample,
     TaggerSettings,
 )
 
@@ -74,7 +75,7 @@ TAGGER_KEYS = ("model", "threshold", "max_tags")
 FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent", "github_api",
               "github_token_env", *REGISTRY_KEYS,
               "concurrency", "per_host", "default_interval", "stale_factor", "allow_networks")
-TAG_KEYS = ("name", "description", "keywords")
+TAG_KEYS = ("name", "description", "keywords", "examples")
 PAGE_KEYS = ("item", "title", "link", "date", "include", "exclude")
 SOURCE_KEYS = ("name", "url", "kind", "tags", "enabled", "interval", "extract", "weight", "repo", "package", "author",
                "project", "prereleases", "releases", "render", "manifest", "dependency", *PAGE_KEYS)
@@ -472,6 +473,8 @@ def _tags(top: Block) -> tuple[tuple[Tag, ...], set[str]]:
         name = block.text("name", required=True)
         description = block.text("description", required=True)
         keywords = block.text_list("keywords", "keywords")
+        # Titles or URLs of archived items: whether they match one is known only with the archive (feeds check, run).
+        examples = block.text_list("examples", "titles or URLs of archived items")
         if name is not None and not TAG_NAME_RE.match(name):
             block.report("name", f"tag name {name!r} must be lower-case letters, digits and '-' "
                                  "(e.g. cloud-ai)")
@@ -484,7 +487,8 @@ def _tags(top: Block) -> tuple[tuple[Tag, ...], set[str]]:
         seen[name] = line
         if description is not None:
             tags.append(Tag(name=name, description=description,
-                            keywords=tuple(word for word, _ in keywords or ())))
+                            keywords=tuple(word for word, _ in keywords or ()),
+                            examples=tuple(TagExample(text, at) for text, at in examples or ())))
     return tuple(tags), set(seen)
 
 

@@ -12,6 +12,7 @@ from .config import (
     Source,
     SummarizerSettings,
     Tag,
+    TagExample,
     TaggerSettings,
 )
 from .delivery import ChannelResult, ChatLine, ChatMessage, DeliveryAttempt, NotifyChannel
@@ -30,7 +31,7 @@ from .digest import (
     TagTrend,
 )
 from .feeds import Entry, FetchResult, ParsedFeed, Release, SourceState
-from .nlp import DocVector, ModelOutput, PendingItem, Summary, TagScore
+from .nlp import DocVector, ModelOutput, PendingItem, Summary, TagCorrection, TagLearning, TagScore
 from .query import (
     MATCH_END,
     MATCH_START,
@@ -120,6 +121,9 @@ __all__ = [
     "SummarizerSettings",
     "Summary",
     "Tag",
+    "TagCorrection",
+    "TagExample",
+    "TagLearning",
     "TagScore",
     "TagTrend",
     "TaggerSettings",

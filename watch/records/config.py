@@ -10,12 +10,21 @@ from .stack import Dependency
 
 
 @dataclass(frozen=True)
+class TagExample:
+    """An archived item given as an example of a tag in feeds.yaml: its title or URL, and the line it is on."""
+
+    text: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Tag:
     """One entry of the taxonomy in feeds.yaml."""
 
     name: str
     description: str
     keywords: tuple[str, ...] = ()
+    examples: tuple[TagExample, ...] = ()  # titles or URLs of archived items that have the tag
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+
+from .nlp import TagLearning
 
 # The phases of a run that report progress: sources polled, items extracted, items through the model.
 Phase = Literal["refresh", "extract", "model"]
@@ -93,6 +95,7 @@ class RunReport:
     sources: tuple[SourceReport, ...]
     processed: ProcessReport
     interrupted: bool = False  # stopped by a signal; what was not done stays for the next run
+    learning: TagLearning = field(default_factory=TagLearning)  # what the tagger learned from corrections and examples
 
     @property
     def failed_sources(self) -> int:

@@ -35,6 +35,7 @@ from ..records import (
     StoryText,
     Summary,
 )
+from .labels import TagLabels
 from .migrations import migrate
 from .reader import ArchiveReader, from_iso, iso
 from .symbols import index_terms
@@ -52,7 +53,7 @@ def entry_hash(entry: Entry) -> str:
     return content_hash(entry.title_html or entry.title, entry.feed_link or entry.url, entry.feed_html)
 
 
-class Archive(ArchiveReader):
+class Archive(ArchiveReader, TagLabels):
     """The archive database, read and written; one instance per process, opened with open_archive()."""
 
     # -- sources ---------------------------------------------------------------------------
@@ -347,6 +348,7 @@ class Archive(ArchiveReader):
                     "INSERT INTO item_tags (item_id, tag, score, model) VALUES (?, ?, ?, ?)",
                     [item_id, tag.tag, tag.score, output.tagger],
                 )
+            self._apply_corrections(item_id)  # a user's correction always wins over the tagger
             self._index(item_id, summary.text, article.text)
 
     def _save_summary(self, item_id: str, summary: Summary, key: str | None, text_hash: str, now: datetime) -> None:
@@ -702,7 +704,8 @@ class Archive(ArchiveReader):
             self.db.execute("INSERT OR IGNORE INTO pruned_items (id) SELECT id FROM prune_items")
             doomed = "(SELECT id FROM prune_items)"
             # Children first: they reference items(id) and foreign keys are enforced.
-            for table in ("summaries", "item_tags", "item_vectors", "summary_rejections", "releases", "advisories"):
+            for table in ("summaries", "item_tags", "item_vectors", "summary_rejections", "releases", "advisories",
+                          "tag_corrections"):
                 run(table, f"DELETE FROM {table} WHERE item_id IN {doomed}")
             # The FTS table is keyed by items.rowid, so its rows go before the items they index.
             run("items_fts", "DELETE FROM items_fts WHERE rowid IN (SELECT rid FROM prune_items)")

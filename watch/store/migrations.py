@@ -327,6 +327,16 @@ def m024_advisories(db: sqlite_utils.Database) -> None:
     db["advisories"].create_index(["package"])
 
 
+@migration
+def m025_tag_corrections(db: sqlite_utils.Database) -> None:
+    """tag_corrections: a user's word on an item's tag (it wins over the tagger); tag_models: what was learned."""
+    db["tag_corrections"].create({"item_id": str, "tag": str, "present": int, "created_at": str},
+                                 pk=("item_id", "tag"), foreign_keys=[("item_id", "items", "id")],
+                                 not_null={"present", "created_at"})
+    db["tag_models"].create({"model": str, "labels_hash": str, "weights": bytes, "created_at": str}, pk="model",
+                            not_null={"labels_hash", "weights"})
+
+
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations not yet applied to `db` (all of them for a new, empty database)."""
     if not db["_migrations"].exists():

@@ -160,6 +160,20 @@ TABLES: dict[str, TableDoc] = {
             "score": "Tagger score in [0, 1], higher is surer.",
             "model": "Tagger that gave it.",
         }),
+    "tag_corrections": TableDoc(
+        "A user's corrections of items' tags (`techwatch tag`): they always win over the tagger for their item.", {
+            "item_id": "Corrected item.",
+            "tag": "Tag name from feeds.yaml `tags`.",
+            "present": "1: the item has the tag (added, score 1, model 'correction'); 0: it has not (removed).",
+            "created_at": f"When the correction was made; {TIME}.",
+        }),
+    "tag_models": TableDoc(
+        "What the tagger learned from the labelled items (corrections, `examples:`), per embedding model.", {
+            "model": "Embedding model whose document vectors it was learned from.",
+            "labels_hash": "Hash of the labels, the taxonomy and the learner it was fitted on: a change refits.",
+            "weights": "The per-tag prototype and contrast vectors, an .npz file (watch/nlp/labels.py).",
+            "created_at": f"When it was fitted; {TIME}.",
+        }),
     "runs": TableDoc(
         "One row per job run (run, poll, digest, prune, maintain): when, outcome and counts.", {
             "id": "Run number, increasing.",
