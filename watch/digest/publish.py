@@ -34,7 +34,8 @@ def build_digest(config: Config, archive: Archive, period: Period) -> Digest:
                                   per_source=settings.per_source, relevance_floor=digest_floor(config),
                                   previous=previous,
                                   health=digest_mod.health_lines(archive.source_health()),
-                                  releases=releases, earlier_versions=earlier)
+                                  releases=releases, earlier_versions=earlier,
+                                  advisories=archive.advisories_between(period.start, period.end, affecting=True))
 
 
 def digest_floor(config: Config) -> float | None:

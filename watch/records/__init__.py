@@ -27,8 +27,12 @@ from .digest import (
     RankedStory,
     ReleaseItem,
     ReleaseLine,
+    StackAdvisory,
+    StackMention,
+    StackRelease,
     StoryScore,
     TagTrend,
+    YourStack,
 )
 from .feeds import Entry, FetchResult, ParsedFeed, Release, SourceState
 from .nlp import DocVector, ModelOutput, PendingItem, Summary, TagCorrection, TagLearning, TagScore
@@ -116,6 +120,9 @@ __all__ = [
     "SourceReport",
     "SourceState",
     "StoryMember",
+    "StackAdvisory",
+    "StackMention",
+    "StackRelease",
     "StoryScore",
     "StoryText",
     "SummarizerSettings",
@@ -126,6 +133,7 @@ __all__ = [
     "TagLearning",
     "TagScore",
     "TagTrend",
+    "YourStack",
     "TaggerSettings",
     "WeekChange",
 ]
