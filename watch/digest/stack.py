@@ -38,8 +38,8 @@ from ..records import (
 from ..sources.affected import version_key
 from ..sources.versions import level, parse_version
 
-__all__ = ["common_word", "major_bump", "mentioned", "severity", "stack_advisories", "stack_dependencies", "stack_mentions",
-           "stack_releases", "upgrade_target", "your_stack"]
+__all__ = ["common_word", "major_bump", "mentioned", "severity", "stack_advisories", "stack_dependencies",
+           "stack_mentions", "stack_releases", "upgrade_target", "your_stack"]
 
 WINDOW = 5  # words either side of a common-word name where its ecosystem must be named
 SHORT = 4  # names shorter than this are common words
