@@ -32,6 +32,7 @@ __all__ = [
     "followed_keys",
     "github_repo",
     "go_repo",
+    "is_stack_source",
     "registry_source",
     "stack_packages",
     "stack_sources",
@@ -90,6 +91,12 @@ def go_repo(module: str) -> str | None:
         owner, name = gopkg.groups()
         return f"{owner or 'go-' + name}/{name}".lower()
     return None
+
+
+def is_stack_source(source: Source) -> bool:
+    """Whether a source follows the stack: tagged `stack`, derived from a manifest, naming a `dependency:`, or
+    an advisories source (its items are then tagged `stack`, whether the taxonomy lists the tag or not)."""
+    return STACK_TAG in source.tags or source.from_stack or bool(source.dependency) or source.kind == "advisories"
 
 
 def dependency_purl(dependency: Dependency) -> str:

@@ -1,5 +1,4 @@
-"""The digest's Your stack section: advisories on pinned versions, major/breaking releases, stories naming a
-dependency.
+"""The digest's Your stack section: advisories on pinned versions, major/breaking releases, news on dependencies.
 
 A story names a dependency when the package's name stands in its title or summary as a whole word. A name
 that is also an everyday word (`click`, `rich`, `requests`, `black`: an English dictionary word, its plural,
@@ -18,12 +17,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
+from urllib.parse import unquote
 
 from cvss import CVSS2, CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 from packaging.utils import canonicalize_name
 
-from ..config.manifests import parse_purl
 from ..records import (
     AdvisoryItem,
     Dependency,
@@ -67,6 +66,9 @@ _SOFTWARE = frozenset({"library", "libraries", "package", "packages", "module", 
 _VERSION = re.compile(r"^v?\d+(?:\.\d+)*[a-z0-9.-]*$", re.IGNORECASE)
 _WORD = re.compile(r"[\w.'+-]+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+# A source's `dependency:` as feeds stack writes it: a package URL without version (pkg:pypi/httpx).
+_PURL = re.compile(r"^pkg:(pypi|npm|cargo|golang)/([^@?#\s]+)", re.IGNORECASE)
+_PURL_TYPES = {"pypi": "PyPI", "npm": "npm", "cargo": "crates.io", "golang": "Go"}
 _VECTORS = (("CVSS:4.", CVSS4), ("CVSS:3.", CVSS3))
 
 
@@ -78,9 +80,9 @@ def stack_dependencies(sources: Sequence[Source]) -> tuple[Dependency, ...]:
         for package in source.packages:
             found.setdefault(_key(package.ecosystem, package.name), package)
     for source in sources:
-        parsed = parse_purl(source.dependency) if source.dependency else None
+        parsed = _PURL.match(source.dependency or "")
         if parsed is not None:
-            ecosystem, name, _ = parsed
+            ecosystem, name = _PURL_TYPES[parsed.group(1).lower()], unquote(parsed.group(2))
             found.setdefault(_key(ecosystem, name), Dependency(ecosystem, name, None, "", source.manifest or ""))
     return tuple(found.values())
 

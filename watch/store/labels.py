@@ -12,6 +12,7 @@ from ..records import TagCorrection, TagScore
 from .reader import chunks, iso
 
 CORRECTION_MODEL = "correction"  # item_tags.model of a tag a user added; its score is 1
+SOURCE_MODEL = "source"  # item_tags.model of a tag every item of its source gets (a stack source's "stack")
 LabelRow = tuple[str, str, str, np.ndarray, frozenset[str]]  # id, title, text, vector, current tags
 
 
@@ -96,14 +97,18 @@ class TagLabels:
             for item_id, scores in tags.items():
                 if self.db.execute("SELECT 1 FROM tag_corrections WHERE item_id = ? LIMIT 1", [item_id]).fetchone():
                     continue
-                before = self.db.execute("SELECT tag, score FROM item_tags WHERE item_id = ? ORDER BY tag",
-                                         [item_id]).fetchall()
-                after = sorted((s.tag, s.score) for s in scores)
+                # A tag the item has from its source stays whatever the tagger says now.
+                given = {r[0] for r in self.db.execute("SELECT tag FROM item_tags WHERE item_id = ? AND model = ?",
+                                                       [item_id, SOURCE_MODEL]).fetchall()}
+                before = self.db.execute("SELECT tag, score FROM item_tags WHERE item_id = ? AND model IS NOT ? "
+                                         "ORDER BY tag", [item_id, SOURCE_MODEL]).fetchall()
+                kept = [s for s in scores if s.tag not in given]
+                after = sorted((s.tag, s.score) for s in kept)
                 if [tuple(r) for r in before] == after:
                     continue
-                self.db.execute("DELETE FROM item_tags WHERE item_id = ?", [item_id])
+                self.db.execute("DELETE FROM item_tags WHERE item_id = ? AND model IS NOT ?", [item_id, SOURCE_MODEL])
                 self.db.conn.executemany("INSERT INTO item_tags (item_id, tag, score, model) VALUES (?, ?, ?, ?)",
-                                         [(item_id, s.tag, s.score, tagger) for s in scores])
+                                         [(item_id, s.tag, s.score, tagger) for s in kept])
                 changed += 1
         return changed
 
