@@ -140,7 +140,8 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
                 relevance_floor: float | None = None, previous: Sequence[DigestItem] = (),
                 health: Sequence[HealthLine] = (), releases: Sequence[ReleaseItem] = (),
                 earlier_versions: Mapping[str, Sequence[str]] | None = None,
-                advisories: Sequence[AdvisoryItem] = (), dependencies: Sequence[Dependency] = ()) -> Digest:
+                advisories: Sequence[AdvisoryItem] = (), dependencies: Sequence[Dependency] = (),
+                manifest_base: Path | None = None) -> Digest:
     """Arrange a period's items into a Digest; the same archive always gives the same digest.
 
     Items of one story are merged (every source listed). Release sources' items go to Releases, one
@@ -152,15 +153,15 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
 
     Your stack opens the digest (digest.stack): the `advisories` that hit a pinned version, the major or
     breaking releases of dependencies, the stories naming one of the `dependencies` (default: those of
-    `sources`). What it shows is not repeated below: those stories and releases leave the other sections,
-    and advisories items are never stories.
+    `sources`; manifests shown relative to `manifest_base`). What it shows is not repeated below: those
+    stories and releases leave the other sections, and advisories items are never stories.
     """
     weights = {s.name: s.weight for s in sources}
     projects = {s.name for s in sources if kind_of(s).releases} | {r.source for r in releases}
     projects |= {s.name for s in sources if s.kind == "advisories"} | {a.source for a in advisories}
     all_releases = release_lines(releases, earlier_versions or {})
     all_stories = merge_stories([i for i in items if i.source not in projects])
-    stack = your_stack(advisories, all_releases, all_stories, sources, dependencies)
+    stack = your_stack(advisories, all_releases, all_stories, sources, dependencies, manifest_base)
     in_stack = {m.story.id for m in stack.mentions}
     stack_lines = {(r.release.project, r.release.version) for r in stack.releases}
     stories = [s for s in all_stories if s.id not in in_stack]

@@ -35,7 +35,8 @@ def build_digest(config: Config, archive: Archive, period: Period) -> Digest:
                                   previous=previous,
                                   health=digest_mod.health_lines(archive.source_health()),
                                   releases=releases, earlier_versions=earlier,
-                                  advisories=archive.advisories_between(period.start, period.end, affecting=True))
+                                  advisories=archive.advisories_between(period.start, period.end, affecting=True),
+                                  manifest_base=config.path.parent if config.path else None)
 
 
 def digest_floor(config: Config) -> float | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from urllib.parse import unquote
 
 from cvss import CVSS2, CVSS3, CVSS4
@@ -37,8 +38,8 @@ from ..records import (
 from ..sources.affected import version_key
 from ..sources.versions import level, parse_version
 
-__all__ = ["common_word", "major_bump", "mentioned", "severity", "stack_advisories", "stack_dependencies",
-           "stack_mentions", "stack_releases", "upgrade_target", "your_stack"]
+__all__ = ["common_word", "major_bump", "mentioned", "severity", "shown_path", "stack_advisories",
+           "stack_dependencies", "stack_mentions", "stack_releases", "upgrade_target", "your_stack"]
 
 WINDOW = 5  # words either side of a common-word name where its ecosystem must be named
 SHORT = 4  # names shorter than this are common words
@@ -87,7 +88,17 @@ def stack_dependencies(sources: Sequence[Source]) -> tuple[Dependency, ...]:
     return tuple(found.values())
 
 
-def stack_advisories(items: Iterable[AdvisoryItem]) -> tuple[StackAdvisory, ...]:
+def shown_path(manifest: str, base: Path | None) -> str:
+    """A manifest's path as the digest shows it: relative to feeds.yaml's folder (`base`) when inside it."""
+    if not manifest or base is None or not Path(manifest).is_absolute():
+        return manifest
+    try:
+        return Path(manifest).relative_to(base).as_posix()
+    except ValueError:
+        return manifest
+
+
+def stack_advisories(items: Iterable[AdvisoryItem], base: Path | None = None) -> tuple[StackAdvisory, ...]:
     """The advisories that hit a pinned version (withdrawn ones never do), worst first, each once."""
     shown: dict[str, StackAdvisory] = {}
     for item in items:
@@ -98,7 +109,7 @@ def stack_advisories(items: Iterable[AdvisoryItem]) -> tuple[StackAdvisory, ...]
             id=advisory.id, aliases=advisory.aliases, ecosystem=advisory.ecosystem, package=advisory.package,
             pinned=advisory.pinned, fixed=upgrade_target(advisory.ecosystem, advisory.pinned, advisory.fixed),
             severity=severity(advisory.severity), summary=advisory.summary, url=item.url,
-            manifest=advisory.manifest))
+            manifest=shown_path(advisory.manifest, base)))
     return tuple(sorted(shown.values(), key=lambda a: (-_score(a.severity), a.package.lower(), a.id)))
 
 
@@ -134,10 +145,11 @@ def severity(vectors: Sequence[str]) -> str:
     return next((v for v in vectors if v), "")
 
 
-def stack_releases(lines: Sequence[ReleaseLine], sources: Sequence[Source]) -> tuple[StackRelease, ...]:
+def stack_releases(lines: Sequence[ReleaseLine], sources: Sequence[Source],
+                   base: Path | None = None) -> tuple[StackRelease, ...]:
     """The period's releases of dependencies (sources with `dependency:`) that raise the major version or
     whose notes announce a breaking change."""
-    manifests = {s.name: s.manifest or "" for s in sources if s.dependency}
+    manifests = {s.name: shown_path(s.manifest or "", base) for s in sources if s.dependency}
     found = []
     for line in lines:
         if line.source not in manifests:
@@ -241,22 +253,25 @@ def _software_use(text: str, start: int, end: int) -> bool:
     return bool(_VERSION.match(following)) or following.lower() in _SOFTWARE or previous in _SOFTWARE
 
 
-def stack_mentions(stories: Sequence[DigestItem], dependencies: Sequence[Dependency]) -> tuple[StackMention, ...]:
+def stack_mentions(stories: Sequence[DigestItem], dependencies: Sequence[Dependency],
+                   base: Path | None = None) -> tuple[StackMention, ...]:
     """The stories whose title or summary names a dependency (the first one it names), newest first."""
     found = []
     for story in stories:
         text = f"{story.title}. {story.summary}" if story.summary else story.title
         dependency = next((d for d in dependencies if mentioned(text, d)), None)
         if dependency is not None:
-            found.append(StackMention(story=story, dependency=dependency.name, manifest=dependency.manifest))
+            found.append(StackMention(story=story, dependency=dependency.name,
+                                      manifest=shown_path(dependency.manifest, base)))
     return tuple(sorted(found, key=lambda m: (m.story.published, m.story.id), reverse=True))
 
 
 def your_stack(advisories: Iterable[AdvisoryItem], releases: Sequence[ReleaseLine], stories: Sequence[DigestItem],
-               sources: Sequence[Source], dependencies: Sequence[Dependency] = ()) -> YourStack:
-    """The Your stack section of a period (`dependencies`: stack_dependencies(sources) when not given)."""
-    return YourStack(advisories=stack_advisories(advisories), releases=stack_releases(releases, sources),
-                     mentions=stack_mentions(stories, dependencies or stack_dependencies(sources)))
+               sources: Sequence[Source], dependencies: Sequence[Dependency] = (), base: Path | None = None) -> YourStack:
+    """The Your stack section of a period (`dependencies`: stack_dependencies(sources) when not given;
+    manifests shown relative to `base`, feeds.yaml's folder)."""
+    return YourStack(advisories=stack_advisories(advisories, base), releases=stack_releases(releases, sources, base),
+                     mentions=stack_mentions(stories, dependencies or stack_dependencies(sources), base))
 
 
 def _key(ecosystem: str, name: str) -> tuple[str, str]:
