@@ -267,7 +267,8 @@ def stack_mentions(stories: Sequence[DigestItem], dependencies: Sequence[Depende
 
 
 def your_stack(advisories: Iterable[AdvisoryItem], releases: Sequence[ReleaseLine], stories: Sequence[DigestItem],
-               sources: Sequence[Source], dependencies: Sequence[Dependency] = (), base: Path | None = None) -> YourStack:
+               sources: Sequence[Source], dependencies: Sequence[Dependency] = (),
+               base: Path | None = None) -> YourStack:
     """The Your stack section of a period (`dependencies`: stack_dependencies(sources) when not given;
     manifests shown relative to `base`, feeds.yaml's folder)."""
     return YourStack(advisories=stack_advisories(advisories, base), releases=stack_releases(releases, sources, base),
