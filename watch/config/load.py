@@ -135,7 +135,8 @@ def _build_config(document: Any, file: Path, problems: Problems, environ: Mappin
         problems.add(line, "stack.manifests", text)
     sources = (*sources, *derived)
     packages = stack_packages([path for path, _ in manifests], sources, file.parent)
-    sources = with_advisories(sources, packages, settings.fetch.osv_api, tag_names, bool(manifests))
+    sources = with_advisories(sources, packages, settings.fetch.osv_api, tag_names, bool(manifests),
+                              settings.fetch.github_api if settings.fetch.github_token else None)
     settings = _trusting(settings, sources)
     return Config(path=file, settings=settings, tags=tags, sources=sources, interests=interests,
                   stack_manifests=tuple(path for path, _ in manifests))
