@@ -197,7 +197,8 @@ def test_the_digest_opens_with_your_stack(tmp_path, osv, pinned, shown):
             f"[{LODASH}](https://osv.dev/vulnerability/{LODASH}) (CVE-2021-23337) · 7.2 high (CVSS 3.1)") in md \
         if shown else LODASH not in md
     assert "**httpx** 0.28.1 → [1.0.0](https://pypi.org/project/httpx/1.0.0/) — new major version" in md
-    assert "breaking changes (breaking: Drop support for Python 3.7)" in md
+    assert ("**rich** 13.0.0 → [13.1.0](https://pypi.org/project/rich/13.1.0/) — "
+            "breaking: Drop support for Python 3.7 · ") in md
     assert "names **requests** · from `requirements.txt`" in md  # relative to feeds.yaml's folder
     html = render(digest, "html")
     assert html.index("Your stack") < html.index("A new open-weights LLM model") < html.index(">Releases<")
