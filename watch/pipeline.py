@@ -96,6 +96,7 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
     modes = {s.name: s.extract for s in config.sources}
     release_sources = {s.name for s in config.sources if kind_of(s).releases}
     stack_sources = {s.name for s in config.sources if is_stack_source(s)}
+    archive.give_source_tag(sorted(stack_sources), STACK_TAG)  # items archived before they were stack sources
     kinds = {s.name: kind_of(s) for s in config.sources}
     # A snapshot of ids: an item failing now is retried by a later run, not again in this loop.
     pending = archive.pending_ids()

@@ -109,3 +109,12 @@ def test_a_tag_given_by_the_source_wins_over_the_tagger_and_stays_through_re_tag
     assert archive.db.execute("SELECT score, model FROM item_tags WHERE item_id = ? AND tag = 'stack'",
                               [ids[0]]).fetchone() == (1.0, SOURCE_MODEL)
     assert archive.replace_tags({ids[0]: [TagScore("agents", 0.7)]}, "tagger") == 0  # nothing changed
+
+
+def test_items_archived_before_their_source_joined_the_stack_get_its_tag_unless_corrected(tmp_path):
+    archive, ids = _processed(tmp_path)
+    archive.correct_tags([TagCorrection(ids[1], "stack", False)], NOW)
+    assert archive.give_source_tag(["Lab"], "stack") == len(ids) - 1
+    assert [("stack" in archive.item_tags_of(i)) for i in ids] == [True, False] + [True] * (len(ids) - 2)
+    assert archive.give_source_tag(["Lab"], "stack") == 0  # once
+    assert archive.give_source_tag([], "stack") == 0

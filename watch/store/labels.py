@@ -90,6 +90,21 @@ class TagLabels:
         return [(r[0], r[1] or "", r[2], np.frombuffer(r[3], dtype=np.float16).astype(np.float32), frozenset())
                 for r in rows]
 
+    def give_source_tag(self, sources: Sequence[str], tag: str) -> int:
+        """Give `tag` (from their source) to the processed items of `sources` that lack it, unless a correction
+        took it away; return how many got it. Items archived before their source was a stack source get it so."""
+        if not sources:
+            return 0
+        marks = ",".join("?" * len(sources))
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "INSERT OR REPLACE INTO item_tags (item_id, tag, score, model) "
+                f"SELECT i.id, ?, 1.0, ? FROM items i WHERE i.status = 'done' AND i.source IN ({marks}) "
+                "AND NOT EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = i.id AND t.tag = ? AND t.model = ?) "
+                "AND NOT EXISTS (SELECT 1 FROM tag_corrections c WHERE c.item_id = i.id AND c.tag = ?)",
+                [tag, SOURCE_MODEL, *sources, tag, SOURCE_MODEL, tag])
+        return cursor.rowcount
+
     def replace_tags(self, tags: dict[str, Sequence[TagScore]], tagger: str) -> int:
         """Give items new tagger tags (items with a correction are left alone); return how many changed."""
         changed = 0
