@@ -64,6 +64,8 @@ def _pypi(name: str) -> Dependency:
     ("lodash prototype pollution, again", "lodash", "npm", True),
     ("Gin 2.0 for Go released", "github.com/gin-gonic/gin", "Go", True),  # a Go module by its last part
     ("Gin and tonic, the summer drink", "github.com/gin-gonic/gin", "Go", False),
+    ("Flask 3.1 for Python is out", "Flask", "PyPI", True),  # the manifest's spelling does not matter
+    ("flask 3.1 for Python is out", "Flask", "PyPI", True),
 ])
 def test_a_story_names_a_dependency_only_as_a_whole_word_and_a_common_word_only_in_context(text, name, ecosystem,
                                                                                               expected):

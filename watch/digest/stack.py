@@ -224,7 +224,8 @@ def _pattern(name: str, common: bool) -> re.Pattern[str]:
     """The name as a whole word: no letter, digit, '-', '/', '@' or '.' joined to it (".js" aside)."""
     edge_before, edge_after = r"(?<![\w@/.-])", r"(?![\w-]|\.(?!js\b)\w)"
     if common:  # as the package spells it, or capitalised: "rich", "Rich", never "RICH" (a heading's shouting)
-        forms = dict.fromkeys([name, name[:1].upper() + name[1:]])
+        lower = name.lower()
+        forms = dict.fromkeys([name, lower, lower[:1].upper() + lower[1:]])
         return re.compile(edge_before + "(?:" + "|".join(re.escape(f) for f in forms) + ")" + edge_after)
     return re.compile(edge_before + re.escape(name) + edge_after, re.IGNORECASE)
 
