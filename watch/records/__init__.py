@@ -2,7 +2,10 @@
 
 from .articles import Article, CachedPage
 from .config import (
+    DEFAULT_PROFILE,
+    DEFAULT_TITLE,
     Config,
+    DigestProfile,
     DigestSettings,
     EmailSettings,
     FetchSettings,
@@ -13,6 +16,7 @@ from .config import (
     SummarizerSettings,
     Tag,
     TaggerSettings,
+    default_profile,
 )
 from .digest import (
     CollapsedSource,
@@ -55,6 +59,8 @@ from .reports import (
 from .stories import LEAD_CHARS, KnownCluster, StoryText
 
 __all__ = [
+    "DEFAULT_PROFILE",
+    "DEFAULT_TITLE",
     "LEAD_CHARS",
     "MATCH_END",
     "MATCH_START",
@@ -67,6 +73,7 @@ __all__ = [
     "CountRow",
     "Digest",
     "DigestItem",
+    "DigestProfile",
     "DigestRecord",
     "DigestSection",
     "DigestSettings",
@@ -111,4 +118,5 @@ __all__ = [
     "TagTrend",
     "TaggerSettings",
     "WeekChange",
+    "default_profile",
 ]
