@@ -297,6 +297,15 @@ def m021_watch_text(db: sqlite_utils.Database) -> None:
         db["sources"].add_column("watch_text", str)
 
 
+@migration
+def m022_digest_profiles(db: sqlite_utils.Database) -> None:
+    """digests.profile: the digest profile (`digests:` in feeds.yaml) a digest is of; every earlier one is 'default'."""
+    if "profile" not in db["digests"].columns_dict:
+        db["digests"].add_column("profile", str, not_null_default="default")
+    # One digest per profile and period: the key becomes (profile, label).
+    db["digests"].transform(pk=("profile", "label"))
+
+
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations not yet applied to `db` (all of them for a new, empty database)."""
     if not db["_migrations"].exists():
