@@ -52,8 +52,8 @@ from watch.stories.assign import cluster_new
 
 __all__ = ["FEED_FILE", "ModelLoader", "Models", "PageFetcher", "WrittenDigest", "build_digest", "check_all",
            "check_source", "cluster_new", "email_digest", "load_models", "load_once", "process_pending",
-           "produce_digest", "profile_digests", "refresh_all", "refresh_relevance", "refresh_source", "release_output", "run_cycle",
-           "selected_profiles", "summarize_backlog", "write_digest"]
+           "produce_digest", "profile_digests", "refresh_all", "refresh_relevance", "refresh_source", "release_output",
+           "run_cycle", "selected_profiles", "summarize_backlog", "write_digest"]
 
 log = logging.getLogger(__name__)
 
