@@ -22,6 +22,7 @@ from watch.digest.publish import (
     email_digest,
     produce_digest,
     profile_digests,
+    profile_scorers,
     selected_profiles,
     write_digest,
 )
@@ -52,8 +53,8 @@ from watch.stories.assign import cluster_new
 
 __all__ = ["FEED_FILE", "ModelLoader", "Models", "PageFetcher", "WrittenDigest", "build_digest", "check_all",
            "check_source", "cluster_new", "email_digest", "load_models", "load_once", "process_pending",
-           "produce_digest", "profile_digests", "refresh_all", "refresh_relevance", "refresh_source", "release_output",
-           "run_cycle", "selected_profiles", "summarize_backlog", "write_digest"]
+           "produce_digest", "profile_digests", "profile_scorers", "refresh_all", "refresh_relevance",
+           "refresh_source", "release_output", "run_cycle", "selected_profiles", "summarize_backlog", "write_digest"]
 
 log = logging.getLogger(__name__)
 

@@ -134,11 +134,16 @@ def profile_digests(config: Config, archive: Archive, period: Period, names: Seq
     model (`embedder`, default: the one of settings.tagger) is loaded once, and only if one needs it.
     ValueError when a name is not a profile.
     """
-    chosen = selected_profiles(config, names)
-    embedder = functools.cache(embedder or (lambda: document_embedder(config)))  # loaded once, if at all
-    return [produce_digest(config, archive, period, formats=formats, publish=publish, profile=profile,
-                           scorer=relevance_scorer(config, profile, embedder))
-            for profile in chosen]
+    return [produce_digest(config, archive, period, formats=formats, publish=publish, profile=profile, scorer=scorer)
+            for profile, scorer in profile_scorers(config, selected_profiles(config, names), embedder)]
+
+
+def profile_scorers(config: Config, profiles: Sequence[DigestProfile], embedder: Callable[[], Embedder] | None = None
+                    ) -> list[tuple[DigestProfile, RelevanceScorer | None]]:
+    """Each profile with what ranks it by its own interests (relevance_scorer), the embedding model
+    (default: settings.tagger's) loaded once, and only if a profile needs it."""
+    embedder = functools.cache(embedder or (lambda: document_embedder(config)))
+    return [(profile, relevance_scorer(config, profile, embedder)) for profile in profiles]
 
 
 def produce_digest(config: Config, archive: Archive, period: Period, out: Path | None = None,
