@@ -1,4 +1,4 @@
-"""`digests:` in feeds.yaml: digest profiles resolved against settings.digest, every bad value reported with file:line."""
+"""`digests:` in feeds.yaml: profiles resolved against settings.digest, each bad value reported with file:line."""
 
 from __future__ import annotations
 
