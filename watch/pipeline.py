@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from watch.digest.deliver import deliver_digest, full_digest_link
 from watch.digest.publish import (
     FEED_FILE,
     WrittenDigest,
@@ -22,6 +23,7 @@ from watch.digest.publish import (
     email_digest,
     produce_digest,
     profile_digests,
+    profile_link,
     profile_scorers,
     selected_profiles,
     write_digest,
@@ -34,6 +36,7 @@ from watch.nlp.interests import refresh_relevance
 from watch.nlp.loading import ModelLoader, load_models, load_once
 from watch.progress import Meter, ProgressCallback
 from watch.records import (
+    DEFAULT_PROFILE,
     Article,
     Config,
     ModelOutput,
@@ -51,10 +54,11 @@ from watch.sources.releases import notes_text
 from watch.store import Archive
 from watch.stories.assign import cluster_new
 
-__all__ = ["FEED_FILE", "ModelLoader", "Models", "PageFetcher", "WrittenDigest", "build_digest", "check_all",
-           "check_source", "cluster_new", "email_digest", "load_models", "load_once", "process_pending",
-           "produce_digest", "profile_digests", "profile_scorers", "refresh_all", "refresh_relevance",
-           "refresh_source", "release_output", "run_cycle", "selected_profiles", "summarize_backlog", "write_digest"]
+__all__ = ["DEFAULT_PROFILE", "FEED_FILE", "ModelLoader", "Models", "PageFetcher", "WrittenDigest", "build_digest",
+           "check_all", "check_source", "cluster_new", "deliver_digest", "email_digest", "full_digest_link",
+           "load_models", "load_once", "process_pending", "produce_digest", "profile_digests", "profile_link",
+           "profile_scorers", "refresh_all", "refresh_relevance", "refresh_source", "release_output", "run_cycle",
+           "selected_profiles", "summarize_backlog", "write_digest"]
 
 log = logging.getLogger(__name__)
 

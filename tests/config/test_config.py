@@ -723,3 +723,21 @@ def test_parse_interval_rejects(text: str, reason: str) -> None:
 def test_parse_interval_rejects_non_text(value: object) -> None:
     with pytest.raises(ValueError, match="expected text"):
         parse_interval(value)  # type: ignore[arg-type]
+
+
+def test_digest_public_url_is_read_and_checked(tmp_path: Path) -> None:
+    good = write(tmp_path, """\
+        settings:
+          digest: {public_url: "https://watch.example.org/digests/"}
+        sources:
+          - {name: Example, url: https://example.org/feed.xml}
+        """)
+    assert load_config(good, environ={}).settings.digest.public_url == "https://watch.example.org/digests/"
+    bad = write(tmp_path, """\
+        settings:
+          digest:
+            public_url: "javascript:alert(1)"
+        sources:
+          - {name: Example, url: https://example.org/feed.xml}
+        """, name="bad.yaml")
+    assert_problem(config_error(bad), bad, 3, "public_url must be an http(s) address")

@@ -61,23 +61,29 @@ def out_format(out: Path, formats: tuple[str, ...]) -> str:
               help="Add a one-off digest (--since, --week other than last, --out) to the feed of past digests.")
 @click.option("--email", "send", is_flag=True,
               help="Also e-mail it (text + HTML) through settings.email, to each profile's `email:` recipients.")
-@click.option("--force", is_flag=True, help="With --email: send even if this period was already sent.")
+@click.option("--send", "deliver", is_flag=True,
+              help="Deliver it to every channel of each profile: e-mail (settings.email) and the chat channels "
+                   "(Apprise URLs), once per period and channel; a channel that failed is tried again at the next "
+                   "--send.")
+@click.option("--force", is_flag=True, help="With --email or --send: send even if this period was already sent.")
 @click.option("--explain", is_flag=True,
               help="Print every story of the period with its score terms (coverage + relevance + recency) and "
                    "why it is a full story, a one-line mention, collapsed or left out; write and send nothing.")
 @config_options
 @handle_errors
 def digest(week: str | None, since: str | None, profiles: tuple[str, ...], formats: tuple[str, ...],
-           out: Path | None, publish: bool, send: bool, force: bool, explain: bool, config_path: Path,
-           db: Path | None) -> None:
+           out: Path | None, publish: bool, send: bool, deliver: bool, force: bool, explain: bool,
+           config_path: Path, db: Path | None) -> None:
     """Write the digest of a period: top stories by tag, also-this-week, releases, sources health.
 
     The weekly digest (the default: the last complete week) is published: kept as the week's digest
     and added to the feed of past digests. Any other (--since, --week current or an older week, --out)
     is a one-off that leaves the feed as it is, unless --publish. --email sends either, once per
     period label unless --force: a period already sent is said so, not sent again, and exits 0.
+    --send delivers it to every channel (e-mail and chat) the same way, once per channel: a channel
+    that fails exits 4 and is tried again at the next --send, without sending again to the others.
     With `digests:` in feeds.yaml, each profile (or each --profile) gets its own digest, files,
-    feed and recipients.
+    feed, recipients and channels.
     """
     now = datetime.now(UTC)
     try:
@@ -86,8 +92,8 @@ def digest(week: str | None, since: str | None, profiles: tuple[str, ...], forma
         raise click.UsageError(str(exc)) from exc
     if out is not None:
         formats = (out_format(out, formats),)
-    if force and not send:
-        raise click.UsageError("--force only applies to --email")
+    if force and not (send or deliver):
+        raise click.UsageError("--force only applies to --email or --send")
     weekly = since is None and out is None and period == parse_period(now=now)
     config = load(config_path, db)
     try:
@@ -106,13 +112,14 @@ def digest(week: str | None, since: str | None, profiles: tuple[str, ...], forma
             archive.close()
         return
     # sending must not race with another process sending the same digest
-    lock = archive_lock(config.settings.database, "techwatch digest --email") if send else contextlib.nullcontext()
+    lock = (archive_lock(config.settings.database, "techwatch digest --email")
+            if send or deliver else contextlib.nullcontext())
     with lock:
-        _digest(config, chosen, period, out, formats, publish or weekly, send, force)
+        _digest(config, chosen, period, out, formats, publish or weekly, send and not deliver, force, deliver)
 
 
 def _digest(config: Config, profiles: tuple[DigestProfile, ...], period: Period, out: Path | None,
-            formats: tuple[str, ...], publish: bool, send: bool, force: bool) -> None:
+            formats: tuple[str, ...], publish: bool, send: bool, force: bool, deliver: bool = False) -> None:
     archive = open_archive(config.settings.database)
     failed = False
     try:
@@ -122,6 +129,9 @@ def _digest(config: Config, profiles: tuple[DigestProfile, ...], period: Period,
             _report(written, profile, period)
             if send:
                 failed |= not _email(config, archive, written, profile, period, force)
+            if deliver and not _deliver(config, archive, period, written, profile, force):
+                click.echo(f"The digest is kept in {', '.join(str(p) for p in written.paths)}.", err=True)
+                failed = True
     finally:
         archive.close()
     if failed:
@@ -165,3 +175,25 @@ def _email(config: Config, archive: Archive, written: pipeline.WrittenDigest, pr
         return False
     click.echo(f"Digest {period.label}{name} sent to {', '.join(profile.email)} ({message_id})")
     return True
+
+
+def _deliver(config: Config, archive: Archive, period: Period, written: pipeline.WrittenDigest,
+             profile: DigestProfile, force: bool) -> bool:
+    """--send: deliver one profile's digest to each of its channels, say what happened on each; False if one failed."""
+    name = "" if profile.is_default else f" ({profile.name})"
+    digest = written.digest or pipeline.build_digest(config, archive, period, profile)
+    results = pipeline.deliver_digest(
+        archive, profile=profile.name, digest=digest, record=written.record, environ=os.environ,
+        email=config.settings.email, recipients=profile.email, notify=profile.notify, notify_env=profile.notify_env,
+        link=pipeline.profile_link(config, profile, period.label), force=force)
+    if not results:
+        say(f"Digest {period.label}{name}: no channel to send it to (settings.email, or notify URLs).")
+    for result in results:
+        if result.status == "sent":
+            say(f"Digest {period.label}{name} sent to {result.channel}")
+        elif result.status == "skipped":
+            say(f"Digest {period.label}{name} was already sent to {result.channel} on "
+                f"{result.sent_at:%Y-%m-%d %H:%M} UTC; not sent again (--force sends it again).")
+        else:
+            say(f"error: digest {period.label}{name} not sent to {result.channel}: {result.error}", err=True)
+    return all(result.status != "failed" for result in results)

@@ -45,7 +45,7 @@ from watch.records import (
 
 from ..durations import parse_interval, parse_retention
 from ..sources.kinds import KINDS, RELEASE_KINDS, SOURCE_KINDS, SourceKind
-from ..sources.listing import selector_problem
+from ..sources.selectors import selector_problem
 from .fields import (
     _EMAIL_RE,
     WEEKDAYS,
@@ -71,7 +71,7 @@ EMAIL_KEYS = ("host", "port", "security", "user", "password_env", "from", "to", 
               "allow_plaintext_auth")
 RETENTION_KEYS = ("items", "pages")
 DIGEST_KEYS = ("day", "time", "max_items", "formats", "directory", "templates", "max_also", "per_source",
-               "relevance_floor")
+               "relevance_floor", "public_url")
 SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model", "time_budget")
 TAGGER_KEYS = ("model", "threshold", "max_tags")
 FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent", "github_api",
@@ -177,7 +177,21 @@ def _digest(block: Block, base: Path) -> DigestSettings:
         formats=digest_formats(block, defaults.formats),
         directory=_resolve(block.text("directory") or str(defaults.directory), base),
         templates=_templates(block, base),
+        public_url=_public_url(block),
     )
+
+
+def _public_url(block: Block) -> str | None:
+    """`digest.public_url`: the http(s) address the digest directory is served at, for links from chat."""
+    raw = block.text("public_url", nullable=True)
+    if raw is None:
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in raw.strip()):
+        block.report("public_url", f"public_url must be an http(s) address such as https://watch.example.org/digests/,"
+                                   f" got {raw!r}")
+        return None
+    return raw.strip()
 
 
 def _templates(block: Block, base: Path) -> Path | None:
@@ -427,7 +441,7 @@ def _sources(top: Block, known_tags: set[str]) -> tuple[Source, ...]:
 
 
 def _page_rules(block: Block) -> PageRules | None:
-    """The overrides of a page source's article detection: XPath expressions and URL patterns, each checked."""
+    """The overrides of a page source's article detection: CSS selectors or XPath, and URL patterns, each checked."""
     values: dict[str, str | None] = {}
     for key in ("item", "title", "link", "date"):
         value = block.text(key)
@@ -453,7 +467,7 @@ def _page_rules(block: Block) -> PageRules | None:
     if (values["title"] or values["link"] or values["date"]) and not values["item"] and \
             block.get("item") is MISSING:
         block.report("title" if values["title"] else "link" if values["link"] else "date",
-                     "title, link and date are read inside each item: give 'item' too (an XPath such as //article)")
+                     "title, link and date are read inside each item: give 'item' too (e.g. article.post, //article)")
     if not any(values.values()) and not any(patterns.values()):
         return None
     return PageRules(item=values["item"], title=values["title"], link=values["link"], date=values["date"],

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from watch.digest import build as digest_mod
+from watch.digest.deliver import full_digest_link
 from watch.digest.profiles import profile_health, profile_items, profile_releases, rescored
 from watch.errors import DeliveryError
 from watch.nlp.embedder import Embedder
@@ -194,6 +195,13 @@ def produce_digest(config: Config, archive: Archive, period: Period, out: Path |
             path = single or directory / f"{period.label}{FORMAT_SUFFIXES[fmt]}"
         written.append(digest_mod.write_text(path, content))
     return WrittenDigest(written, record, publish, feed_left, kept, profile, digest)
+
+
+def profile_link(config: Config, profile: DigestProfile, label: str) -> str | None:
+    """Where the profile's digest of `label` is served (under settings.digest.public_url, in the profile's
+    folder), for the link of its chat message; None without public_url."""
+    settings = dataclasses.replace(config.settings.digest, formats=profile.formats)
+    return full_digest_link(settings, label, "" if profile.is_default else profile.name)
 
 
 def email_digest(config: Config, archive: Archive, period: Period, environ: Mapping[str, str], *,

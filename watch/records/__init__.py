@@ -18,6 +18,7 @@ from .config import (
     TaggerSettings,
     default_profile,
 )
+from .delivery import ChannelResult, ChatLine, ChatMessage, DeliveryAttempt, NotifyChannel
 from .digest import (
     CollapsedSource,
     Digest,
@@ -67,10 +68,14 @@ __all__ = [
     "ArchiveStats",
     "Article",
     "CachedPage",
+    "ChannelResult",
+    "ChatLine",
+    "ChatMessage",
     "CheckedEntry",
     "CollapsedSource",
     "Config",
     "CountRow",
+    "DeliveryAttempt",
     "Digest",
     "DigestItem",
     "DigestProfile",
@@ -86,6 +91,7 @@ __all__ = [
     "ItemDetail",
     "KnownCluster",
     "ModelOutput",
+    "NotifyChannel",
     "PageRules",
     "ParsedFeed",
     "PendingItem",

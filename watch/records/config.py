@@ -18,10 +18,10 @@ class Tag:
 
 @dataclass(frozen=True)
 class PageRules:
-    """Overrides of a `kind: page` source when detection is wrong: XPath expressions and URL patterns."""
+    """Overrides of a `kind: page` source when detection is wrong: CSS selectors or XPath, and URL patterns."""
 
-    item: str | None = None  # the elements that are articles (absolute XPath)
-    title: str | None = None  # inside an item (relative XPath): its title
+    item: str | None = None  # the elements that are articles (CSS, or XPath starting with /)
+    title: str | None = None  # inside an item (CSS, or XPath starting with ./): its title
     link: str | None = None  # inside an item: the link to the article
     date: str | None = None  # inside an item: the text or attribute holding its date
     include: tuple[str, ...] = ()  # regular expressions: keep only article URLs matching one
@@ -88,6 +88,9 @@ class DigestSettings:
     # Below this relevance to `interests`, a story told by one source is never a full story. None: the
     # floor measured for the embedding model (nlp.relevance.relevance_floor); 0 turns it off.
     relevance_floor: float | None = None
+    # Where the digest directory is served (https://watch.example.org/digests/): chat messages link to the
+    # full digest there. None: no link.
+    public_url: str | None = None
 
 
 @dataclass(frozen=True)

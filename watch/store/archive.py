@@ -20,6 +20,7 @@ from ..records import (
     LEAD_CHARS,
     Article,
     CachedPage,
+    DeliveryAttempt,
     DigestItem,
     DigestRecord,
     Entry,
@@ -583,6 +584,36 @@ class Archive(ArchiveReader):
         rows = self.rows_in("SELECT i.id, v.vector FROM items i JOIN doc_vectors v ON v.input_hash = i.doc_hash "
                             "AND v.model = ? WHERE i.id IN ({marks})", dict.fromkeys(item_ids), [model])
         return {item_id: np.frombuffer(blob, dtype=np.float16).astype(np.float32) for item_id, blob in rows}
+
+    # -- deliveries ------------------------------------------------------------------------
+
+    def record_delivery(self, attempt: DeliveryAttempt) -> None:
+        """Keep one attempt to deliver a period's digest to a channel (sent or failed, with its error)."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO deliveries (profile, period, channel_key, channel, kind, at, status, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [attempt.profile, attempt.period, attempt.channel_key, attempt.channel, attempt.kind,
+                 iso(attempt.at), attempt.status, attempt.error or None])
+
+    def delivery_sent(self, profile: str, period: str, channel_key: str) -> datetime | None:
+        """When the period's digest of `profile` was last delivered to the channel; None if it never was."""
+        row = self.db.execute(
+            "SELECT max(at) FROM deliveries WHERE profile = ? AND period = ? AND channel_key = ? AND status = 'sent'",
+            [profile, period, channel_key]).fetchone()
+        return from_iso(row[0]) if row else None
+
+    def deliveries(self, profile: str | None = None, period: str | None = None) -> list[DeliveryAttempt]:
+        """Delivery attempts, oldest first; only those of `profile` and `period` when given."""
+        where, args = [], []
+        for column, value in (("profile", profile), ("period", period)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        rows = self.db.execute(
+            "SELECT profile, period, channel_key, channel, kind, at, status, error FROM deliveries"
+            + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY at, id", args).fetchall()
+        return [DeliveryAttempt(r[0], r[1], r[2], r[3], r[4], from_iso(r[5]), r[6], r[7] or "") for r in rows]
 
     # -- runs --------------------------------------------------------------------------------
 

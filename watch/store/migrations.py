@@ -306,6 +306,17 @@ def m022_digest_profiles(db: sqlite_utils.Database) -> None:
     db["digests"].transform(pk=("profile", "label"))
 
 
+@migration
+def m023_deliveries(db: sqlite_utils.Database) -> None:
+    """deliveries: every attempt to send a period's digest to a channel (e-mail or chat), and how it went."""
+    # A channel is kept by the SHA-256 of its URL and shown by Apprise's privacy URL: no secret is stored.
+    db["deliveries"].create({
+        "id": int, "profile": str, "period": str, "channel_key": str, "channel": str, "kind": str,
+        "at": str, "status": str, "error": str,
+    }, pk="id", not_null={"profile", "period", "channel_key", "channel", "kind", "at", "status"})
+    db["deliveries"].create_index(["profile", "period", "channel_key", "status"])
+
+
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations not yet applied to `db` (all of them for a new, empty database)."""
     if not db["_migrations"].exists():

@@ -244,6 +244,21 @@ TABLES: dict[str, TableDoc] = {
             "published": "1 for a published digest (the weekly one, or --publish): in the feed of past digests; "
                          "0 for a one-off (--since, another --week, --out), which a published one replaces.",
         }),
+    "deliveries": TableDoc(
+        "Every attempt to deliver a period's digest to a channel (e-mail or a chat channel through Apprise): a "
+        "period is sent once per channel, a failed channel is retried alone.", {
+            "id": "Attempt number, in order.",
+            "profile": "Digest profile (the `digests:` name; `default` for the single digest).",
+            "period": "Period label, e.g. 2026-W48 (digests.label).",
+            "channel_key": "SHA-256 of the channel's full URL (or of the e-mail recipients): its identity, "
+                           "never the URL itself, which can hold a token.",
+            "channel": "The channel as shown: Apprise's privacy URL without its query (secrets masked), or "
+                       "the e-mail recipients.",
+            "kind": "email or notify.",
+            "at": f"When the attempt was made; {TIME}.",
+            "status": "sent or failed.",
+            "error": "Why it failed, secrets removed; NULL when sent.",
+        }),
     "releases": TableDoc(
         "Items of release sources (GitHub releases, PyPI...): which project and version they announce.", {
             "item_id": "The release item.",
