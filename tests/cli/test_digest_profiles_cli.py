@@ -86,3 +86,33 @@ def test_email_sends_each_profile_to_its_own_recipients_once(tmp_path):
         again = digest(tmp_path, "--email", "--profile", "ml-team", "--format", "md")
         assert again.returncode == 0 and "already sent" in again.stdout + again.stderr
         assert len(server.received) == 1
+
+
+def test_send_delivers_each_profile_once_to_its_own_webhook_and_mailbox(tmp_path):
+    from webhookserver import WebhookServer
+
+    from watch.nlp import load_embedder
+
+    config, archive = build(tmp_path, load_embedder("use-multilingual"))
+    archive.close()
+    path = config.path
+    with SMTPServer() as smtp, WebhookServer() as hooks:
+        block = (f"  email: {{host: 127.0.0.1, port: {smtp.port}, security: none, from: watch@example.org, "
+                 "to: [cto@example.org]}\n")
+        text = path.read_text(encoding="utf-8").replace("settings:\n", "settings:\n" + block, 1)
+        for name, title in (("ml", "ML watch"), ("sec", "Security watch")):
+            text = text.replace(f"    title: {title}\n", f"    title: {title}\n    email: [{name}@example.org]\n"
+                                                           f"    notify: [\"{hooks.apprise('json', '/' + name)}\"]\n")
+        path.write_text(text, encoding="utf-8")
+        sent = digest(tmp_path, "--send", "--format", "md")
+        assert sent.returncode == 0, sent.stderr
+        assert sorted(tuple(m.rcpt_tos) for m in smtp.received) == [("ml@example.org",), ("sec@example.org",)]
+        ml, sec = hooks.received("/ml"), hooks.received("/sec")
+        assert len(ml) == 1 and len(sec) == 1
+        assert ml[0].payload["title"].startswith("ML watch") and sec[0].payload["title"].startswith("Security watch")
+        assert ML[0] in ml[0].payload["message"] or ML[1] in ml[0].payload["message"]
+        assert not any(title in ml[0].payload["message"] for title in SECURITY)
+        again = digest(tmp_path, "--send", "--format", "md")  # a second --send delivers nothing new
+        assert again.returncode == 0, again.stderr
+        assert len(smtp.received) == 2 and len(hooks.received("/ml")) == 1 and len(hooks.received("/sec")) == 1
+        assert again.stdout.count("already sent to") == 4
