@@ -1,4 +1,4 @@
-"""The digest job: last week's digest of one profile written, and e-mailed once."""
+"""The digest job: last week's digest of one profile written, e-mailed and sent to its chat channels once."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 from watch import pipeline
 from watch.digest.build import parse_period
 from watch.errors import DeliveryError, LockHeld, WatchError
-from watch.records import DEFAULT_PROFILE
+from watch.records import DEFAULT_PROFILE, Config, DigestProfile
+from watch.store import Archive
 
 from .runner import OTHER_LOCK_WAIT, locked_archive, log, read_config, record
 
@@ -42,8 +43,9 @@ def digest(config_path: str | Path, *, database: str | Path | None = None,
     try:
         with locked_archive("digest", config, OTHER_LOCK_WAIT) as archive:
             [(chosen, scorer)] = pipeline.profile_scorers(config, [chosen])
-            paths = pipeline.write_digest(config, archive, period, publish=True, profile=chosen,
-                                          scorer=scorer)  # the team's weekly digest
+            written = pipeline.produce_digest(config, archive, period, publish=True, profile=chosen,
+                                              scorer=scorer)  # the team's weekly digest
+            paths = written.paths
             detail["files"] = [str(p) for p in paths]
             log.info("digest: %s written to %s", name, ", ".join(str(p) for p in paths))
             if config.settings.email is not None and chosen.email:
@@ -63,6 +65,9 @@ def digest(config_path: str | Path, *, database: str | Path | None = None,
                     else:
                         detail["sent"] = message_id
                         log.info("digest: %s sent to %s (%s)", name, ", ".join(chosen.email), message_id)
+            if chosen.notify or chosen.notify_env:
+                errors += _notify(config, archive, written, chosen, os.environ if environ is None else environ,
+                                  detail, name)
             archive.record_job("digest", started, datetime.now(UTC), "partial" if errors else "ok", detail, errors)
     except LockHeld as exc:
         log.info("digest: skipped, the archive is busy: %s", exc)
@@ -73,3 +78,20 @@ def digest(config_path: str | Path, *, database: str | Path | None = None,
         record(config, "digest", started, "failed", detail, (str(exc),))
         return []
     return paths
+
+
+def _notify(config: Config, archive: Archive, written: pipeline.WrittenDigest, profile: DigestProfile,
+            environ: Mapping[str, str], detail: dict[str, object], name: str) -> tuple[str, ...]:
+    """The profile's chat channels, each once per period (a failed one is tried again at the next run); the
+    errors of those that failed. E-mail went its own way above."""
+    results = pipeline.deliver_digest(archive, profile=profile.name, digest=written.digest, record=written.record,
+                                      environ=environ, notify=profile.notify, notify_env=profile.notify_env,
+                                      link=pipeline.profile_link(config, profile, written.record.label))
+    detail["notify"] = {result.channel: result.status for result in results}
+    for result in results:
+        if result.status == "failed":
+            log.error("digest: %s not sent to %s: %s", name, result.channel, result.error)
+        else:
+            log.info("digest: %s %s to %s", name, "sent" if result.status == "sent" else "already sent",
+                     result.channel)
+    return tuple(f"{result.channel}: {result.error}" for result in results if result.status == "failed")

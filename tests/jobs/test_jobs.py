@@ -155,3 +155,20 @@ def test_the_digest_job_writes_one_profile_in_its_own_directory(config_path, cap
     assert jobs.digest(config_path, profile="gone") == []
     assert _runs(config_path)[-1][:2] == ("digest", "failed")
     assert any("no digest profile 'gone'" in r.message for r in caplog.records)
+
+
+def test_the_digest_job_sends_a_profile_to_its_chat_channels_once(config_path):
+    from webhookserver import WebhookServer
+
+    jobs.poll(config_path, models=fake_models)
+    with WebhookServer() as hooks:
+        url = hooks.apprise("json", "/team")
+        profile = f"digests:\n  - name: team\n    title: Team watch\n    notify: [\"{url}\"]\n"
+        config_path.write_text(config_path.read_text(encoding="utf-8") + profile, encoding="utf-8")
+        assert jobs.digest(config_path, profile="team")
+        [hook] = hooks.received("/team")
+        assert hook.payload["title"].startswith("Team watch")
+        assert jobs.digest(config_path, profile="team")  # a restart or a coalesced misfire: not sent twice
+        assert len(hooks.received("/team")) == 1
+    job, status, detail, _errors = _runs(config_path)[-1]
+    assert (job, status) == ("digest", "ok") and list(json.loads(detail)["notify"].values()) == ["skipped"]
