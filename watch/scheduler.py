@@ -210,7 +210,10 @@ def describe_job(job_id: str, config: Config) -> str:
         if profile is None:
             return ""
         what = "writes last week's digest" if profile.is_default else f"writes last week's {profile.title} digest"
-        return what + (" and e-mails it" if config.settings.email and profile.email else "")
+        channels = len(profile.notify) + len(profile.notify_env)
+        sends = [*(["e-mails it"] if config.settings.email and profile.email else []),
+                 *([f"sends it to {channels} chat channel{'s' if channels > 1 else ''}"] if channels else [])]
+        return " and ".join([what, *sends])
     return {
         "poll": "polls the sources that are due, then extracts, summarizes and tags what is new",
         "maintain": "refreshes query statistics, merges the search index, rebuilds the file (VACUUM)",

@@ -239,6 +239,7 @@ digests:
     time: "08:30"
   - name: security
     day: friday
+    notify_env: TECHWATCH_SECURITY_URL
 """
 
 
@@ -259,11 +260,14 @@ def test_each_profile_has_its_digest_job_at_its_own_day_and_time(tmp_path):
             for job_id, job in digests.items()}
     assert when == {"digest": (2, 7, 15), "digest:ml-team": (1, 8, 30), "digest:security": (4, 7, 15)}
     assert scheduler.describe_job("digest:ml-team", config) == "writes last week's Tech watch (ml-team) digest"
+    assert scheduler.describe_job("digest:security", config) == ("writes last week's Tech watch (security) digest "
+                                                                 "and sends it to 1 chat channel")
     # a restart keeps every stored run time; a profile removed from feeds.yaml takes its job with it
     times = {job_id: w for job_id, _t, w in scheduler.list_jobs(config)}
     scheduler.save_jobs(config)
     assert {job_id: w for job_id, _t, w in scheduler.list_jobs(config)} == times
-    path.write_text(path.read_text(encoding="utf-8").replace("  - name: security\n    day: friday\n", ""),
+    path.write_text(path.read_text(encoding="utf-8").replace("  - name: security\n    day: friday\n", "").replace(
+        "    notify_env: TECHWATCH_SECURITY_URL\n", ""),
                     encoding="utf-8")
     scheduler.save_jobs(load_config(path))
     assert sorted(j for j, _t, _w in scheduler.list_jobs(config)) == [
