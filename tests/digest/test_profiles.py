@@ -163,3 +163,9 @@ def test_without_digests_the_one_profile_writes_todays_files_without_a_model(fix
     assert (directory / f"{FIXED_WEEK}.md").read_text(encoding="utf-8") == golden
     assert write_digest(config, archive, period) == written.paths  # the call of before profiles: the same files
     assert [r.profile for r in archive.digest_records()] == ["default"]
+
+
+def test_build_digest_ranks_a_profile_by_its_interests_without_being_given_a_scorer(profiled):
+    config, archive = profiled  # settings.tagger names no model: the default one, as the stored vectors'
+    digest = build_digest(config, archive, parse_period(week=WEEK), config.profile("security"))
+    assert full_titles(digest) == set(SECURITY)

@@ -1,4 +1,4 @@
-"""Stage 5 output: build a period's digest, keep it, write it in each format, e-mail it."""
+"""Stage 5 output: build a period's digest of each profile, keep it, write it in each format, e-mail it."""
 
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ def build_digest(config: Config, archive: Archive, period: Period, profile: Dige
     """Select the period's processed items (and the period before, for trends) and arrange them into the
     Digest of `profile` (default: the digest for everyone).
 
-    A profile ranks with its own interests through `scorer` (relevance_scorer); without one, the relevance
-    stored with each item (to the top-level `interests`) is used.
+    A profile that shares the top-level `interests` ranks with the relevance stored with each item; one
+    with its own ranks through `scorer` (relevance_scorer, made here when not given), from stored vectors.
     """
     profile = profile or everyone(config)
     items = archive.items_between(period.start, period.end)
@@ -54,6 +54,7 @@ def build_digest(config: Config, archive: Archive, period: Period, profile: Dige
         previous = profile_items(previous, profile, release_sources)
         health = profile_health(health, profile)
     if profile.interests != config.interests:
+        scorer = scorer or relevance_scorer(config, profile, lambda: document_embedder(config))
         items = rescored(items, archive, scorer)
     return digest_mod.make_digest(items, config.tags, period, sources=config.sources, title=profile.title,
                                   max_items=profile.max_items, max_also=profile.max_also,
