@@ -158,7 +158,8 @@ def test_run_polls_a_listing_page(tmp_path: Path, server) -> None:
     path = write_config(tmp_path, [{"name": "Lab", "url": server.url("/news"), "kind": "page"},
                                    {"name": "Shell", "url": server.url("/app"), "kind": "page"}])
     first = run_cli("run", "--config", str(path), cwd=tmp_path)
-    assert "no article links found in the HTML (the page may be rendered by JavaScript)" in first.stdout
+    assert ('Shell: no article links in the HTML; the page is rendered by JavaScript (an empty <div id="app">, '
+            "1 script, 0 characters of text): set render: chromium on the source") in first.stdout, first.stdout
     items = _items(tmp_path)
     assert set(items) == {title for _, title, _ in ARTICLES[1:]}
     assert "paragraph 3 of the article" in items["What GPU hours really cost us"]  # the article page's text
@@ -292,8 +293,8 @@ def test_feeds_check_shows_how_a_listing_page_was_read(tmp_path: Path, server) -
     assert "We release an open-weights model" in lines[first] and server.url("/news/open-weights-model") in lines[first]
     assert "An update on hiring for the lab" in lines[first + 4]
     assert "Second notes" not in out  # only the first five entries are shown
-    assert ("FAILED     Shell: no article links found in the HTML (the page may be rendered by JavaScript)"
-            in out), out
+    assert ("FAILED     Shell: no article links in the HTML; the page is rendered by JavaScript (an empty "
+            '<div id="app">' in out), out
     assert result.returncode != 0
 
 

@@ -15,6 +15,7 @@ from .config import (
     Source,
     SummarizerSettings,
     Tag,
+    TagExample,
     TaggerSettings,
     default_profile,
 )
@@ -34,7 +35,7 @@ from .digest import (
     TagTrend,
 )
 from .feeds import Entry, FetchResult, ParsedFeed, Release, SourceState
-from .nlp import DocVector, ModelOutput, PendingItem, Summary, TagScore
+from .nlp import DocVector, ModelOutput, PendingItem, Summary, TagCorrection, TagLearning, TagScore
 from .query import (
     MATCH_END,
     MATCH_START,
@@ -57,14 +58,19 @@ from .reports import (
     SourceCheck,
     SourceReport,
 )
+from .stack import ECOSYSTEMS, Advisory, AdvisoryItem, AffectedRange, Dependency, Resolution
 from .stories import LEAD_CHARS, KnownCluster, StoryText
 
 __all__ = [
     "DEFAULT_PROFILE",
     "DEFAULT_TITLE",
+    "ECOSYSTEMS",
     "LEAD_CHARS",
     "MATCH_END",
     "MATCH_START",
+    "Advisory",
+    "AdvisoryItem",
+    "AffectedRange",
     "ArchiveStats",
     "Article",
     "CachedPage",
@@ -76,6 +82,7 @@ __all__ = [
     "Config",
     "CountRow",
     "DeliveryAttempt",
+    "Dependency",
     "Digest",
     "DigestItem",
     "DigestProfile",
@@ -104,6 +111,7 @@ __all__ = [
     "Release",
     "ReleaseItem",
     "ReleaseLine",
+    "Resolution",
     "RetentionSettings",
     "RunReport",
     "SearchHit",
@@ -120,6 +128,9 @@ __all__ = [
     "SummarizerSettings",
     "Summary",
     "Tag",
+    "TagCorrection",
+    "TagExample",
+    "TagLearning",
     "TagScore",
     "TagTrend",
     "TaggerSettings",

@@ -298,12 +298,10 @@ def m021_watch_text(db: sqlite_utils.Database) -> None:
 
 
 @migration
-def m022_digest_profiles(db: sqlite_utils.Database) -> None:
-    """digests.profile: the digest profile (`digests:` in feeds.yaml) a digest is of; every earlier one is 'default'."""
-    if "profile" not in db["digests"].columns_dict:
-        db["digests"].add_column("profile", str, not_null_default="default")
-    # One digest per profile and period: the key becomes (profile, label).
-    db["digests"].transform(pk=("profile", "label"))
+def m022_listing_counts(db: sqlite_utils.Database) -> None:
+    """sources.listing_counts: a listing page's recent article counts (JSON list), for "layout changed?"."""
+    if "listing_counts" not in db["sources"].columns_dict:
+        db["sources"].add_column("listing_counts", str)
 
 
 @migration
@@ -315,6 +313,37 @@ def m023_deliveries(db: sqlite_utils.Database) -> None:
         "at": str, "status": str, "error": str,
     }, pk="id", not_null={"profile", "period", "channel_key", "channel", "kind", "at", "status"})
     db["deliveries"].create_index(["profile", "period", "channel_key", "status"])
+
+
+@migration
+def m024_advisories(db: sqlite_utils.Database) -> None:
+    """Items of `kind: advisories`: the OSV advisory, its package, ranges and fixes, and whether the pin is hit."""
+    db["advisories"].create({
+        "item_id": str, "osv_id": str, "aliases": str, "summary": str, "modified": str, "withdrawn": str,
+        "severity": str, "ecosystem": str, "package": str, "ranges": str, "versions": str, "fixed": str,
+        "reference_urls": str, "pinned": str, "affects_pinned": int, "manifest": str,
+    }, pk="item_id", foreign_keys=[("item_id", "items", "id")], not_null={"osv_id", "ecosystem", "package"})
+    db["advisories"].create_index(["osv_id"], unique=True)
+    db["advisories"].create_index(["package"])
+
+
+@migration
+def m025_tag_corrections(db: sqlite_utils.Database) -> None:
+    """tag_corrections: a user's word on an item's tag (it wins over the tagger); tag_models: what was learned."""
+    db["tag_corrections"].create({"item_id": str, "tag": str, "present": int, "created_at": str},
+                                 pk=("item_id", "tag"), foreign_keys=[("item_id", "items", "id")],
+                                 not_null={"present", "created_at"})
+    db["tag_models"].create({"model": str, "labels_hash": str, "weights": bytes, "created_at": str}, pk="model",
+                            not_null={"labels_hash", "weights"})
+
+
+@migration
+def m026_digest_profiles(db: sqlite_utils.Database) -> None:
+    """digests.profile: the digest profile (`digests:` in feeds.yaml) a digest is of; every earlier one is 'default'."""
+    if "profile" not in db["digests"].columns_dict:
+        db["digests"].add_column("profile", str, not_null_default="default")
+    # One digest per profile and period: the key becomes (profile, label).
+    db["digests"].transform(pk=("profile", "label"))
 
 
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
