@@ -121,7 +121,7 @@ def test_digests_written_before_profiles_are_the_default_profiles(tmp_path):
 
     path = tmp_path / "old.db"
     db = sqlite_utils.Database(path)
-    before = migrations.MIGRATIONS[:[m.__name__ for m in migrations.MIGRATIONS].index("m022_digest_profiles")]
+    before = migrations.MIGRATIONS[:[m.__name__ for m in migrations.MIGRATIONS].index("m026_digest_profiles")]
     db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     for step in before:
         step(db)
