@@ -51,8 +51,10 @@ import random
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import combinations, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +71,7 @@ LANGUAGES = ("en", "fr")
 SENTENCES, MAX_CHARS = 3, 400
 BATCH = 16
 SEED = 1234
+ORACLE = "oracle-3 @400 (best R2)"
 _TOKEN = re.compile(r"\w+")
 
 
@@ -149,6 +152,60 @@ def random3(doc: Doc) -> str:
     return capped([sentences[i] for i in picked])
 
 
+def oracle(doc: Doc, tokenizer: UnicodeTokenizer, scorer) -> str:
+    """The best summary of 1 to 3 article sentences by ROUGE-2 F1 (ROUGE-1 breaks ties), under the caps.
+
+    Exhaustive over every set of sentences of `split_sentences` kept in article order whose join fits in
+    MAX_CHARS, plus each sentence alone cut the way the summarizer cuts. Sets are ranked on the
+    reference's bigrams counted sentence by sentence (a bigram across two joined sentences is left
+    out); the 20 best are then scored with rouge-score and the best of those is kept.
+    """
+    sentences = list(dict.fromkeys(split_sentences(doc.text, doc.lang)))
+    if not sentences:
+        return ""
+    reference = _bigram_counts(tokenizer.tokenize(doc.summary))
+    vocab = {gram: k for k, gram in enumerate(reference)}
+    ref = np.array(list(reference.values()), dtype=np.float32)
+    texts = [s if len(s) <= MAX_CHARS else _cut(s, MAX_CHARS) for s in sentences]
+    counts = np.zeros((len(texts), len(vocab)), dtype=np.float32)
+    totals = np.zeros(len(texts), dtype=np.float32)
+    for i, text in enumerate(texts):
+        grams = _bigram_counts(tokenizer.tokenize(text))
+        totals[i] = sum(grams.values())
+        for gram, n in grams.items():
+            if gram in vocab:
+                counts[i, vocab[gram]] = n
+    lengths = np.array([len(t) for t in texts])
+    sets: list[tuple[int, ...]] = [(i,) for i in range(len(texts))]
+    for size in range(2, SENTENCES + 1):
+        sets += [c for c in combinations(range(len(texts)), size)
+                 if lengths[list(c)].sum() + size - 1 <= MAX_CHARS and all(lengths[i] == len(sentences[i]) for i in c)]
+    best: list[tuple[float, tuple[int, ...]]] = []
+    ref_total = float(ref.sum()) or 1.0
+    for begin in range(0, len(sets), 20_000):
+        chunk = sets[begin:begin + 20_000]
+        width = max(len(c) for c in chunk)
+        index = np.array([c + (-1,) * (width - len(c)) for c in chunk])
+        padded = np.vstack([counts, np.zeros((1, counts.shape[1]), np.float32)])
+        overlap = np.minimum(padded[index].sum(axis=1), ref).sum(axis=1)
+        total = np.append(totals, 0)[index].sum(axis=1)
+        f1 = 2 * overlap / np.maximum(total + ref_total, 1e-9)
+        for k in np.argsort(-f1)[:20]:
+            best.append((float(f1[k]), chunk[k]))
+    best.sort(key=lambda x: -x[0])
+    outputs = {" ".join(texts[i] for i in choice) for _, choice in best[:20]}
+
+    def exact(text: str) -> tuple[float, float]:
+        scores = scorer.score(doc.summary, text)
+        return scores["rouge2"].fmeasure, scores["rouge1"].fmeasure
+
+    return max(sorted(outputs), key=exact)
+
+
+def _bigram_counts(tokens: Sequence[str]) -> Counter[tuple[str, str]]:
+    return Counter(pairwise(tokens))
+
+
 def summarize_all(summarizer: ExtractiveSummarizer, docs: Sequence[Doc]) -> list[str]:
     """Summaries of `docs`, BATCH documents per `summarize_many` call (as the pipeline does)."""
     out: list[str] = []
@@ -178,21 +235,30 @@ def check_extractive(doc: Doc, summary: str) -> None:
 
 
 class Scorer:
-    """ROUGE-1/2/L F1 (x100) per document, with the tokenizer of each language."""
+    """ROUGE-1/2/L F1 (x100) per document, with the tokenizer of each language; remembers every score."""
 
     def __init__(self) -> None:
         from rouge_score import rouge_scorer
 
-        self._scorers = {lang: rouge_scorer.RougeScorer(list(METRICS), tokenizer=UnicodeTokenizer(stem=lang == "en"))
+        self._tokenizers = {lang: UnicodeTokenizer(stem=lang == "en") for lang in LANGUAGES}
+        self._scorers = {lang: rouge_scorer.RougeScorer(list(METRICS), tokenizer=self._tokenizers[lang])
                          for lang in LANGUAGES}
+        self._seen: dict[tuple[str, str], list[float]] = {}
 
     def score(self, docs: Sequence[Doc], outputs: Sequence[str]) -> np.ndarray:
         """Array (len(docs), 3) of F1 x 100."""
         rows = []
         for doc, output in zip(docs, outputs, strict=True):
-            scores = self._scorers[doc.lang].score(doc.summary, output)
-            rows.append([100 * scores[m].fmeasure for m in METRICS])
+            key = (doc.id, output)
+            if key not in self._seen:
+                scores = self._scorers[doc.lang].score(doc.summary, output)
+                self._seen[key] = [100 * scores[m].fmeasure for m in METRICS]
+            rows.append(self._seen[key])
         return np.array(rows)
+
+    def oracle(self, doc: Doc) -> str:
+        """The oracle summary of `doc` (see `oracle`)."""
+        return oracle(doc, self._tokenizers[doc.lang], self._scorers[doc.lang])
 
 
 def paired_bootstrap(diff: np.ndarray, resamples: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -293,6 +359,127 @@ def sweep(embedder: CachedEmbedder, docs: dict[str, list[Doc]], scorer: Scorer) 
             print(f"sweep {param:>15} = {value!s:6} | " + " | ".join(cells) + mark)
 
 
+# What --cv tunes, and the values it tries for each (one parameter at a time, see `tune`).
+TUNED: dict[str, Sequence[object]] = {
+    "position_weight": (0.1, 0.2, 0.3, 0.45, 0.6, 0.9),
+    "position_decay": (1.0, 2.0, 4.0, 8.0),
+    "centrality_weight": (0.0, 0.25, 0.5, 0.75, 1.0),
+    "directed_weight": (0.0, 0.25, 0.5, 1.0),
+    "directed_backward": (-2.0, -1.0, 0.0),
+    "title_weight": (0.0, 0.3, 0.6),
+    "title_words_weight": (0.0, 0.4, 0.8, 1.2),
+    "length_weight": (-0.2, 0.0, 0.1, 0.2, 0.4),
+    "mmr_lambda": (0.5, 0.6, 0.7, 0.8, 0.9),
+    "search": ("greedy", "sets"),
+}
+Params = tuple[tuple[str, object], ...]
+
+
+class Prepared:
+    """Every document's candidate sentences and vectors, computed once, summarized under any parameters."""
+
+    def __init__(self, embedder: CachedEmbedder, docs: dict[str, list[Doc]], scorer: Scorer) -> None:
+        self.docs, self.scorer = docs, scorer
+        base = ExtractiveSummarizer(embedder, SENTENCES, MAX_CHARS)
+        self.defaults: Params = tuple((name, getattr(base, name)) for name in TUNED)
+        self.plans: dict[str, list] = {}
+        for lang, lang_docs in docs.items():
+            plans = []
+            for doc in lang_docs:
+                plan = base._plan(doc.title, doc.text, doc.lang)
+                if isinstance(plan, tuple):
+                    title, candidates = plan
+                    plan = (title, candidates, embedder.encode(candidates + ([title] if title else [])))
+                plans.append(plan)
+            self.plans[lang] = plans
+        self._embedder = embedder
+        self._scores: dict[Params, dict[str, np.ndarray]] = {}
+
+    def summaries(self, params: Params, lang: str) -> list[str]:
+        """Summaries of one language's documents with the summarizer's parameters set to `params`."""
+        summarizer = ExtractiveSummarizer(self._embedder, SENTENCES, MAX_CHARS)
+        for name, value in params:
+            setattr(summarizer, name, value)
+        out = []
+        for plan in self.plans[lang]:
+            if isinstance(plan, tuple):
+                title, candidates, vectors = plan
+                chosen = summarizer._choose(title, candidates, vectors)
+                out.append(summarizer._join([candidates[i] for i in sorted(chosen)]))
+            else:
+                out.append(plan.text)
+        return out
+
+    def scores(self, params: Params) -> dict[str, np.ndarray]:
+        """Per-document ROUGE (n, 3) of every language under `params` (remembered)."""
+        if params not in self._scores:
+            self._scores[params] = {lang: self.scorer.score(self.docs[lang], self.summaries(params, lang))
+                                    for lang in self.docs}
+        return self._scores[params]
+
+
+def tune(prepared: Prepared, train: dict[str, np.ndarray], passes: int = 2) -> Params:
+    """Parameters that maximize ROUGE-1 + ROUGE-2 on the `train` rows, both languages weighing the same:
+    from the defaults, each parameter in turn takes its best value of TUNED, `passes` times over."""
+    def objective(params: Params) -> float:
+        scores = prepared.scores(params)
+        return float(np.mean([scores[lang][mask][:, :2].sum(axis=1).mean() for lang, mask in train.items()]))
+
+    current = dict(prepared.defaults)
+    best = objective(tuple(current.items()))
+    for _ in range(passes):
+        for name, values in TUNED.items():
+            for value in values:
+                trial = tuple({**current, name: value}.items())
+                score = objective(trial)
+                if score > best + 1e-9:
+                    best, current = score, dict(trial)
+    return tuple(current.items())
+
+
+def changes(params: Params, defaults: Params) -> str:
+    """The parameters that differ from the defaults, as "name=value, ..."."""
+    changed = [f"{name}={value}" for (name, value), (_, default) in zip(params, defaults, strict=True)
+               if value != default]
+    return ", ".join(changed) or "the defaults"
+
+
+def cross_validate(prepared: Prepared, folds: int, resamples: int) -> None:
+    """Tune on all folds but one (rows by index modulo `folds`), score the held fold, and print per
+    language the mean over documents, each scored once while held out, of techwatch minus filtered lead-3."""
+    docs = prepared.docs
+    fold_of = {lang: np.array([d.index % folds for d in lang_docs]) for lang, lang_docs in docs.items()}
+    held = {lang: np.zeros((len(lang_docs), len(METRICS))) for lang, lang_docs in docs.items()}
+    chosen: list[Params] = []
+    for fold in range(folds):
+        params = tune(prepared, {lang: fold_of[lang] != fold for lang in docs})
+        chosen.append(params)
+        scores = prepared.scores(params)
+        for lang in docs:
+            mask = fold_of[lang] == fold
+            held[lang][mask] = scores[lang][mask]
+        print(f"fold {fold}: tuned on {sum(int((fold_of[lang] != fold).sum()) for lang in docs)} documents: "
+              f"{changes(params, prepared.defaults)}")
+    full = tune(prepared, {lang: np.ones(len(d), dtype=bool) for lang, d in docs.items()})
+    print(f"tuned on all documents: {changes(full, prepared.defaults)}")
+    print(f"\n{folds}-fold cross-validation, ROUGE F1 x100 (R1 R2 RL); minus filtered lead-3: mean, "
+          f"95% paired-bootstrap interval; target R1 >= +2, R2 >= +1")
+    defaults = prepared.scores(prepared.defaults)
+    for lang, lang_docs in docs.items():
+        lead = prepared.scorer.score(lang_docs, [lead3_filtered(d) for d in lang_docs])
+        top = prepared.scorer.score(lang_docs, [prepared.scorer.oracle(d) for d in lang_docs])
+        rows = {"techwatch, defaults (not CV)": defaults[lang], "techwatch, CV (held folds)": held[lang],
+                "lead-3 filtered @400": lead, ORACLE: top}
+        for system, values in rows.items():
+            print(f"{lang.upper()} {system:28} {fmt(values.mean(axis=0))}")
+        for system in ("techwatch, defaults (not CV)", "techwatch, CV (held folds)"):
+            diff = rows[system] - lead
+            low, high, _ = paired_bootstrap(diff, resamples)
+            cells = "  ".join(f"{m[5:]:>2} {d:+5.2f} [{lo:+5.2f},{hi:+5.2f}]"
+                              for m, d, lo, hi in zip(METRICS, diff.mean(axis=0), low, high, strict=True))
+            print(f"{lang.upper()} {system:28} - lead-3 filtered @400: {cells}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 2 when the corpus is missing."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -301,6 +488,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="embedding model(s) for techwatch's summarizer; repeat for both (default: minilm)")
     parser.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
     parser.add_argument("--sweep", action="store_true", help="also sweep the summarizer's parameters (tune half)")
+    parser.add_argument("--cv", type=int, metavar="K", default=0,
+                        help="also K-fold cross-validation: tune the parameters on K-1 folds, score the held one")
     args = parser.parse_args(argv)
     if not (args.corpus / "summaries").is_dir() or not any((args.corpus / "summaries").glob("*.jsonl")):
         print(f"rouge_bench: no summaries corpus at {args.corpus / 'summaries'} "
@@ -327,6 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for lang, lang_docs in docs.items():
         for system, make in baselines.items():
             outputs[lang][system] = [make(d) for d in lang_docs]
+        outputs[lang][ORACLE] = [scorer.oracle(d) for d in lang_docs]
 
     ours = [f"techwatch/{e}" for e in encoders]
     for lang, lang_docs in docs.items():
@@ -349,6 +539,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for encoder in encoders:
             print(f"Sweep with {encoder}:")
             sweep(cached[encoder], docs, scorer)
+    if args.cv:
+        for encoder in encoders:
+            print(f"\nCross-validation with {encoder}:")
+            cross_validate(Prepared(cached[encoder], docs, scorer), args.cv, args.resamples)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import combinations
 
 import numpy as np
 
@@ -121,6 +122,13 @@ class ExtractiveSummarizer(Summarizer):
     # 37.1/15.4/24.1, 37.1/15.3/24.1; FR 30.7/8.7/18.2, 30.7/8.8/18.3, 30.8/8.9/18.2. 20 keeps a
     # margin for long articles and embeds a third fewer sentences than 30 on the corpus feeds.
     max_candidates = 20
+    # Position-aware centrality (see _directed_centrality); 0 leaves it out.
+    directed_weight = 0.0
+    directed_backward = -2.0
+    # Bonus for a sentence that fills its share of the character budget (max_chars / sentences).
+    length_weight = 0.0
+    # "greedy": MMR one pick at a time; "sets": the best-scoring set of sentences that fits the cap.
+    search = "greedy"
 
     def __init__(self, embedder: Embedder, sentences: int = 3, max_chars: int = 400, *,
                  furniture: bool = True) -> None:
@@ -183,9 +191,20 @@ class ExtractiveSummarizer(Summarizer):
     def _choose(self, title: str, candidates: list[str], vectors: np.ndarray) -> list[int]:
         """Indices of the sentences to keep; `vectors` holds the candidates' rows, then the title's."""
         sents = vectors[: len(candidates)]
+        relevance = self._relevance(title, candidates, vectors)
+        similarity = sents @ sents.T
+        if self.search == "sets":
+            return self._best_set(candidates, relevance, similarity)
+        return self._greedy(candidates, relevance, similarity)
+
+    def _relevance(self, title: str, candidates: list[str], vectors: np.ndarray) -> np.ndarray:
+        """Score of each candidate alone: centrality, title similarity, lead position and length."""
+        sents = vectors[: len(candidates)]
         centroid = sents.mean(axis=0)
         centroid /= np.linalg.norm(centroid) or 1.0
         relevance = self.centrality_weight * (sents @ centroid)
+        if self.directed_weight:
+            relevance += self.directed_weight * _directed_centrality(sents @ sents.T, self.directed_backward)
         if title:
             relevance += self.title_weight * (sents @ vectors[-1])
             title_stems = _stems(title)
@@ -194,8 +213,14 @@ class ExtractiveSummarizer(Summarizer):
                 relevance += self.title_words_weight * np.array(overlap, dtype=np.float32)
         positions = np.arange(len(candidates), dtype=np.float32)
         relevance += self.position_weight * np.exp(-positions / self.position_decay)
-        similarity = sents @ sents.T
+        if self.length_weight:
+            share = self.max_chars / self.sentences  # a sentence that fills its share of the budget scores 1
+            lengths = np.array([min(len(c), share) / share for c in candidates], dtype=np.float32)
+            relevance += self.length_weight * lengths
+        return relevance
 
+    def _greedy(self, candidates: list[str], relevance: np.ndarray, similarity: np.ndarray) -> list[int]:
+        """MMR: the best sentence, then each time the best of those that fit, less its redundancy."""
         chosen: list[int] = []
         used = 0
         while len(chosen) < self.sentences:
@@ -217,6 +242,32 @@ class ExtractiveSummarizer(Summarizer):
             chosen.append(best)
             used += len(candidates[best]) + (1 if used else 0)
         return chosen
+
+    def _best_set(self, candidates: list[str], relevance: np.ndarray, similarity: np.ndarray) -> list[int]:
+        """The set of up to `sentences` candidates that fits the cap with the best total: the sum of
+        their relevance less, for each after the first, its highest similarity to the others (MMR's
+        trade-off, weighed over the whole set instead of one pick at a time). A single sentence may be
+        too long (it is then cut); no two near-duplicates go together."""
+        lengths = np.array([len(c) for c in candidates])
+        best, best_score = [int(np.argmax(relevance))], self.mmr_lambda * float(relevance.max())
+        for size in range(2, min(self.sentences, len(candidates)) + 1):
+            sets = np.array(list(combinations(range(len(candidates)), size)))
+            sets = sets[lengths[sets].sum(axis=1) + size - 1 <= self.max_chars]
+            if not len(sets):
+                break
+            pairs = similarity[sets[:, :, None], sets[:, None, :]]
+            pairs[:, np.arange(size), np.arange(size)] = -np.inf
+            closest = pairs.max(axis=2)  # each member's highest similarity to the others
+            keep = closest.max(axis=1) < self.duplicate_similarity
+            sets, closest = sets[keep], closest[keep]
+            if not len(sets):
+                continue
+            redundancy = closest.sum(axis=1) - closest.min(axis=1)
+            scores = self.mmr_lambda * relevance[sets].sum(axis=1) - (1 - self.mmr_lambda) * redundancy
+            top = int(np.argmax(scores))
+            if scores[top] > best_score:
+                best, best_score = [int(i) for i in sets[top]], float(scores[top])
+        return best
 
     def _join(self, sentences: list[str]) -> str:
         """Sentences in order, as many as the caps allow; a too-long first one is cut."""
@@ -279,6 +330,24 @@ def is_quote_piece(sentence: str) -> bool:
     """
     return sentence.count('"') % 2 == 1 or sentence.count("«") != sentence.count("»") \
         or sentence.count("“") != sentence.count("”")
+
+
+def _directed_centrality(similarity: np.ndarray, backward: float, threshold: float = 0.6) -> np.ndarray:
+    """Position-aware centrality (PACSUM, Zheng and Lapata 2019): a sentence gains from the later
+    sentences like it and, with `backward` < 0, loses from the earlier ones; similarities below
+    `threshold` of the document's own range count as none. Scaled to [0, 1] within the document."""
+    n = len(similarity)
+    if n < 2:
+        return np.zeros(n, dtype=np.float32)
+    off = similarity[~np.eye(n, dtype=bool)]
+    floor = off.min() + threshold * (off.max() - off.min())
+    edges = np.clip(similarity - floor, 0.0, None)
+    np.fill_diagonal(edges, 0.0)
+    later = np.triu(edges, 1).sum(axis=1)
+    earlier = np.tril(edges, -1).sum(axis=1)
+    score = later + backward * earlier
+    span = score.max() - score.min()
+    return ((score - score.min()) / span if span > 0 else np.zeros(n)).astype(np.float32)
 
 
 def _stems(text: str) -> set[str]:
