@@ -201,9 +201,21 @@ def compare_int8(items: list[tuple[str, str, str | None]], tags, corpus: Path, r
     except KeyError as exc:  # a labelled item the corpus no longer holds: score the items it does hold
         print(f"tag_bench.load_items failed ({exc!r}): tag F1 on the labelled corpus items found, no parallel set")
         subsets = labelled_corpus_items(corpus)
-    f1 = {label: tag_bench.summary(bench, bench.shipped())["all"]
-          for label, bench in (("float32", tag_bench.Bench(fp32, tags, subsets)),
-                               ("int8", tag_bench.Bench(int8, tags, subsets)))}
+    compare_tags_and_vectors(fp32, int8, tags, subsets, items)
+
+
+def compare_tags_and_vectors(fp32, int8, tags, subsets: dict, items: list[tuple[str, str, str | None]]) -> None:
+    """Tag micro-F1 on the labelled corpus items with each model as the tag model, and the cosine of their vectors."""
+    import tag_bench
+
+    from watch.nlp.tagger import DEFAULT_MODEL
+
+    f1 = {}
+    for label, model in (("float32", fp32), ("int8", int8)):
+        bench = tag_bench.Bench(model, tags, subsets)
+        pred = bench.shipped()
+        f1[label] = tag_bench.prf(np.vstack([pred[n] for n in tag_bench.CORPUS_SUBSETS]),
+                                  np.vstack([bench.gold[n] for n in tag_bench.CORPUS_SUBSETS]))[2]
     print(f"tag micro-F1 (corpus EN+FR) with MiniLM as the tag model: float32 {f1['float32']:.3f}, "
           f"int8 {f1['int8']:.3f}, delta {f1['int8'] - f1['float32']:+.3f}; the default tag model "
           f"({DEFAULT_MODEL}) is numpy, not quantized: delta 0")
