@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/rouge_bench.py [--encoder minilm] [--encoder use] [--corpus ../shared/corpus]
                                                [--resamples 10000] [--sweep] [--cv 5]
+                                               [--backend server --base-url URL --model NAME [--concurrency 4]
+                                                [--max-input-chars 6000] [--api-key-env VAR] [--allow-remote]]
 
 Reads ../shared/corpus/summaries/*.jsonl (id, text, summary, lang, source, [title]): English
 CNN/DailyMail (reference = the highlights) and French OrangeSum (reference = the professionally
@@ -20,6 +22,11 @@ Systems, all cut into sentences by the same splitter (`watch.nlp.split_sentences
   random-3 @400        3 sentences drawn at random (seeded, kept in article order), capped the same way.
   oracle-3 @400        the ceiling: the 1 to 3 article sentences (in article order, capped the same way) with the
                        best ROUGE-2 against the reference, found by exhaustive search (`oracle`).
+  server/<model>       with --backend server: the summaries an OpenAI-compatible inference server writes
+                       (`summarizer: {backend: server}`: same prompt, caps and faithfulness guard), the
+                       extractive summary where the guard refused the answer or the server did not give one;
+                       the counts of each are printed. The articles are sent to --base-url, which must be
+                       on this machine or a private network unless --allow-remote.
 
 Encoders: `minilm` is the default model, all-MiniLM-L6-v2 from the bundled package
 (`watch.nlp.load_embedder()`); `use` is the multilingual Universal Sentence Encoder of the
@@ -69,6 +76,7 @@ from pathlib import Path
 import numpy as np
 from _support import CachedEmbedder
 
+from watch.nlp.base import Summarizer
 from watch.nlp.sentences import split_sentences
 from watch.nlp.summarize import ExtractiveSummarizer, _candidates, _cut
 
@@ -215,13 +223,68 @@ def _bigram_counts(tokens: Sequence[str]) -> Counter[tuple[str, str]]:
     return Counter(pairwise(tokens))
 
 
-def summarize_all(summarizer: ExtractiveSummarizer, docs: Sequence[Doc]) -> list[str]:
-    """Summaries of `docs`, BATCH documents per `summarize_many` call (as the pipeline does)."""
+def summarize_all(summarizer: Summarizer, docs: Sequence[Doc], counts: dict[str, int] | None = None) -> list[str]:
+    """Summaries of `docs`, BATCH documents per `summarize_many` call (as the pipeline does); `counts`
+    adds up how many the summarizer generated, how many its guard rejected and how many it deferred."""
     out: list[str] = []
     for begin in range(0, len(docs), BATCH):
         chunk = docs[begin:begin + BATCH]
-        out += [s.text for s in summarizer.summarize_many([(d.title, d.text, d.lang) for d in chunk])]
+        summaries = summarizer.summarize_many([(d.title, d.text, d.lang) for d in chunk])
+        out += [s.text for s in summaries]
+        if counts is not None:
+            counts["generated"] = counts.get("generated", 0) + sum(map(summarizer.generated, summaries))
+            counts["rejected"] = counts.get("rejected", 0) + len(summaries.rejections)
+            counts["not answered"] = counts.get("not answered", 0) + len(summaries.deferred)
     return out
+
+
+def run_server(args: argparse.Namespace, docs: dict[str, list[Doc]],
+               fallback: Summarizer) -> tuple[dict[str, list[str]], tuple[float, float], dict[str, int]]:
+    """Summaries of every language from the inference server, the (wall, CPU) seconds per document,
+    and the counts of generated, rejected and unanswered items."""
+    import logging
+
+    from watch.nlp.server import ServerSummarizer
+
+    logging.getLogger("watch.nlp.guard").setLevel(logging.ERROR)  # one line per refused answer: counted instead
+    summarizer = ServerSummarizer(args.base_url, args.model, sentences=SENTENCES, max_chars=MAX_CHARS,
+                                  concurrency=args.concurrency, max_input_chars=args.max_input_chars,
+                                  allow_remote=args.allow_remote,
+                                  api_key=os.environ.get(args.api_key_env or "") or None,
+                                  fallback=fallback)
+    counts: dict[str, int] = {}
+    start, cpu = time.perf_counter(), time.process_time()
+    outputs = {lang: summarize_all(summarizer, lang_docs, counts) for lang, lang_docs in docs.items()}
+    count = sum(len(d) for d in docs.values())
+    seconds = ((time.perf_counter() - start) / count, (time.process_time() - cpu) / count)
+    for texts in outputs.values():
+        assert all(0 < len(text) <= MAX_CHARS for text in texts)
+    if summarizer.outage():
+        print(f"rouge_bench: {summarizer.outage()}", file=sys.stderr)
+    summarizer.close()
+    return outputs, seconds, counts
+
+
+def server_problem(args: argparse.Namespace) -> str | None:
+    """Why --backend server cannot run as asked (missing options, a public --base-url), or None."""
+    if not args.base_url or not args.model:
+        return "--backend server needs --base-url (e.g. http://127.0.0.1:8000/v1) and --model"
+    from urllib.parse import urlsplit
+
+    from watch.config.server import public_addresses
+
+    parts = urlsplit(args.base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"--base-url {args.base_url!r} must be an http(s) address with a host"
+    if args.allow_remote:
+        return None
+    public = public_addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    if public is None:
+        return f"cannot resolve {parts.hostname} to check that it is on this machine or a private network"
+    if public:
+        return (f"{parts.hostname} resolves to {', '.join(public)}, a public address: the articles would leave "
+                "this machine and its private networks (--allow-remote if that is intended)")
+    return None
 
 
 def check_extractive(doc: Doc, summary: str) -> None:
@@ -516,7 +579,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cv-objective", choices=("mean", "worst"), default="mean",
                         help="what --cv maximizes: the gain over filtered lead-3 (R1 + R2), averaged over the "
                              "languages (default; the summarizer's defaults come from it) or in the lowest one")
+    parser.add_argument("--backend", choices=("extractive", "server"), default="extractive",
+                        help="server: also measure an OpenAI-compatible inference server (default: extractive only)")
+    parser.add_argument("--base-url", help="with --backend server: the server's API root, e.g. http://127.0.0.1:8000/v1")
+    parser.add_argument("--model", help="with --backend server: the model name the server serves")
+    parser.add_argument("--concurrency", type=int, default=4, help="with --backend server: requests at once (4)")
+    parser.add_argument("--max-input-chars", type=int, default=6000,
+                        help="with --backend server: article characters sent at most (6000, the pipeline's)")
+    parser.add_argument("--api-key-env", help="with --backend server: environment variable holding the API key")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="with --backend server: allow a --base-url outside loopback and private networks")
     args = parser.parse_args(argv)
+    if args.backend == "server" and (problem := server_problem(args)):
+        parser.error(problem)
     if not (args.corpus / "summaries").is_dir() or not any((args.corpus / "summaries").glob("*.jsonl")):
         print(f"rouge_bench: no summaries corpus at {args.corpus / 'summaries'} "
               "(expected ../shared/corpus/summaries/*.jsonl; set TECHWATCH_CORPUS or --corpus)", file=sys.stderr)
@@ -545,6 +620,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         outputs[lang][ORACLE] = [scorer.oracle(d) for d in lang_docs]
 
     ours = [f"techwatch/{e}" for e in encoders]
+    if args.backend == "server":
+        per_lang, speed["server"], counts = run_server(args, docs, ExtractiveSummarizer(cached[encoders[0]],
+                                                                                        SENTENCES, MAX_CHARS))
+        for lang in docs:
+            outputs[lang][f"server/{args.model}"] = per_lang[lang]
+        ours.append(f"server/{args.model}")
     for lang, lang_docs in docs.items():
         scores = {system: scorer.score(lang_docs, texts) for system, texts in outputs[lang].items()}
         lengths = {system: float(np.mean([len(t) for t in texts])) for system, texts in outputs[lang].items()}
@@ -560,6 +641,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         wall, cpu = speed[encoder]
         print(f"techwatch/{encoder}: {wall:.3f} s per document wall, {cpu:.3f} s CPU ({cached[encoder].name}; "
               f"batches of {BATCH} documents, model loaded and warm; {os.cpu_count()} cores)")
+    if args.backend == "server":
+        wall, cpu = speed["server"]
+        total = sum(len(d) for d in docs.values())
+        print(f"server/{args.model}: {wall:.3f} s per document wall, {cpu:.3f} s CPU here ({args.base_url}, "
+              f"{args.concurrency} requests at once); of {total} documents: {counts.get('generated', 0)} generated, "
+              f"{counts.get('rejected', 0)} rejected by the guard, {counts.get('not answered', 0)} not answered "
+              f"(rejected and unanswered ones have the extractive summary, fallback techwatch/{encoders[0]})")
     if args.sweep:
         print()
         for encoder in encoders:

@@ -1,7 +1,7 @@
 """Tagger quality on hand-labelled feed items, English and French, with both bundled encoders.
 
     .venv/bin/python benchmarks/tag_bench.py [--encoder minilm] [--encoder use] [--corpus ../shared/corpus]
-                                             [--no-sweep]
+                                             [--no-sweep] [--folds 5]
 
 Data (see benchmarks/data/tag_labels.md for the labelling rules):
   corpus EN / corpus FR   benchmarks/data/tag_labels.jsonl: 223 items of the corpus feeds (145 EN, 78 FR),
@@ -19,6 +19,14 @@ decision; macro-F1 averages the per-tag F1 over the tags that have positives in 
 
 Speed: documents per second of tagging the 223 corpus items in one call, as the pipeline does it
 (`encode` of `doc_text`, then `tag_vectors`), after the model has loaded and tagged 8 items.
+
+Learning from labels (--folds K, default 5; 0 skips it): k-fold cross-validation. Every item goes to
+fold crc32(id) % K (an English item and its French translation share the id, so they share a fold);
+for each fold the others' labels are given to the tagger as if they were corrections (the library's
+own `fit_prototypes` and `EmbeddingTagger.learn`, then `tag_vectors`), and the held fold is tagged.
+Micro-F1 is printed for the corpus items (EN+FR, EN, FR) and the parallel set, beside the zero-label
+tagger on the same items, for two training sets: the corpus items only, and the corpus plus the
+parallel set (the only French labels on AI topics). No item ever helps tag itself.
 
 Sweep: each text is embedded once per encoder; thresholds, keyword boosts, margin, max_tags and tag
 text variants are then tried in memory with the tagger's own scoring (`similarities`, `keyword_hits`,
@@ -45,6 +53,7 @@ import numpy as np
 
 from watch.config import load_config
 from watch.nlp.embedder import Embedder, load_embedder
+from watch.nlp.labels import fit_prototypes
 from watch.nlp.tagger import EmbeddingTagger, _tag_text, combine, select_tags
 from watch.records import Tag
 
@@ -82,7 +91,8 @@ def load_items(corpus: Path) -> dict[str, list[Item]]:
                 (DATA / "tag_labels_fr_parallel.jsonl").read_text(encoding="utf-8").splitlines()]
     entries: dict[str, dict] = {}
     texts: dict[tuple[str, str], tuple[str, str]] = {}
-    for label in labels:
+    # The parallel set also holds items outside the 223: their text is read from the same feeds.
+    for label in labels + parallel:
         name = label["feed"]
         if name not in entries:
             path = corpus / "feeds" / name
@@ -206,6 +216,39 @@ def summary(bench: Bench, pred: dict[str, np.ndarray]) -> dict[str, float]:
     return out
 
 
+def fold_of(item_id: str, folds: int) -> int:
+    """The cross-validation fold of an item: crc32 of its id."""
+    return zlib.crc32(item_id.encode()) % folds
+
+
+def cross_validate(bench: Bench, folds: int, train_on: Sequence[str]) -> dict[str, np.ndarray]:
+    """Predictions of every subset, each fold tagged by a tagger that learned from the other folds of `train_on`."""
+    out = {name: np.zeros_like(bench.gold[name]) for name in SUBSETS}
+    fold = {name: np.array([fold_of(item.id, folds) for item in bench.subsets[name]], dtype=int) for name in SUBSETS}
+    for k in range(folds):
+        train = [(name, fold[name] != k) for name in train_on]
+        model = fit_prototypes(bench.names, np.vstack([bench.vectors[n][m] for n, m in train]),
+                               np.vstack([bench.gold[n][m] for n, m in train]))
+        tagger = EmbeddingTagger(bench.embedder, bench.tags)
+        tagger.learn(model)
+        for name in SUBSETS:
+            held = np.flatnonzero(fold[name] == k)
+            if not len(held):
+                continue
+            results = tagger.tag_vectors([bench.docs[name][i] for i in held], bench.vectors[name][held])
+            out[name][held] = [[n in {s.tag for s in r} for n in bench.names] for r in results]
+    return out
+
+
+def cv_figures(bench: Bench, pred: dict[str, np.ndarray]) -> str:
+    """Micro-F1 of the corpus (EN+FR, EN, FR, FR - EN) and of the parallel set, in one line."""
+    corpus = prf(np.vstack([pred[n] for n in CORPUS_SUBSETS]), np.vstack([bench.gold[n] for n in CORPUS_SUBSETS]))[2]
+    en, fr = (prf(pred[n], bench.gold[n])[2] for n in CORPUS_SUBSETS)
+    par_en, par_fr = (prf(pred[n], bench.gold[n])[2] for n in SUBSETS[2:])
+    return (f"corpus EN+FR {corpus:.3f} | EN {en:.3f} FR {fr:.3f} (FR - EN {fr - en:+.3f}) | "
+            f"parallel EN {par_en:.3f} FR {par_fr:.3f} (FR - EN {par_fr - par_en:+.3f})")
+
+
 def tag_text_variants(tags: Sequence[Tag]) -> dict[str, list[str]]:
     """Texts embedded for each tag: the shipped recipe first, then the alternatives the sweep compares."""
     def halves(tag: Tag) -> tuple[str, str]:
@@ -310,6 +353,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--encoder", action="append", choices=sorted(ENCODERS), help="default: both")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--no-sweep", action="store_true", help="only the shipped defaults")
+    parser.add_argument("--folds", type=int, default=5, metavar="K",
+                        help="k-fold cross-validation of learning from labels (default 5; 0: skip)")
     args = parser.parse_args(argv)
     if not (args.corpus / "feeds").is_dir():
         sys.exit(f"corpus not found at {args.corpus} (set TECHWATCH_CORPUS or pass --corpus); "
@@ -336,6 +381,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("  " + figures(result))
         print(f"  French - English micro-F1: corpus {result['corpus FR'] - result['corpus EN']:+.3f}, "
               f"parallel {result['parallel FR (translated)'] - result['parallel EN (cut)']:+.3f}")
+        if args.folds >= 2:
+            print(f"  learning from labels, {args.folds}-fold cross-validation (held folds only):")
+            print(f"    {'zero labels':34} " + cv_figures(bench, shipped))
+            for label, train_on in (("labels: corpus", CORPUS_SUBSETS), ("labels: corpus + parallel", SUBSETS)):
+                print(f"    {label:34} " + cv_figures(bench, cross_validate(bench, args.folds, train_on)))
         if not args.no_sweep:
             setting, best, report = sweep(bench)
             print("  sweep (best micro-F1 on the tuning half of all four subsets pooled, per tag text variant,\n"

@@ -44,6 +44,9 @@ def poll(config_path: str | Path, *, database: str | Path | None = None,
         log.info("poll: interrupted by shutdown; the rest is left for the next run")
     for error in report.processed.errors:
         log.warning("poll: %s", error)
+    if report.processed.outage:
+        log.warning("poll: %s: %d items keep their extractive summary, retried next run", report.processed.outage,
+                    report.processed.waiting)
     return report
 
 

@@ -5,8 +5,10 @@ WatchError                    exit code 1 unless stated
 ├── ConfigError               feeds.yaml or the environment (exit 2)
 ├── FetchError                network, HTTP status, size cap (.url, .status, .retry_after)
 │   ├── EgressRefused         a feed's URL points at a non-public address or scheme
-│   └── RobotsDisallowed      robots.txt forbids the page
+│   ├── RobotsDisallowed      robots.txt forbids the page
+│   └── RenderError           headless chromium missing, timed out, or failed (`render: chromium`)
 ├── ParseError                not a readable feed or release document
+│   └── LayoutChanged         a listing page suddenly gives no or far too many articles
 ├── ExtractError              no article text in a page
 ├── ModelError                the model cannot load or failed
 ├── StoreError                the archive cannot be opened or migrated
@@ -59,8 +61,16 @@ class RobotsDisallowed(FetchError):
     """robots.txt forbids fetching the page: a lasting answer, remembered like a 4xx."""
 
 
+class RenderError(FetchError):
+    """A page could not be rendered by headless chromium (not installed, timed out, too large, crashed)."""
+
+
 class ParseError(WatchError):
     """A fetched document is not a feed that can be read."""
+
+
+class LayoutChanged(ParseError):
+    """A listing page gave no articles, or many times its usual count: nothing was added from it."""
 
 
 class ExtractError(WatchError):

@@ -15,12 +15,14 @@ from datetime import UTC, datetime
 
 import httpx
 
+from watch.digest.deliver import DEFAULT_PROFILE, deliver_digest, full_digest_link
 from watch.digest.publish import FEED_FILE, WrittenDigest, build_digest, email_digest, produce_digest, write_digest
 from watch.errors import ModelError
 from watch.extract.fulltext import PageFetcher, article_for
 from watch.nlp.backlog import summarize_backlog
 from watch.nlp.enrich import Models, enrich
 from watch.nlp.interests import refresh_relevance
+from watch.nlp.learning import learn_tags, unmatched_examples
 from watch.nlp.loading import ModelLoader, load_models, load_once
 from watch.progress import Meter, ProgressCallback
 from watch.records import (
@@ -32,6 +34,7 @@ from watch.records import (
     RunReport,
     SourceReport,
     Summary,
+    TagLearning,
 )
 from watch.sources.check import check_all, check_source
 from watch.sources.kinds import kind_of
@@ -41,10 +44,11 @@ from watch.sources.releases import notes_text
 from watch.store import Archive
 from watch.stories.assign import cluster_new
 
-__all__ = ["FEED_FILE", "ModelLoader", "Models", "PageFetcher", "WrittenDigest", "build_digest", "check_all",
-           "check_source", "cluster_new", "email_digest", "load_models", "load_once", "process_pending",
-           "produce_digest", "refresh_all", "refresh_relevance", "refresh_source", "release_output", "run_cycle",
-           "summarize_backlog", "write_digest"]
+__all__ = ["DEFAULT_PROFILE", "FEED_FILE", "ModelLoader", "Models", "PageFetcher", "WrittenDigest", "build_digest",
+           "check_all", "check_source", "cluster_new", "deliver_digest", "email_digest", "full_digest_link",
+           "learn_tags", "load_models", "load_once", "process_pending", "produce_digest", "refresh_all",
+           "refresh_relevance", "refresh_source", "release_output", "run_cycle", "summarize_backlog",
+           "unmatched_examples", "write_digest"]
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +128,8 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
                 save(item, article, output)
             modelled.advance()
     return ProcessReport(processed, failed, tuple(errors), generated=generated,
-                         refused=tuple(pages.refused) if pages else ())
+                         refused=tuple(pages.refused) if pages else (),
+                         outage=loaded.summarizer.outage() if loaded is not None else None)
 
 
 RELEASE_SUMMARIZER = "release-notes"  # the summaries made of a release's own note lines
@@ -161,9 +166,11 @@ def run_cycle(config: Config, archive: Archive, client: httpx.Client, models: Mo
     sources = refresh_all(config, archive, client, source_done, force=force, stop=stop)
     models = load_once(models)
     deadline = None
-    if config.settings.summarizer.backend == "generative":
+    if config.settings.summarizer.generative:
         deadline = time.monotonic() + config.settings.summarizer.time_budget_seconds
+    learning = TagLearning()
     try:
+        learning = learn_tags(config, archive, models)  # corrections, examples: new items use what they teach
         processed = process_pending(config, archive, client, models, deadline=deadline, stop=stop, progress=progress)
         if not stop.is_set():  # clustering and relevance catch up in the next run
             cluster_new(archive, models)
@@ -172,7 +179,8 @@ def run_cycle(config: Config, archive: Archive, client: httpx.Client, models: Mo
             processed = summarize_backlog(archive, models, deadline, processed)
     except ModelError as exc:
         processed = ProcessReport(errors=(f"model: {exc}",))
-    report = RunReport(run_id=run_id, sources=tuple(sources), processed=processed, interrupted=stop.is_set())
+    report = RunReport(run_id=run_id, sources=tuple(sources), processed=processed, interrupted=stop.is_set(),
+                       learning=learning)
     archive.finish_run(run_id, report, datetime.now(UTC))
     return report
 

@@ -10,7 +10,7 @@ import tomllib
 from datetime import datetime, timedelta
 
 import pytest
-from testkit import FIXTURES, ROOT, run_cli, write_config
+from testkit import FIXTURES, ROOT, run_cli, shipped_taxonomy, write_config
 
 # --------------------------------------------------------------------------------------------------
 # --version
@@ -257,3 +257,38 @@ def test_list_with_a_bad_config_or_option_fails_cleanly(tmp_path):
     bad = run_cli("schedule", "--list", "--poll-every", "often", "--config", str(path), cwd=tmp_path)
     assert bad.returncode == 2 and "--poll-every" in bad.stderr and "not an interval" in bad.stderr
     assert not (tmp_path / "watch.jobs.sqlite").exists()
+
+
+def test_the_shipped_web_page_sources_fail_cleanly_when_unreachable(tmp_path, server, closed_port_url):
+    """The shipped page and watch sources, each served badly (nothing listening, 404, 503, a JavaScript shell):
+    `run` and `feeds check` say why for each and finish."""
+    from watch.config import load_config
+
+    web = [s for s in load_config(ROOT / "feeds.yaml", environ={}).sources if s.kind in ("page", "watch")]
+    assert {s.kind for s in web} == {"page", "watch"} and len(web) >= 4
+    assert {"Anthropic News", "Meta AI Blog", "Mistral AI News"} <= {s.name for s in web}
+    server.add("/missing", "not here", status=404)
+    server.add("/busy", "try later", status=503)
+    server.add("/shell", "<html><body><div id='root'></div><script src='/app.js'></script></body></html>",
+               content_type="text/html")
+    answers = [(closed_port_url, "ConnectError"), (server.url("/missing"), "HTTP 404"),
+               (server.url("/busy"), "HTTP 503"), (server.url("/shell"), "rendered by JavaScript")]
+    expected = {}
+    sources = []
+    for n, source in enumerate(web):
+        url, why = answers[n % len(answers)]
+        if source.kind == "watch" and why == "rendered by JavaScript":
+            why = "no text found on the page: nothing to watch; the page is rendered by JavaScript"
+        sources.append({"name": source.name, "url": url, "kind": source.kind, "tags": f"[{', '.join(source.tags)}]"})
+        expected[source.name] = why
+    path = write_config(tmp_path, sources, taxonomy=shipped_taxonomy())
+    for command in (("run",), ("feeds", "check")):
+        done = run_cli(*command, "--config", str(path), cwd=tmp_path, timeout=300)
+        assert done.returncode == 1, done.stdout + done.stderr  # partial: some sources failed
+        assert "Traceback" not in done.stdout + done.stderr
+        for name, why in expected.items():
+            line = next((line for line in done.stdout.splitlines() if line.startswith(f"  FAILED     {name}: ")),
+                        None)
+            assert line is not None and why in line, (command, name, done.stdout)
+    assert f"Total: {len(web)} sources (0 with news" in run_cli("run", "--all", "--config", str(path),
+                                                                cwd=tmp_path).stdout

@@ -723,3 +723,52 @@ def test_parse_interval_rejects(text: str, reason: str) -> None:
 def test_parse_interval_rejects_non_text(value: object) -> None:
     with pytest.raises(ValueError, match="expected text"):
         parse_interval(value)  # type: ignore[arg-type]
+
+
+def test_digest_public_url_is_read_and_checked(tmp_path: Path) -> None:
+    good = write(tmp_path, """\
+        settings:
+          digest: {public_url: "https://watch.example.org/digests/"}
+        sources:
+          - {name: Example, url: https://example.org/feed.xml}
+        """)
+    assert load_config(good, environ={}).settings.digest.public_url == "https://watch.example.org/digests/"
+    bad = write(tmp_path, """\
+        settings:
+          digest:
+            public_url: "javascript:alert(1)"
+        sources:
+          - {name: Example, url: https://example.org/feed.xml}
+        """, name="bad.yaml")
+    assert_problem(config_error(bad), bad, 3, "public_url must be an http(s) address")
+
+
+def test_render_is_checked_with_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(textwrap.dedent("""\
+        sources:
+          - name: Lab
+            kind: page
+            url: https://lab.example.org/news
+            render: Chromium
+          - name: Pricing
+            kind: watch
+            url: https://lab.example.org/pricing
+            render: firefox
+          - name: Feed
+            url: https://lab.example.org/feed.xml
+            render: chromium
+        """), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    text = str(info.value)
+    assert f"{path}:9: " in text and "render 'firefox' is not one of: chromium" in text
+    assert f"{path}:12: " in text and "'render' is only for web page sources (kind: page, watch)" in text
+    assert ":5:" not in text
+    path.write_text(path.read_text(encoding="utf-8").split("  - name: Pricing")[0], encoding="utf-8")
+    (lab,) = load_config(path, environ={}).sources
+    assert lab.render == "chromium"
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("sources:\n  - name: Lab\n    kind: page\n    url: https://lab.example.org/news\n",
+                    encoding="utf-8")
+    assert load_config(bare, environ={}).sources[0].render is None  # off by default

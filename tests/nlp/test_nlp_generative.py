@@ -17,20 +17,11 @@ import torch
 from nlp_fakes import HashEmbedder
 
 from watch.errors import ModelError
-from watch.nlp import embedder, generative
+from watch.nlp import embedder, generative, guard
 from watch.nlp.embedder import model_version
-from watch.nlp.generative import (
-    GenerativeSummarizer,
-    OutOfTime,
-    UnfaithfulSummary,
-    chat_messages,
-    check_faithful,
-    degenerate,
-    instruction,
-    plain_prompt,
-    prompt_language,
-    tidy_summary,
-)
+from watch.nlp.generative import GenerativeSummarizer
+from watch.nlp.guard import OutOfTime, UnfaithfulSummary, check_faithful, degenerate, tidy_summary
+from watch.nlp.prompt import chat_messages, instruction, plain_prompt, prompt_language
 from watch.nlp.sentences import split_sentences
 from watch.nlp.summarize import ExtractiveSummarizer
 from watch.records import Summary
@@ -401,7 +392,7 @@ def test_unfaithful_or_degenerate_output_gets_the_fallback(models_dir: Path, scr
     path = tm.build_causal(models_dir / f"bad-{len(script)}", script=script, loop=loop)
     fallback = RecordingFallback()
     summarizer = GenerativeSummarizer(path, fallback=fallback)
-    with caplog.at_level(logging.WARNING, logger=generative.__name__):
+    with caplog.at_level(logging.WARNING, logger=guard.__name__):
         summary = summarizer.summarize(tm.MISTRAL_TITLE, tm.MISTRAL_TEXT, "en")
     assert summary.model == fallback.name == "extractive/hash-bow"
     assert not summarizer.generated(summary)

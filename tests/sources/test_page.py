@@ -158,7 +158,8 @@ def test_run_polls_a_listing_page(tmp_path: Path, server) -> None:
     path = write_config(tmp_path, [{"name": "Lab", "url": server.url("/news"), "kind": "page"},
                                    {"name": "Shell", "url": server.url("/app"), "kind": "page"}])
     first = run_cli("run", "--config", str(path), cwd=tmp_path)
-    assert "no article links found in the HTML (the page may be rendered by JavaScript)" in first.stdout
+    assert ('Shell: no article links in the HTML; the page is rendered by JavaScript (an empty <div id="app">, '
+            "1 script, 0 characters of text): set render: chromium on the source") in first.stdout, first.stdout
     items = _items(tmp_path)
     assert set(items) == {title for _, title, _ in ARTICLES[1:]}
     assert "paragraph 3 of the article" in items["What GPU hours really cost us"]  # the article page's text
@@ -219,8 +220,47 @@ def test_config_reads_and_checks_the_overrides(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(bad)
     text = str(info.value)
-    assert "feeds.yaml:" in text and "cssselect" in text and "not a valid XPath expression" in text
+    assert "feeds.yaml:" in text and "not a valid XPath expression" in text and "'article.post'" not in text
     assert "not a valid regular expression" in text and "'item' is only for web page sources (kind: page)" in text
+
+
+def test_config_reports_a_bad_css_selector_at_its_line(tmp_path: Path) -> None:
+    good = write_config(tmp_path, [{"name": "Lab", "url": "https://lab.example.org/news", "kind": "page",
+                                    "item": "'div.row'", "title": "'b.name'", "date": "'span.when'"}])
+    (source,) = load_config(good).sources
+    assert source.page == PageRules(item="div.row", title="b.name", date="span.when")
+    bad = write_config(tmp_path, [{"name": "Lab", "url": "https://lab.example.org/news", "kind": "page",
+                                   "item": "'article['", "title": "'h2 > > a'"}])
+    with pytest.raises(ConfigError) as info:
+        load_config(bad)
+    lines = bad.read_text(encoding="utf-8").splitlines()
+    item_line = 1 + next(n for n, line in enumerate(lines) if line.strip().startswith("item:"))
+    reported = str(info.value).splitlines()
+    assert any(line.startswith(f"{bad}:{item_line}: ") and "item: 'article[' is not a valid CSS selector" in line
+               for line in reported), info.value
+    assert any(line.startswith(f"{bad}:{item_line + 1}: ") and "title: 'h2 > > a' is not a valid CSS selector"
+               in line for line in reported), info.value
+
+
+def test_css_selectors_as_overrides_read_inside_each_item() -> None:
+    html = """<html><body><div class="row"><span class="when">3 mai 2024</span>
+        <b class="name">Premier article du site</b><a class="go" href="/a/1">lire</a></div>
+        <div class="row"><span class="when">4 mai 2024</span>
+        <b class="name">Second article du site</b><a class="go" href="/a/2">lire</a></div>
+        <div class="row"><span class="when">5 mai 2024</span><b class="name">Une offre d'emploi ouverte</b>
+        <a class="go" href="/jobs/3">lire</a></div><b class="name">Hors des articles</b></body></html>"""
+    css = PageRules(item="div.row", title="b.name", link="a.go", date="span.when", exclude=(r"/jobs/",))
+    mixed = PageRules(item="//div[@class='row']", title="b.name", link=".//a/@href", date="span.when",
+                      exclude=(r"/jobs/",))
+    expected = [("https://site.example.fr/a/1", "Premier article du site", date(2024, 5, 3)),
+                ("https://site.example.fr/a/2", "Second article du site", date(2024, 5, 4))]
+    classes = PageRules(item=".row", title=".name", link="a", date=".when", exclude=(r"/jobs/",))  # "." is CSS here
+    for rules in (css, mixed, classes):
+        listing = detect_listing(html, "https://site.example.fr/", rules)
+        assert listing.method == "rules"
+        assert [(a.url, a.title, a.published) for a in listing.articles] == expected
+    with pytest.raises(ParseError, match=r"the item selector 'section\.posts' found no article links"):
+        detect_listing(html, "https://site.example.fr/", PageRules(item="section.posts"))
 
 
 def test_a_card_link_titled_by_its_label() -> None:
@@ -253,6 +293,22 @@ def test_feeds_check_shows_how_a_listing_page_was_read(tmp_path: Path, server) -
     assert "We release an open-weights model" in lines[first] and server.url("/news/open-weights-model") in lines[first]
     assert "An update on hiring for the lab" in lines[first + 4]
     assert "Second notes" not in out  # only the first five entries are shown
-    assert ("FAILED     Shell: no article links found in the HTML (the page may be rendered by JavaScript)"
-            in out), out
+    assert ("FAILED     Shell: no article links in the HTML; the page is rendered by JavaScript (an empty "
+            '<div id="app">' in out), out
     assert result.returncode != 0
+
+
+def test_feeds_check_reads_a_page_with_css_overrides(tmp_path: Path, server) -> None:
+    rows = "".join(f"""<div class="row"><span class="when">{n} May 2024</span><b class="name">Notice {n} of the
+                       registry</b><a class="go" href="/notices/{n}">open</a></div>""" for n in (3, 4, 5))
+    server.add("/notices", f"<html><body><ul><li><a href='/'>Home</a></li></ul>{rows}</body></html>",
+               content_type="text/html")
+    path = write_config(tmp_path, [{"name": "Registry", "url": server.url("/notices"), "kind": "page",
+                                    "item": "'div.row'", "title": "'b.name'", "link": "'a.go'",
+                                    "date": "'span.when'"}])
+    result = run_cli("feeds", "check", "--config", str(path), cwd=tmp_path)
+    out = result.stdout
+    assert "found by: the source's selector overrides (CSS or XPath), 3 entries" in out, out
+    assert "2024-05-03" in out and "Notice 3 of the registry" in out and server.url("/notices/3") in out, out
+    assert result.returncode == 0, out + result.stderr
+

@@ -8,7 +8,7 @@ from string import Template
 
 import pytest
 from fakes import fake_models
-from testkit import FIXTURES, write_config
+from testkit import FIXTURES, run_cli, write_config
 
 from watch.config import load_config
 from watch.errors import ConfigError
@@ -172,3 +172,21 @@ def test_watch_defaults_to_extract_never(tmp_path: Path) -> None:
     path = write(tmp_path, "sources:\n  - name: Pricing\n    kind: watch\n    url: https://a.example/pricing\n")
     (source,) = load_config(path, environ={}).sources
     assert (source.kind, source.extract, source.url) == ("watch", "never", "https://a.example/pricing")
+
+
+def test_feeds_check_says_what_a_watch_source_watches(tmp_path: Path, server) -> None:
+    server.add("/pricing", page(), content_type="text/html; charset=utf-8")
+    path = write_config(tmp_path, [{"name": "Acme pricing", "kind": "watch", "url": server.url("/pricing")}])
+    before = run_cli("feeds", "check", "--config", str(path), cwd=tmp_path)
+    assert before.returncode == 0, before.stdout + before.stderr
+    lines = before.stdout.splitlines()
+    assert any(line.startswith("  ok         Acme pricing: HTTP 200,") and line.endswith("ms, watch") for line in lines)
+    watching = next(line for line in lines if "watching the main text:" in line)
+    chars = int(watching.split("watching the main text: ")[1].split(" characters")[0].replace(",", ""))
+    assert chars > 200 and watching.endswith("no baseline yet: the first run records it")
+    sample = next(line for line in lines if line.strip().startswith("text: "))
+    assert len(sample.strip()) <= len("text: ") + 162 and sample.rstrip().endswith("…")
+    assert "no entries" not in before.stdout  # a watched page is not an empty feed
+    assert run_cli("run", "--config", str(path), cwd=tmp_path).returncode == 0
+    after = run_cli("feeds", "check", "--config", str(path), cwd=tmp_path)
+    assert f"watching the main text: {chars:,} characters, baseline recorded 20" in after.stdout, after.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -161,3 +162,15 @@ def test_a_run_left_running_by_a_dead_process_is_closed_as_crashed(tmp_path):
     archive.start_run(NOW + timedelta(minutes=15))
     rows = dict(archive.db.execute("SELECT id, status FROM runs").fetchall())
     assert rows[dead] == "crashed" and list(rows.values()).count("running") == 1
+
+
+def test_every_migration_function_is_registered_in_order() -> None:
+    """A migration written without @migration (easy to lose in a merge) would never run."""
+    import inspect
+
+    from watch.store import migrations
+
+    written = [name for name, fn in inspect.getmembers(migrations, inspect.isfunction)
+               if re.fullmatch(r"m\d{3}_\w+", name) and fn.__module__ == migrations.__name__]
+    registered = [step.__name__ for step in migrations.MIGRATIONS]
+    assert sorted(written) == registered

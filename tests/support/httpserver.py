@@ -66,6 +66,7 @@ class FeedServer:
     def __init__(self, host: str = "127.0.0.1", inflight: InFlight | None = None) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.bodies: list[tuple[str, bytes]] = []  # (path, body) of each POST, answered as a GET of the path
         self.inflight = inflight or InFlight()
         self.stopping = threading.Event()
         server = self
@@ -78,6 +79,11 @@ class FeedServer:
                 route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
                 with server.inflight:
                     self._answer(route)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                server.bodies.append((self.path, self.rfile.read(length)))
+                self.do_GET()
 
             def _answer(self, route: Route | None) -> None:
                 if route is None:

@@ -15,7 +15,7 @@ back to the script's first token instead of EOS, so generation runs until `max_n
 
 The tokenizer is a word-level vocabulary (SentencePiece-style "▁" word pieces, punctuation kept
 on its word) built in-process from a small English+French text, the prompt texts of
-`watch.nlp.generative`, and the script; unknown words map to <unk>.
+`watch.nlp.prompt`, and the script; unknown words map to <unk>.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
 from transformers.utils import logging as hf_logging
 
-from watch.nlp.generative import chat_messages, plain_prompt, seq2seq_prompt
+from watch.nlp.prompt import chat_messages, plain_prompt, seq2seq_prompt
 
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
 CHAT_TOKENS = ("<|system|>", "<|user|>", "<|assistant|>", "<|end|>")

@@ -16,7 +16,7 @@ from ..digest.build import parse_period
 from ..digest.render import render_explain
 from ..errors import DeliveryError
 from ..records import Config, Period
-from ..store import open_archive
+from ..store import Archive, open_archive
 from ..store.lock import archive_lock
 from .options import EXIT_PARTIAL, config_options, handle_errors, load, say
 
@@ -57,20 +57,25 @@ def out_format(out: Path, formats: tuple[str, ...]) -> str:
 @click.option("--publish", is_flag=True,
               help="Add a one-off digest (--since, --week other than last, --out) to the feed of past digests.")
 @click.option("--email", "send", is_flag=True, help="Also e-mail it (text + HTML) as set in settings.email.")
-@click.option("--force", is_flag=True, help="With --email: send even if this period was already sent.")
+@click.option("--send", "deliver", is_flag=True,
+              help="Deliver it to every channel: e-mail (settings.email) and the chat channels (Apprise URLs), "
+                   "once per period and channel; a channel that failed is tried again at the next --send.")
+@click.option("--force", is_flag=True, help="With --email or --send: send even if this period was already sent.")
 @click.option("--explain", is_flag=True,
               help="Print every story of the period with its score terms (coverage + relevance + recency) and "
                    "why it is a full story, a one-line mention, collapsed or left out; write and send nothing.")
 @config_options
 @handle_errors
 def digest(week: str | None, since: str | None, formats: tuple[str, ...], out: Path | None, publish: bool,
-           send: bool, force: bool, explain: bool, config_path: Path, db: Path | None) -> None:
+           send: bool, deliver: bool, force: bool, explain: bool, config_path: Path, db: Path | None) -> None:
     """Write the digest of a period: top stories by tag, also-this-week, releases, sources health.
 
     The weekly digest (the default: the last complete week) is published: kept as the week's digest
     and added to the feed of past digests. Any other (--since, --week current or an older week, --out)
     is a one-off that leaves the feed as it is, unless --publish. --email sends either, once per
     period label unless --force: a period already sent is said so, not sent again, and exits 0.
+    --send delivers it to every channel (e-mail and chat) the same way, once per channel: a channel
+    that fails exits 4 and is tried again at the next --send, without sending again to the others.
     """
     now = datetime.now(UTC)
     try:
@@ -79,8 +84,8 @@ def digest(week: str | None, since: str | None, formats: tuple[str, ...], out: P
         raise click.UsageError(str(exc)) from exc
     if out is not None:
         formats = (out_format(out, formats),)
-    if force and not send:
-        raise click.UsageError("--force only applies to --email")
+    if force and not (send or deliver):
+        raise click.UsageError("--force only applies to --email or --send")
     weekly = since is None and out is None and period == parse_period(now=now)
     config = load(config_path, db)
     if explain:
@@ -91,13 +96,14 @@ def digest(week: str | None, since: str | None, formats: tuple[str, ...], out: P
             archive.close()
         return
     # sending must not race with another process sending the same digest
-    lock = archive_lock(config.settings.database, "techwatch digest --email") if send else contextlib.nullcontext()
+    lock = (archive_lock(config.settings.database, "techwatch digest --email")
+            if send or deliver else contextlib.nullcontext())
     with lock:
-        _digest(config, period, out, formats, publish or weekly, send, force)
+        _digest(config, period, out, formats, publish or weekly, send and not deliver, force, deliver)
 
 
 def _digest(config: Config, period: Period, out: Path | None, formats: tuple[str, ...], publish: bool,
-            send: bool, force: bool) -> None:
+            send: bool, force: bool, deliver: bool = False) -> None:
     archive = open_archive(config.settings.database)
     try:
         written = pipeline.produce_digest(config, archive, period, out, formats or None, publish=publish)
@@ -126,5 +132,36 @@ def _digest(config: Config, period: Period, out: Path | None, formats: tuple[str
                 sys.exit(EXIT_PARTIAL)
             email = config.settings.email
             click.echo(f"Digest {period.label} sent to {', '.join(email.recipients)} ({message_id})")
+        if deliver and not _deliver(config, archive, period, written, force):
+            click.echo(f"The digest is kept in {', '.join(str(p) for p in written.paths)}.", err=True)
+            sys.exit(EXIT_PARTIAL)
     finally:
         archive.close()
+
+
+def _default_channels(config: Config) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(e-mail recipients, notify URLs, notify_env variables) of the single digest of today."""
+    email = config.settings.email
+    return (email.recipients if email else ()), (), ()
+
+
+def _deliver(config: Config, archive: Archive, period: Period, written: pipeline.WrittenDigest,
+             force: bool) -> bool:
+    """--send: deliver to every channel, say what happened on each; False if one of them failed."""
+    recipients, notify, notify_env = _default_channels(config)
+    digest = written.digest or pipeline.build_digest(config, archive, period)
+    results = pipeline.deliver_digest(
+        archive, profile=pipeline.DEFAULT_PROFILE, digest=digest, record=written.record, environ=os.environ,
+        email=config.settings.email, recipients=recipients, notify=notify, notify_env=notify_env,
+        link=pipeline.full_digest_link(config.settings.digest, period.label), force=force)
+    if not results:
+        say(f"Digest {period.label}: no channel to send it to (settings.email, or notify URLs).")
+    for result in results:
+        if result.status == "sent":
+            say(f"Digest {period.label} sent to {result.channel}")
+        elif result.status == "skipped":
+            say(f"Digest {period.label} was already sent to {result.channel} on {result.sent_at:%Y-%m-%d %H:%M} "
+                "UTC; not sent again (--force sends it again).")
+        else:
+            say(f"error: digest {period.label} not sent to {result.channel}: {result.error}", err=True)
+    return all(result.status != "failed" for result in results)

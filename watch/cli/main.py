@@ -17,8 +17,10 @@ from .. import __version__, pipeline
 from ..config import load_config
 from ..feeds import subscribe
 from ..feeds.discover import DiscoveredPage
+from ..feeds.stack.follow import follow_stack
 from ..http.client import make_client, trusting
 from ..logs import setup_logging
+from ..nlp.learning import RETAG_DAYS
 from ..records import Config, RefusedLink, SourceCheck
 from ..sources.listing import METHOD_NAMES
 from ..store import open_archive
@@ -31,6 +33,7 @@ from .options import EXIT_PARTIAL, config_option, config_options, handle_errors,
 from .progress import RunProgress
 from .query import export, search, show, stats
 from .schedule import schedule
+from .tag import tag
 
 
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -83,9 +86,16 @@ def run(poll_all: bool, wait_seconds: float, config_path: Path, db: Path | None)
         f"{counts['disabled'] + counts['gone']} disabled); {report.new_items} new items; "
         f"{report.processed.processed} processed, {report.processed.failed} failed."
     )
-    if report.processed.generated or report.processed.waiting:
+    if report.processed.outage:
+        click.echo(f"{report.processed.outage}: {report.processed.waiting} items keep their extractive summary, "
+                   f"retried next run ({report.processed.generated} generative summaries written).")
+    elif report.processed.generated or report.processed.waiting:
         click.echo(f"Generative summaries: {report.processed.generated} written, {report.processed.waiting} items "
                    "still have the extractive one (time budget spent; they are done in the next runs).")
+    learned = report.learning
+    if learned.refitted:
+        say(f"Tags: learned from {learned.labelled} labelled items ({', '.join(learned.tags) or 'no tag yet'}); "
+            f"{learned.retagged} items of the last {RETAG_DAYS} days re-tagged (corrected items keep their tags).")
     for line in _refused_lines(report.processed.refused):
         say(line)
     for error in report.processed.errors:
@@ -197,7 +207,13 @@ def feeds_check(config_path: Path, db: Path | None) -> None:
     """Validate feeds.yaml, then fetch every enabled source and describe how it behaves."""
     config = load(config_path, db)
     say(f"{config_path}: valid ({len(config.sources)} sources, {len(config.tags)} tags)")
+    if config.settings.database.exists() and any(t.examples for t in config.tags):
+        archive = open_archive(config.settings.database)
+        for warning in pipeline.unmatched_examples(config, archive):
+            say(f"  warning: {warning}")
+        archive.close()
     health = _health(config)
+    baselines = _baselines(config)
     with make_client(config.settings.fetch) as client:
         checks = pipeline.check_all(config, client)
     failures = 0
@@ -210,7 +226,10 @@ def feeds_check(config_path: Path, db: Path | None) -> None:
         if check.ok:
             content = ("full text" if check.full_text else "excerpts only") if check.full_text is not None else "-"
             last = f"{check.last_item:%Y-%m-%d}" if check.last_item else "undated"
-            if check.empty:
+            if check.watched_chars is not None:
+                say(f"  ok         {name}: HTTP {check.http_status}, {check.elapsed_seconds * 1000:.0f} ms, "
+                    f"{one_line(check.format)}")
+            elif check.empty:
                 say(f"  empty      {name}: HTTP {check.http_status}, {check.elapsed_seconds * 1000:.0f} ms, "
                     f"{one_line(check.format)}, no entries (a well-formed feed; polled as usual)")
             else:
@@ -219,6 +238,7 @@ def feeds_check(config_path: Path, db: Path | None) -> None:
                     f"chars), last item {last}")
             say(f"             validators: {one_line(check.validators)}")
             _say_found(check)
+            _say_watched(check, baselines.get(source.name))
             if check.final_url and check.final_url != source.url:
                 how = "permanently: update the url in feeds.yaml" if check.moved else "temporarily"
                 say(f"             redirected to {redact_url(check.final_url)} ({how})")
@@ -229,6 +249,33 @@ def feeds_check(config_path: Path, db: Path | None) -> None:
             say(f"             health: {one_line(health[source.name])}")
     if failures:
         sys.exit(EXIT_PARTIAL)
+
+
+def _say_watched(check: SourceCheck, baseline: str | None) -> None:
+    """What a watched page (kind: watch) compares between polls, and whether a baseline is recorded."""
+    if check.watched_chars is None:
+        return
+    recorded = f"baseline recorded {baseline}" if baseline else "no baseline yet: the first run records it"
+    say(f"             watching the main text: {check.watched_chars:,} characters, {recorded}")
+    say(f"             text: {one_line(check.watched_sample)}")
+
+
+def _baselines(config: Config) -> dict[str, str]:
+    """When the compared text of each watched source was last recorded (empty when there is no archive yet)."""
+    if not config.settings.database.exists():
+        return {}
+    archive = open_archive(config.settings.database)
+    try:
+        when = {h["name"]: h["last_success_at"] for h in archive.source_health()}
+        return {s.name: _day_minute(when.get(s.name)) for s in config.sources
+                if (state := archive.source_state(s.name)) is not None and state.watch_text is not None}
+    finally:
+        archive.close()
+
+
+def _day_minute(value: str | None) -> str:
+    """An ISO timestamp as 2026-12-07 00:31 UTC ("at an unknown time" when absent)."""
+    return f"{value[:10]} {value[11:16]} UTC" if value else "at an unknown time"
 
 
 def _health(config: Config) -> dict[str, str]:
@@ -308,6 +355,50 @@ def _show_page(page: DiscoveredPage, shown: int = 5) -> None:
         say(f"  ... and {len(page.entries) - shown} more")
 
 
+@feeds.command("stack")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...",
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--tag", "--tags", "tags", multiple=True, metavar="TAG",
+              help="A tag from the taxonomy for every new source, besides 'stack'; repeatable.")
+@click.option("--only", multiple=True, metavar="NAME", help="Only this dependency; repeatable.")
+@click.option("--exclude", multiple=True, metavar="NAME", help="Not this dependency; repeatable.")
+@click.option("--dry-run", is_flag=True, help="Resolve and show what would be added, write nothing.")
+@config_option
+@handle_errors
+def feeds_stack(paths: tuple[Path, ...], tags: tuple[str, ...], only: tuple[str, ...], exclude: tuple[str, ...],
+                dry_run: bool, config_path: Path) -> None:
+    """Follow the releases of the dependencies your manifests name (pyproject.toml, requirements*.txt,
+    package.json, go.mod, Cargo.toml, CycloneDX/SPDX JSON; a directory is searched for them)."""
+    config = load_config(config_path)
+    with make_client(config.settings.fetch) as client:
+        plan = follow_stack(config_path, config, client, paths, tags=tags, only=only, exclude=exclude,
+                            dry_run=dry_run)
+    for registry, why in plan.failures.items():
+        say(f"error: {registry} could not be asked: {one_line(why)}", err=True)
+    verb = "would add" if dry_run or plan.failures else "added"
+    for (source, resolution), line in zip(plan.added, plan.lines or [0] * len(plan.added), strict=True):
+        target = dict(source.fields).get("repo") or dict(source.fields).get("package")
+        where = f" (line {line})" if line else ""
+        say(f"  {verb:9}  {resolution.dependency.name}: kind {source.kind} {target}{where}")
+    if plan.advisories is not None:
+        where = f" (line {plan.advisories_line})" if plan.advisories_line else ""
+        say(f"  {verb:9}  {plan.advisories.name}: kind advisories {plan.advisories.url}{where}")
+    for resolution, name in plan.present:
+        say(f"  present    {resolution.dependency.name}: followed by {name!r}")
+    for resolution, why in plan.skipped:
+        say(f"  skipped    {resolution.dependency.name}: {one_line(why)}")
+    resolved = sum(1 for _, r in plan.added if r.repo) + sum(1 for r, _ in plan.present if r.repo)
+    total = len(plan.added) + len(plan.present) + len(plan.skipped)
+    summary = (f"{total} dependencies, {resolved} traced to a GitHub repository; {len(plan.added)} "
+               f"{'would be ' if dry_run or plan.failures else ''}added, {len(plan.present)} already followed, "
+               f"{len(plan.skipped)} skipped")
+    if plan.failures:
+        click.echo(f"{summary}; nothing written: {', '.join(plan.failures)} could not be asked", err=True)
+        sys.exit(EXIT_PARTIAL)
+    click.echo(summary + (" (dry run: nothing written)" if dry_run else f"; {config_path} updated"
+                          if plan.written else ""))
+
+
 @feeds.command("import")
 @click.argument("opml_file", metavar="FILE.opml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag for every imported feed; repeatable.")
@@ -358,3 +449,4 @@ cli.add_command(digest)
 for _command in (search, show, stats, export):
     cli.add_command(_command)
 cli.add_command(browse)
+cli.add_command(tag)

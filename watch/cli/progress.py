@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from ..progress import PlainProgress, progress_line
 from ..records import Phase, ProgressEvent, SourceReport
+from ..sources.layout import LAYOUT_CHANGED
 from ..text.textsafe import one_line
 from .options import shown
 
@@ -77,6 +78,8 @@ def _short(seconds: float) -> str:
 
 def _source_line(report: SourceReport) -> str:
     name = one_line(report.source)
+    if report.error and report.status == LAYOUT_CHANGED:
+        return f"  WARNING    {name}: {one_line(report.error)}"
     if report.error:
         return f"  FAILED     {name}: {one_line(report.error)}"
     if report.status == "new":

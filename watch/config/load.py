@@ -41,12 +41,15 @@ from watch.records import (
     Source,
     SummarizerSettings,
     Tag,
+    TagExample,
     TaggerSettings,
 )
 
 from ..durations import parse_interval, parse_retention
 from ..sources.kinds import KINDS, RELEASE_KINDS, SOURCE_KINDS, SourceKind
-from ..sources.listing import selector_problem
+from ..sources.selectors import selector_problem
+from .server import SERVER_KEYS, server_options
+from .stack import stack_packages, stack_sources, with_advisories
 from .validate import MISSING, Block, Problems, describe, is_bool, is_int, key_list, node_line, parse_yaml, read_text
 
 DATABASE_ENV = "TECHWATCH_DATABASE"
@@ -55,28 +58,34 @@ DATABASE_ENV = "TECHWATCH_DATABASE"
 RELEASE_FILTERS: tuple[str, ...] = ("all", "minor", "major")  # all | skip patch releases | only majors
 DIGEST_FORMATS: tuple[str, ...] = ("md", "html", "text", "atom")  # atom: the feed of past digests
 EMAIL_SECURITY: tuple[str, ...] = ("starttls", "tls", "none")
-SUMMARIZER_BACKENDS: tuple[str, ...] = ("extractive", "generative")
+SUMMARIZER_BACKENDS: tuple[str, ...] = ("extractive", "generative", "server")
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
-TOP_LEVEL_KEYS = ("settings", "interests", "tags", "sources")
+TOP_LEVEL_KEYS = ("settings", "interests", "tags", "sources", "stack")
+STACK_KEYS = ("manifests",)
+REGISTRY_KEYS = ("pypi_api", "npm_registry", "crates_api", "osv_api")  # settings.fetch: where `feeds stack` asks
 SETTINGS_KEYS = ("database", "digest", "summarizer", "tagger", "fetch", "email", "retention")
 EMAIL_KEYS = ("host", "port", "security", "user", "password_env", "from", "to", "subject", "timeout",
               "allow_plaintext_auth")
 RETENTION_KEYS = ("items", "pages")
 DIGEST_KEYS = ("day", "time", "max_items", "formats", "directory", "templates", "max_also", "per_source",
-               "relevance_floor")
-SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model", "time_budget")
+               "relevance_floor", "public_url")
+SUMMARIZER_KEYS = ("backend", "sentences", "max_chars", "model", "time_budget", *SERVER_KEYS)
 TAGGER_KEYS = ("model", "threshold", "max_tags")
 FETCH_KEYS = ("timeout", "connect_timeout", "total_timeout", "max_bytes", "max_redirects", "user_agent", "github_api",
-              "github_token_env",
+              "github_token_env", *REGISTRY_KEYS,
               "concurrency", "per_host", "default_interval", "stale_factor", "allow_networks")
-TAG_KEYS = ("name", "description", "keywords")
+TAG_KEYS = ("name", "description", "keywords", "examples")
 PAGE_KEYS = ("item", "title", "link", "date", "include", "exclude")
 SOURCE_KEYS = ("name", "url", "kind", "tags", "enabled", "interval", "extract", "weight", "repo", "package", "author",
-               "project", "prereleases", "releases", *PAGE_KEYS)
+               "project", "prereleases", "releases", "render", "manifest", "dependency", *PAGE_KEYS)
+RENDERERS = ("chromium",)  # `render:` of a page or watch source: the headless browser that builds the page
 EXTRACT_MODES = ("auto", "always", "never")
 LISTING_KINDS = tuple(name for name, kind in KINDS.items() if kind.listing_rules)
+RENDERING_KINDS = tuple(name for name, kind in KINDS.items() if kind.renders)
 
+# A source's `dependency:` (feeds stack): a package URL without version, of the ecosystems stack manifests name.
+DEPENDENCY_RE = re.compile(r"^pkg:(pypi|npm|golang|cargo)/[^\s@]?[^\s]*[^\s/]$")
 _EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 # The weekly digest reads the last complete week and compares it with the week before: up to 21 days back.
@@ -120,13 +129,35 @@ def _build_config(document: Any, file: Path, problems: Problems, environ: Mappin
     interests = top.text("interests", "", one_line=False, nullable=True) or ""
     tags, tag_names = _tags(top)
     sources = _sources(top, tag_names)
+    manifests = _stack_manifests(top.child("stack"), file.parent)
+    derived, stack_problems = stack_sources(manifests, sources, tag_names)
+    for line, text in stack_problems:
+        problems.add(line, "stack.manifests", text)
+    sources = (*sources, *derived)
+    packages = stack_packages([path for path, _ in manifests], sources, file.parent)
+    sources = with_advisories(sources, packages, settings.fetch.osv_api, tag_names, bool(manifests))
     settings = _trusting(settings, sources)
-    return Config(path=file, settings=settings, tags=tags, sources=sources, interests=interests)
+    return Config(path=file, settings=settings, tags=tags, sources=sources, interests=interests,
+                  stack_manifests=tuple(path for path, _ in manifests))
+
+
+def _stack_manifests(block: Block, base: Path) -> list[tuple[Path, int]]:
+    """`stack.manifests`: existing manifests (or folders of them), relative to feeds.yaml, with their lines."""
+    block.check_keys(STACK_KEYS)
+    found = []
+    for raw, line in block.text_list("manifests", "manifest paths (pyproject.toml, package.json, go.mod...)") or ():
+        path = _resolve(raw, base)
+        if not path.exists():
+            block.problems.add(line, "stack.manifests", f"stack.manifests: manifest {raw!r} not found ({path})")
+        else:
+            found.append((path, line))
+    return found
 
 
 def _trusting(settings: Settings, sources: tuple[Source, ...]) -> Settings:
     """Settings whose egress policy trusts the origins the user wrote: sources' addresses and the GitHub API."""
     urls = [s.url for s in sources] + [settings.fetch.github_api]
+    urls += [getattr(settings.fetch, key) for key in REGISTRY_KEYS]
     origins = frozenset(o for o in map(origin_of, urls) if o is not None)
     return dataclasses.replace(settings, fetch=dataclasses.replace(settings.fetch, trusted_origins=origins))
 
@@ -150,7 +181,7 @@ def _settings(block: Block, base: Path, environ: Mapping[str, str]) -> Settings:
         # The environment wins over the file (one database per deployment); relative to the shell's cwd.
         database = _absolute(Path(override).expanduser())
     return Settings(database=database, digest=_digest(block.child("digest"), base),
-                    summarizer=_summarizer(block.child("summarizer")), tagger=_tagger(block.child("tagger")),
+                    summarizer=_summarizer(block.child("summarizer"), environ), tagger=_tagger(block.child("tagger")),
                     fetch=_fetch(block.child("fetch"), environ),
                     email=_email(block.child("email")) if block.get("email") not in (MISSING, None) else None,
                     retention=_retention(block))
@@ -170,7 +201,21 @@ def _digest(block: Block, base: Path) -> DigestSettings:
         formats=_formats(block, defaults.formats),
         directory=_resolve(block.text("directory") or str(defaults.directory), base),
         templates=_templates(block, base),
+        public_url=_public_url(block),
     )
+
+
+def _public_url(block: Block) -> str | None:
+    """`digest.public_url`: the http(s) address the digest directory is served at, for links from chat."""
+    raw = block.text("public_url", nullable=True)
+    if raw is None:
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in raw.strip()):
+        block.report("public_url", f"public_url must be an http(s) address such as https://watch.example.org/digests/,"
+                                   f" got {raw!r}")
+        return None
+    return raw.strip()
 
 
 def _relevance_floor(block: Block) -> float | None:
@@ -315,8 +360,9 @@ def _formats(block: Block, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(formats) or default
 
 
-def _summarizer(block: Block | None) -> SummarizerSettings:
-    """`settings.summarizer`: extractive (default, bundled model) or generative (needs `model`)."""
+def _summarizer(block: Block, environ: Mapping[str, str]) -> SummarizerSettings:
+    """`settings.summarizer`: extractive (default, bundled model), generative (needs `model`) or server
+    (needs `base_url` and `model`; see server.py)."""
     defaults = SummarizerSettings()
     block.check_keys(SUMMARIZER_KEYS)
     backend = block.choice("backend", defaults.backend, SUMMARIZER_BACKENDS)
@@ -326,9 +372,12 @@ def _summarizer(block: Block | None) -> SummarizerSettings:
     if backend == "generative" and block.get("model") in (MISSING, None):
         # No generative model ships with techwatch (DESIGN.md): the user must name one.
         block.report("backend", "backend 'generative' needs 'model' (a Hugging Face model id or a local path)")
+    if backend == "server" and block.get("model") in (MISSING, None):
+        block.report("backend", "backend 'server' needs 'model', the model name the server serves")
+    server = server_options(block, backend, environ)
     budget = _interval(block, "time_budget") or defaults.time_budget_seconds
     return SummarizerSettings(backend=backend, sentences=sentences, max_chars=max_chars, model=model,
-                              time_budget_seconds=budget)
+                              time_budget_seconds=budget, **server)
 
 
 def _tagger(block: Block | None) -> TaggerSettings:
@@ -356,7 +405,9 @@ def _fetch(block: Block | None, environ: Mapping[str, str]) -> FetchSettings:
     github_api = (block.text("github_api", defaults.github_api) or defaults.github_api).rstrip("/")
     if not re.match(r"^https?://[^/\s]+", github_api):
         block.report("github_api", f"github_api {github_api!r} must be an http(s) address")
+    registries = {key: _api_address(block, key, getattr(defaults, key)) for key in REGISTRY_KEYS}
     return FetchSettings(
+        **registries,
         github_api=github_api, github_token=(environ.get(token_env) or "").strip() or None,
         timeout_seconds=block.positive_number("timeout", defaults.timeout_seconds),
         connect_timeout_seconds=block.positive_number("connect_timeout", defaults.connect_timeout_seconds),
@@ -370,6 +421,15 @@ def _fetch(block: Block | None, environ: Mapping[str, str]) -> FetchSettings:
         stale_factor=block.positive_number("stale_factor", defaults.stale_factor),
         allow_networks=_networks(block, "allow_networks"),
     )
+
+
+def _api_address(block: Block, key: str, default: str) -> str:
+    """An http(s) base address of an API (a registry, OSV), without its trailing slash."""
+    address = (block.text(key, default) or default).rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", address):
+        block.report(key, f"{key} {address!r} must be an http(s) address")
+        return default
+    return address
 
 
 def _networks(block: Block, key: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -413,6 +473,8 @@ def _tags(top: Block) -> tuple[tuple[Tag, ...], set[str]]:
         name = block.text("name", required=True)
         description = block.text("description", required=True)
         keywords = block.text_list("keywords", "keywords")
+        # Titles or URLs of archived items: whether they match one is known only with the archive (feeds check, run).
+        examples = block.text_list("examples", "titles or URLs of archived items")
         if name is not None and not TAG_NAME_RE.match(name):
             block.report("name", f"tag name {name!r} must be lower-case letters, digits and '-' "
                                  "(e.g. cloud-ai)")
@@ -425,7 +487,8 @@ def _tags(top: Block) -> tuple[tuple[Tag, ...], set[str]]:
         seen[name] = line
         if description is not None:
             tags.append(Tag(name=name, description=description,
-                            keywords=tuple(word for word, _ in keywords or ())))
+                            keywords=tuple(word for word, _ in keywords or ()),
+                            examples=tuple(TagExample(text, at) for text, at in examples or ())))
     return tuple(tags), set(seen)
 
 
@@ -470,16 +533,50 @@ def _sources(top: Block, known_tags: set[str]) -> tuple[Source, ...]:
             for key in PAGE_KEYS:
                 if block.get(key) is not MISSING:
                     block.report(key, f"{key!r} is only for web page sources (kind: {', '.join(LISTING_KINDS)})")
+        render = _render(block, kind)
+        manifest, dependency = _stack_origin(block)
+        target = block.get(kind.target) if kind.releases and kind.target else None
         if name is not None and url is not None and not (enabled and _same_feed(block, name, kind, url, followed)):
             sources.append(Source(name=name, url=url, kind=kind.name, tags=tags, enabled=enabled,
                                   interval_seconds=interval, extract=extract, weight=weight, line=line,
                                   repo=repo, project=project or (name if kind.releases else None),
-                                  prereleases=prereleases, releases=releases, page=page))
+                                  prereleases=prereleases, releases=releases, page=page, render=render,
+                                  target=target.strip() if isinstance(target, str) and target.strip() else None,
+                                  manifest=manifest, dependency=dependency))
     return tuple(sources)
 
 
+def _stack_origin(block: Block) -> tuple[str | None, str | None]:
+    """A source's `manifest` (the file that brought it in) and `dependency` (pkg:pypi/httpx), as `feeds stack`
+    writes them."""
+    manifest = block.text("manifest")
+    dependency = block.text("dependency")
+    if dependency is not None and not DEPENDENCY_RE.match(dependency):
+        block.report("dependency", f"dependency {dependency!r} must be a package URL without version: "
+                                   "pkg:pypi/NAME, pkg:npm/NAME, pkg:golang/MODULE or pkg:cargo/NAME")
+        dependency = None
+    return manifest, dependency
+
+
+def _render(block: Block, kind: SourceKind) -> str | None:
+    """`render: chromium` on a page or watch source; reported on any other kind or value."""
+    if block.get("render") is MISSING or block.get("render") is None:
+        return None
+    if not kind.renders:
+        block.report("render", f"'render' is only for web page sources (kind: {', '.join(RENDERING_KINDS)})")
+        return None
+    value = block.text("render")
+    if value is None:
+        return None
+    if value.strip().lower() not in RENDERERS:
+        block.report("render", f"render {value!r} is not one of: {', '.join(RENDERERS)} (headless Debian chromium; "
+                               "leave it out to read the HTML as served)")
+        return None
+    return value.strip().lower()
+
+
 def _page_rules(block: Block) -> PageRules | None:
-    """The overrides of a page source's article detection: XPath expressions and URL patterns, each checked."""
+    """The overrides of a page source's article detection: CSS selectors or XPath, and URL patterns, each checked."""
     values: dict[str, str | None] = {}
     for key in ("item", "title", "link", "date"):
         value = block.text(key)
@@ -505,7 +602,7 @@ def _page_rules(block: Block) -> PageRules | None:
     if (values["title"] or values["link"] or values["date"]) and not values["item"] and \
             block.get("item") is MISSING:
         block.report("title" if values["title"] else "link" if values["link"] else "date",
-                     "title, link and date are read inside each item: give 'item' too (an XPath such as //article)")
+                     "title, link and date are read inside each item: give 'item' too (e.g. article.post, //article)")
     if not any(values.values()) and not any(patterns.values()):
         return None
     return PageRules(item=values["item"], title=values["title"], link=values["link"], date=values["date"],

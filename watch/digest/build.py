@@ -26,6 +26,7 @@ from ..records import (
     TagTrend,
 )
 from ..sources.kinds import kind_of
+from ..sources.layout import LAYOUT_CHANGED
 from ..sources.release_notes import highlights
 from ..sources.releases import notes_text
 from ..sources.versions import parse_version
@@ -200,7 +201,8 @@ def tag_trends(stories: Sequence[DigestItem], previous: Sequence[DigestItem], or
 
 
 def health_lines(health: Sequence[dict]) -> tuple[HealthLine, ...]:
-    """Sources needing attention, from Archive.source_health(): gone, failing, stale (then by name)."""
+    """Sources needing attention, from Archive.source_health(): gone, failing or "layout changed?", stale (then by
+    name)."""
     lines: list[HealthLine] = []
     for h in health:
         if h.get("gone_reason"):
@@ -210,6 +212,10 @@ def health_lines(health: Sequence[dict]) -> tuple[HealthLine, ...]:
                                     _when(h.get("gone_at") or h.get("last_checked_at"))))
         elif not h.get("enabled", 1):
             continue  # switched off in feeds.yaml: the reader's own choice, not news
+        elif h.get("error_count") and (h.get("last_error") or "").startswith(LAYOUT_CHANGED):
+            cause = redact_text(h["last_error"][len(LAYOUT_CHANGED):].strip())
+            lines.append(HealthLine(h["name"], LAYOUT_CHANGED, f"{cause} ({h['error_count']} polls in a row)",
+                                    _when(h.get("last_success_at"))))
         elif h.get("error_count"):
             cause = redact_text(h.get("last_error") or "unknown error")  # the digest is mailed: no credentials
             lines.append(HealthLine(h["name"], "failing", f"{cause} ({h['error_count']} attempts in a row)",
@@ -217,7 +223,7 @@ def health_lines(health: Sequence[dict]) -> tuple[HealthLine, ...]:
         elif h.get("stale_since"):
             lines.append(HealthLine(h["name"], "stale", "no new item for longer than usual",
                                     _when(h.get("stale_since"))))
-    state_order = {"gone": 0, "failing": 1, "stale": 2}
+    state_order = {"gone": 0, "failing": 1, LAYOUT_CHANGED: 1, "stale": 2}
     return tuple(sorted(lines, key=lambda line: (state_order[line.state], line.source.lower())))
 
 

@@ -65,6 +65,7 @@ class WrittenDigest:
     feed_left: bool = False
     # the archive keeps this rendering as the period's digest (not so for a one-off of a published period)
     kept: bool = True
+    digest: Digest | None = None  # the digest itself, for the chat message of its delivery
 
 
 def write_digest(config: Config, archive: Archive, period: Period, out: Path | None = None,
@@ -114,7 +115,7 @@ def produce_digest(config: Config, archive: Archive, period: Period, out: Path |
             content = {"html": html, "text": text}.get(fmt) or render(digest, fmt, settings.templates)
             path = single or settings.directory / f"{period.label}{FORMAT_SUFFIXES[fmt]}"
         written.append(digest_mod.write_text(path, content))
-    return WrittenDigest(written, record, publish, feed_left, kept)
+    return WrittenDigest(written, record, publish, feed_left, kept, digest)
 
 
 def email_digest(config: Config, archive: Archive, period: Period, environ: Mapping[str, str], *,

@@ -47,6 +47,9 @@ class NewSource:
     tags: tuple[str, ...] = ()
     interval: str | None = None
     kind: str = "feed"  # written only when it is not the default
+    # Keys written after `kind` (repo, package, project, manifest, dependency), in this order.
+    fields: tuple[tuple[str, str], ...] = ()
+    write_url: bool = True  # False when a key of `fields` names what the kind reads (its url is derived)
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,13 @@ class _Layout:
     header: str = ""  # "sources:" line to write first, when the file has no such key
 
 
-def append_sources(path: Path, sources: Sequence[NewSource], *, dry_run: bool = False) -> list[int]:
-    """Append sources to feeds.yaml, keeping the rest byte for byte; return the new entries' line numbers."""
+def append_sources(path: Path, sources: Sequence[NewSource], *, dry_run: bool = False, comment: str | None = None,
+                   new_tags: Sequence[tuple[str, str]] = ()) -> list[int]:
+    """Append sources to feeds.yaml, keeping the rest byte for byte; return the new entries' line numbers.
+
+    `comment` is written as a `# ...` line above the new entries; `new_tags` (name, description) are
+    appended to the `tags:` list first, in the same one write.
+    """
     shown = str(path)
     file = Path(path).expanduser().resolve()  # a symlinked feeds.yaml: replace its target, keep the link
     original = _read_bytes(file, shown)
@@ -72,7 +80,13 @@ def append_sources(path: Path, sources: Sequence[NewSource], *, dry_run: bool = 
     _refuse_duplicates(existing, sources, shown)
     if not sources:
         return []
-    new_text = _splice(text, _layout(text, document, shown), sources)
+    for name, description in new_tags:
+        _refuse_unsafe([NewSource(name=name, url="", fields=(("description", description),))], shown)
+        text = _splice_tag(text, document, shown, name, description)
+        document = _load(text, shown)
+    if comment is not None:
+        _refuse_unsafe([NewSource(name=comment, url="")], shown)
+    new_text = _splice(text, _layout(text, document, shown), sources, comment)
     with _candidate(file, shown, bom + new_text) as (temp, config):
         lines = _new_lines(config, existing, sources, shown)
         if not dry_run:
@@ -89,7 +103,10 @@ def render_sources(sources: Sequence[NewSource], dash_column: int = _DEFAULT_DAS
         item["name"] = source.name
         if source.kind != "feed":
             item["kind"] = source.kind
-        item["url"] = source.url
+        for key, value in source.fields:
+            item[key] = value
+        if source.write_url:
+            item["url"] = source.url
         if source.tags:
             tags = CommentedSeq(source.tags)
             tags.fa.set_flow_style()  # tags: [llm, agents], as everywhere in feeds.yaml
@@ -160,7 +177,7 @@ def _refuse_unsafe(sources: Sequence[NewSource], shown: str) -> None:
     """No line break, tab or control character in what is written (names often come from a feed's title)."""
     for source in sources:
         for field, value in (("name", source.name), ("url", source.url), ("interval", source.interval or ""),
-                             *(("tags", tag) for tag in source.tags)):
+                             *(("tags", tag) for tag in source.tags), *source.fields):
             if strip_controls(value, keep_newlines=False) != value:
                 raise ConfigError(f"the new source's {field} {value!r} holds a line break or control character",
                                   path=shown, field=field)
@@ -244,7 +261,7 @@ def _blank_before(lines: list[str], line: int) -> bool:
     return index >= 0 and not lines[index].strip()
 
 
-def _splice(text: str, layout: _Layout, sources: Sequence[NewSource]) -> str:
+def _splice(text: str, layout: _Layout, sources: Sequence[NewSource], comment: str | None = None) -> str:
     lines = _LINE.findall(text)
     newline = "\r\n" if "\r\n" in text else "\r" if "\r" in text and "\n" not in text else "\n"
     head, tail = "".join(lines[:layout.after]), "".join(lines[layout.after:])
@@ -254,9 +271,54 @@ def _splice(text: str, layout: _Layout, sources: Sequence[NewSource]) -> str:
     if layout.blank_between:
         # One blank line before each entry, like the entries already in the list.
         rendered = "".join("\n" + chunk for chunk in _entries(rendered, layout.dash_column))
+    if comment is not None:
+        blank = "\n" if rendered.startswith("\n") else ""
+        rendered = f"{blank}{' ' * layout.dash_column}# {comment}\n{rendered.removeprefix(blank)}"
     if layout.header:
         rendered = ("\n" if head.strip() else "") + layout.header + "\n" + rendered
     return head + rendered.replace("\n", newline) + tail
+
+
+def _splice_tag(text: str, document: CommentedMap, shown: str, name: str, description: str) -> str:
+    """The text with one more entry at the end of the `tags:` list (a `tags:` list made before `sources:`)."""
+    lines = _LINE.findall(text)
+    newline = "\r\n" if "\r\n" in text else "\n"
+    entry = CommentedMap()
+    entry["name"], entry["description"] = name, description
+    tags = document.get("tags")
+    if "tags" not in document or tags is None:
+        if "tags" in document:
+            key_line, key_column = document.lc.key("tags")
+            after, header = _block_end(lines, key_line, key_column), ""
+        else:
+            key_column = 0
+            after = document.lc.key("sources")[0] if "sources" in document else len(lines)
+            header = "tags:\n"
+        rendered = header + _render([entry], key_column + _DEFAULT_DASH_COLUMN, _DEFAULT_CONTENT_OFFSET)
+    elif isinstance(tags, CommentedSeq) and not tags.fa.flow_style() and tags:
+        key_column = document.lc.key("tags")[1]
+        last_line, content_column = tags.lc.item(len(tags) - 1)
+        dash_column = len(lines[last_line][:content_column].rstrip()) - 1
+        after = _block_end(lines, last_line, key_column)
+        rendered = _render([entry], dash_column, content_column - dash_column)
+    else:
+        raise ConfigError("tags is not written as a block list ('- name: ...' items), so the tag "
+                          f"{name!r} cannot be added without rewriting it; add it by hand", path=shown,
+                          line=document.lc.key("tags")[0] + 1, field="tags")
+    head, tail = "".join(lines[:after]), "".join(lines[after:])
+    if head and not head.endswith(("\n", "\r")):
+        head += newline
+    return head + rendered.replace("\n", newline) + tail
+
+
+def _render(items: list[CommentedMap], dash_column: int, content_offset: int) -> str:
+    """YAML list entries, indented as in the list they join."""
+    yaml = YAML(typ="rt")
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=content_offset, offset=0)
+    out = io.StringIO()
+    yaml.dump(CommentedSeq(items), out)
+    return "".join(" " * dash_column + line for line in out.getvalue().splitlines(keepends=True))
 
 
 def _entries(rendered: str, dash_column: int) -> list[str]:
@@ -322,8 +384,9 @@ def _new_lines(config: Config, existing: list[tuple[str, str, int]], sources: Se
                shown: str) -> list[int]:
     """Line of each new entry, after checking the file now lists exactly the old sources plus the new."""
     expected = [name for name, _, _ in existing] + [s.name.strip() for s in sources]
-    if [s.name for s in config.sources] != expected:
+    listed = [s for s in config.sources if not s.from_stack]  # stack.manifests' sources are not in the file
+    if [s.name for s in listed] != expected:
         # A splice in the wrong place can still be valid YAML; never write or report success for it.
         raise ConfigError("the new entries would not land at the end of the sources list; "
                           "add them by hand (the file was not changed)", path=shown)
-    return [s.line for s in config.sources[len(existing):]]
+    return [s.line for s in listed[len(existing):]]

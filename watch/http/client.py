@@ -86,8 +86,12 @@ def fetch(
     total_timeout: float | None = None,
     limiter: HostLimiter | None = None,
     headers: Mapping[str, str] | None = None,
+    post_json: bytes | None = None,
 ) -> FetchResult:
-    """GET `url` conditionally (with extra `headers`); return a FetchResult for 200/304, raise FetchError otherwise."""
+    """GET `url` conditionally (with extra `headers`); return a FetchResult for 200/304, raise FetchError otherwise.
+
+    With `post_json`, POST that JSON body instead (an API query such as OSV's querybatch), same caps and errors.
+    """
     if origin_of(url) is None:
         raise EgressRefused(f"not fetched: {url!r} is not an http(s) URL", url=url)
     headers = dict(headers or {})
@@ -98,8 +102,11 @@ def fetch(
     started = time.monotonic()
     deadline = started + total_timeout if total_timeout else None
     slot = limiter.slot(url) if limiter else contextlib.nullcontext()
+    if post_json is not None:
+        headers["Content-Type"] = "application/json"
+    method = "GET" if post_json is None else "POST"
     try:
-        with slot, client.stream("GET", url, headers=headers) as response:
+        with slot, client.stream(method, url, headers=headers, content=post_json) as response:
             if response.status_code == 304:
                 return _result(url, response, b"", started, etag, last_modified)
             if response.status_code >= 400:

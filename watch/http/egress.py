@@ -204,3 +204,51 @@ class GuardedTransport(httpx.BaseTransport):
         """Close the pooled connections."""
         self.inner.close()
 
+
+
+class PublicAddress(httpcore.ConnectError):
+    """A service that must stay on this machine or a private network resolved to a public address."""
+
+
+class PrivateBackend(httpcore.NetworkBackend):
+    """httpcore's sync backend that connects only to non-public addresses (loopback, private...): for a
+    service the user keeps on their own machines, checked on every connection as DNS may change."""
+
+    def __init__(self) -> None:
+        self.inner = httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[tuple] | None = None) -> httpcore.NetworkStream:
+        """Open a TCP connection to `host` if every address it resolves to is non-public, else PublicAddress."""
+        addresses = resolve(host, port)
+        for _family, sockaddr in addresses:
+            ip = ipaddress.ip_address(sockaddr[0].split("%")[0])
+            if address_kind(ip) is None:
+                raise PublicAddress(f"{host} resolves to {describe(ip)}, a public address")
+        last: Exception | None = None
+        for _family, sockaddr in addresses:
+            try:
+                return self.inner.connect_tcp(sockaddr[0], port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                last = exc
+        raise last or httpcore.ConnectError(f"{host}: no address to connect to")
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[tuple] | None = None) -> httpcore.NetworkStream:
+        """Unix sockets are never reached from a URL: refused."""
+        raise httpcore.ConnectError("unix sockets are not used")
+
+    def sleep(self, seconds: float) -> None:
+        """As httpcore's backend."""
+        self.inner.sleep(seconds)
+
+
+def private_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
+    """An httpx transport whose connections go only to non-public addresses (see PrivateBackend)."""
+    transport = httpx.HTTPTransport(limits=limits)
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(), max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+        network_backend=PrivateBackend(),
+    )
+    return transport

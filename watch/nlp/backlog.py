@@ -43,9 +43,12 @@ def summarize_backlog(archive: Archive, models: ModelLoader, deadline: float, re
                 archive.replace_summary(item_id, summary, summary_key(summarizer, title, text, language),
                                         datetime.now(UTC))
                 done += 1
-            elif n in rejections or time.monotonic() < deadline:
+            elif n in rejections or (n not in summaries.deferred and time.monotonic() < deadline):
                 # It keeps its extractive summary: greedy decoding would give the same rejected output again.
                 reason = rejections.get(n, "no generative summary (e.g. no article text)")
                 archive.record_rejection(item_id, summarizer.name, reason, datetime.now(UTC))
+        if summaries.deferred:
+            break  # out of time, or the model server is failing: the rest waits for a later run
     waiting = archive.count_without_summary(summarizer.name, since)
-    return dataclasses.replace(report, generated=report.generated + done, waiting=waiting)
+    return dataclasses.replace(report, generated=report.generated + done, waiting=waiting,
+                               outage=summarizer.outage() or report.outage)

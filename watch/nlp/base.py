@@ -25,13 +25,16 @@ class Summaries(list[Summary]):
 
     `rejections` maps a document's index to the reason its generated summary was refused (the
     faithfulness guard, degenerate output, the time budget); that document's summary is then the
-    fallback one. It is empty for summarizers that never reject. A list, so it compares and
-    slices like the summaries it holds.
+    fallback one. It is empty for summarizers that never reject. `deferred` holds the documents whose
+    fallback summary is only for now (the time budget ran out, a model server could not be reached):
+    a later run asks again. A list, so it compares and slices like the summaries it holds.
     """
 
-    def __init__(self, summaries: Iterable[Summary] = (), rejections: Mapping[int, str] | None = None) -> None:
+    def __init__(self, summaries: Iterable[Summary] = (), rejections: Mapping[int, str] | None = None,
+                 deferred: Iterable[int] = ()) -> None:
         super().__init__(summaries)
         self.rejections: Mapping[int, str] = dict(rejections or {})
+        self.deferred: frozenset[int] = frozenset(deferred)
 
 
 class Summarizer(ABC):
@@ -59,6 +62,10 @@ class Summarizer(ABC):
     def generated(self, summary: Summary) -> bool:
         """Whether `summary` is this summarizer's generated text (not a fallback's)."""
         return self.generative and summary.model == self.name
+
+    def outage(self) -> str | None:
+        """Why the model could not be asked (a summarizer server down...), or None; a run reports it."""
+        return None
 
 
 class Tagger(ABC):

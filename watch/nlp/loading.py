@@ -51,6 +51,14 @@ def load_models(config: Config) -> Models:
 
         summarizer = GenerativeSummarizer(summarizing.model or "", sentences=summarizing.sentences,
                                           max_chars=summarizing.max_chars, fallback=extractive)
+    elif summarizing.backend == "server":
+        from watch.nlp.server import ServerSummarizer
+
+        summarizer = ServerSummarizer(summarizing.base_url or "", summarizing.model or "",
+                                      sentences=summarizing.sentences, max_chars=summarizing.max_chars,
+                                      concurrency=summarizing.concurrency, api_key=summarizing.api_key,
+                                      allow_remote=summarizing.allow_remote,
+                                      fallback=extractive)
     return Models(
         summarizer=summarizer, tagger=tagger, embedder=embedder,
         relevance=RelevanceScorer(documents, config.interests) if config.interests.strip() else None,

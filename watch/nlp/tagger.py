@@ -4,9 +4,11 @@ How a tag is scored, for one item: the cosine between the item's vector (title +
 and the tag's vector ("name: description. keywords"), plus a boost when one of the tag's keywords
 appears as a word in the title or the first lines (a smaller one when it only appears further down
 the start of the text). A tag is kept when its score reaches the threshold and is within a margin of
-the item's best tag; at most `max_tags` are kept, best first. Cosines of different models are not on
-one scale, so threshold, boosts and margin are measured per model (CALIBRATIONS), by
-benchmarks/tag_bench.py on hand-labelled English and French items.
+the item's best tag; at most `max_tags` are kept, best first. Once labelled items are known
+(corrections, `examples:`), a learned `TagModel` (watch/nlp/labels.py) adds each tag's prototype term
+to the score. Cosines of different models are not on one scale, so threshold, boosts and margin
+are measured per model (CALIBRATIONS), by benchmarks/tag_bench.py on hand-labelled English and
+French items.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from watch.nlp.base import VectorTagger
 from watch.nlp.embedder import Embedder
+from watch.nlp.labels import TagModel
 from watch.records import Tag, TagScore
 
 DOC_CHARS = 1000  # the start of the text that is embedded and searched for keywords
@@ -83,6 +86,11 @@ class EmbeddingTagger(VectorTagger):
         self.margin = defaults.margin if margin is None else margin
         self._patterns = [_keyword_pattern(tag.keywords) for tag in self.tags]
         self._tag_vectors: np.ndarray | None = None
+        self.learned: TagModel | None = None
+
+    def learn(self, model: TagModel | None) -> None:
+        """Use a model learned from labelled items from now on (None: the descriptions alone)."""
+        self.learned = model
 
     @property
     def name(self) -> str:
@@ -118,9 +126,13 @@ class EmbeddingTagger(VectorTagger):
         return results
 
     def scores(self, docs: Sequence[tuple[str, str]], vectors: np.ndarray) -> np.ndarray:
-        """Score of every tag for every document (documents x tags): cosine plus keyword boost."""
+        """Score of every tag for every document (documents x tags): cosine plus keyword boost, plus the
+        learned prototype term when there is a learned model."""
         lead, late = self.keyword_hits(docs)
-        return combine(self.similarities(vectors), lead, late, self.keyword_boost, self.late_keyword_boost)
+        scores = combine(self.similarities(vectors), lead, late, self.keyword_boost, self.late_keyword_boost)
+        if self.learned is None:
+            return scores
+        return self.learned.adjust(scores, vectors, [tag.name for tag in self.tags])
 
     def similarities(self, vectors: np.ndarray) -> np.ndarray:
         """Cosine between each document vector and each tag's vector (documents x tags)."""

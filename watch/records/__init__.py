@@ -12,8 +12,10 @@ from .config import (
     Source,
     SummarizerSettings,
     Tag,
+    TagExample,
     TaggerSettings,
 )
+from .delivery import ChannelResult, ChatLine, ChatMessage, DeliveryAttempt, NotifyChannel
 from .digest import (
     CollapsedSource,
     Digest,
@@ -29,7 +31,7 @@ from .digest import (
     TagTrend,
 )
 from .feeds import Entry, FetchResult, ParsedFeed, Release, SourceState
-from .nlp import DocVector, ModelOutput, PendingItem, Summary, TagScore
+from .nlp import DocVector, ModelOutput, PendingItem, Summary, TagCorrection, TagLearning, TagScore
 from .query import (
     MATCH_END,
     MATCH_START,
@@ -52,19 +54,29 @@ from .reports import (
     SourceCheck,
     SourceReport,
 )
+from .stack import ECOSYSTEMS, Advisory, AdvisoryItem, AffectedRange, Dependency, Resolution
 from .stories import LEAD_CHARS, KnownCluster, StoryText
 
 __all__ = [
+    "ECOSYSTEMS",
     "LEAD_CHARS",
     "MATCH_END",
     "MATCH_START",
+    "Advisory",
+    "AdvisoryItem",
+    "AffectedRange",
     "ArchiveStats",
     "Article",
     "CachedPage",
+    "ChannelResult",
+    "ChatLine",
+    "ChatMessage",
     "CheckedEntry",
     "CollapsedSource",
     "Config",
     "CountRow",
+    "DeliveryAttempt",
+    "Dependency",
     "Digest",
     "DigestItem",
     "DigestRecord",
@@ -79,6 +91,7 @@ __all__ = [
     "ItemDetail",
     "KnownCluster",
     "ModelOutput",
+    "NotifyChannel",
     "PageRules",
     "ParsedFeed",
     "PendingItem",
@@ -91,6 +104,7 @@ __all__ = [
     "Release",
     "ReleaseItem",
     "ReleaseLine",
+    "Resolution",
     "RetentionSettings",
     "RunReport",
     "SearchHit",
@@ -107,6 +121,9 @@ __all__ = [
     "SummarizerSettings",
     "Summary",
     "Tag",
+    "TagCorrection",
+    "TagExample",
+    "TagLearning",
     "TagScore",
     "TagTrend",
     "TaggerSettings",

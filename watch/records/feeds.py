@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from .stack import Advisory
+
 
 @dataclass(frozen=True)
 class SourceState:
@@ -20,6 +22,7 @@ class SourceState:
     gone_reason: str | None = None
     stale_since: datetime | None = None
     watch_text: str | None = None  # what the kind kept from its last parse (ParsedFeed.state)
+    listing_counts: tuple[int, ...] = ()  # kind page: article counts of the recent accepted polls, oldest first
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Entry:
     feed_html: str  # content or summary as given by the feed (untrusted HTML)
     language: str | None = None
     release: Release | None = None  # set for items of release sources
+    advisory: Advisory | None = None  # set for items of `kind: advisories` (one per OSV advisory)
     title_html: str | None = None  # the title as the feed wrote it, when that was markup (title is its text)
     feed_link: str | None = None  # the link as the feed wrote it, when `url` differs (trackers removed)
     # An entry with neither guid nor link: its id before content was part of its key (title|date), so that

@@ -24,6 +24,15 @@ class TagScore:
 
 
 @dataclass(frozen=True)
+class TagCorrection:
+    """A user's word on one tag of one archived item: it has the tag (True) or it has not (False)."""
+
+    item_id: str
+    tag: str
+    present: bool
+
+
+@dataclass(frozen=True)
 class DocVector:
     """An item's document embedding (title + start of text), keyed by the hash of the text embedded."""
 
@@ -57,3 +66,14 @@ class PendingItem:
     language: str | None
     published: datetime | None
 
+
+
+@dataclass(frozen=True)
+class TagLearning:
+    """What a run learned from labelled items: how many, which tags, whether it refitted and re-tagged."""
+
+    labelled: int = 0  # labelled items with a stored vector
+    tags: tuple[str, ...] = ()  # tags with a prototype
+    refitted: bool = False  # the labels changed since the stored model (or there was none)
+    retagged: int = 0  # items of the recent window whose tags changed
+    unmatched: tuple[str, ...] = ()  # `examples:` that match no archived item, as warnings with file:line

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+
+from .nlp import TagLearning
 
 # The phases of a run that report progress: sources polled, items extracted, items through the model.
 Phase = Literal["refresh", "extract", "model"]
@@ -52,11 +54,13 @@ class SourceCheck:
     moved: bool = False  # every redirect hop was permanent (301/308)
     method: str | None = None  # how the entries were found (ParsedFeed.method), None when the format says it
     sample: tuple[CheckedEntry, ...] = ()  # the first entries, in the document's order
+    watched_chars: int | None = None  # kind watch: length of the main text compared between polls
+    watched_sample: str = ""  # kind watch: the beginning of that text, on one line
 
     @property
     def empty(self) -> bool:
-        """The source answered with a well-formed feed that has no entries (not a failure)."""
-        return self.ok and self.entries == 0
+        """The source answered with a well-formed feed that has no entries (not a failure); a watched page is not."""
+        return self.ok and self.entries == 0 and self.watched_chars is None
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class ProcessReport:
     # have the extractive summary meanwhile, because the run's time budget ran out)
     generated: int = 0
     waiting: int = 0
+    outage: str | None = None  # why the summarizer's model could not be asked (a summarizer server down...)
     refused: tuple[RefusedLink, ...] = ()  # links the egress policy kept techwatch from fetching
 
 
@@ -90,6 +95,7 @@ class RunReport:
     sources: tuple[SourceReport, ...]
     processed: ProcessReport
     interrupted: bool = False  # stopped by a signal; what was not done stays for the next run
+    learning: TagLearning = field(default_factory=TagLearning)  # what the tagger learned from corrections and examples
 
     @property
     def failed_sources(self) -> int:

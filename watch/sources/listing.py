@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -16,12 +15,13 @@ from lxml import etree
 
 from ..errors import ParseError
 from ..records import PageRules
+from .listed import ListedArticle, parse_date, url_date
+from .selectors import selector_problem, to_xpath
+from .structured import h_entry_articles, json_ld_articles, microdata_articles, next_data_articles, nuxt_articles
 
 NO_ARTICLES = "no article links found in the HTML (the page may be rendered by JavaScript)"
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
-ARTICLE_TYPES = {"article", "blogposting", "newsarticle", "techarticle", "report", "scholarlyarticle",
-                 "posting", "socialmediaposting", "listitem"}
 # Ancestors whose links are the site's furniture, not its articles.
 NAV_TAGS = {"nav", "header", "footer", "aside", "menu"}
 NAV_WORDS = {"nav", "navbar", "navigation", "menu", "megamenu", "sidebar", "widget", "footer", "header", "breadcrumb",
@@ -33,30 +33,17 @@ NAV_WORDS = {"nav", "navbar", "navigation", "menu", "megamenu", "sidebar", "widg
 CONTENT_WORDS = {"content", "main", "primary"}
 # Classes a CMS gives each post after its category, tags or format: they tell posts apart, not layouts.
 PER_ITEM_CLASS = re.compile(r"^(?:category|tag|post|format|status|type|author|has|is|lang|term|label)-")
-NAV_URL = re.compile(r"/(?:tags?|topics?|authors?|category|categories|label|labels|search|page|archives?|"
-                     r"users?|login|signin|signup|register|feed|rss|wp-login\.php|cart|account)(?:/|$|\?)|"
+# Taxonomy pages list posts (/tag/llm, /topics/ai/): a post filed below its topic (/topics/ai/a-post) is an
+# article, and so is a tag that names a version (/releases/tag/v2.10.1). An archive is a list of lists
+# (/archive/, /archives/2019/08/), but Movable Type keeps its posts below it.
+NAV_URL = re.compile(r"/(?:topics?|authors?|category|categories|labels?)(?:/[^/?]+)?/?(?:$|\?)|"
+                     r"/tags?(?:/(?!v?\d+(?:\.\d+)+)[^/?]+)?/?(?:$|\?)|"
+                     r"/(?:search|page|users?|login|signin|signup|register|feed|rss|wp-login\.php|cart|account)"
+                     r"(?:/|$|\?)|"
+                     r"/archives?(?:/\d{4}(?:/\d{1,2}){0,2})?/?(?:$|\?)|"
                      r"[?&](?:page|p|paged|tag|cat|s|q)=|/page/\d+|\.(?:xml|rss|pdf|zip|png|jpe?g|gif|svg)$",
                      re.I)
-MONTHS = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
-    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9,
-    "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
-    "janvier": 1, "janv": 1, "février": 2, "fevrier": 2, "févr": 2, "fevr": 2, "mars": 3, "avril": 4, "avr": 4,
-    "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10,
-    "novembre": 11, "décembre": 12, "decembre": 12, "déc": 12,
-    "januar": 1, "februar": 2, "märz": 3, "maerz": 3, "juni": 6, "juli": 7, "oktober": 10, "okt": 10,
-    "dezember": 12, "dez": 12,
-}
-_MONTH = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
-DATE_PATTERNS = (
-    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)"), "ymd"),
-    (re.compile(rf"\b(\d{{4}})\s+({_MONTH})\.?\s+(\d{{1,2}})\b", re.I), "ymd-name"),
-    (re.compile(rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)?\.?\s+({_MONTH})\.?,?\s+(\d{{4}})\b", re.I), "dmy"),
-    (re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I), "mdy"),
-    (re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b"), "numeric"),
-    (re.compile(r"\b(\d{4})/(\d{1,2})/(\d{1,2})\b"), "ymd"),
-)
-URL_DATE = re.compile(r"/(20\d\d|19\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:[/-]|$)")
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 TITLE_CLASS = re.compile(r"title|headline|heading", re.I)
 DATE_HINT = re.compile(r"date|time|posted|published|meta|byline|when", re.I)
@@ -64,20 +51,21 @@ DATE_HINT = re.compile(r"date|time|posted|published|meta|byline|when", re.I)
 
 # Listing.method, said for a person (`feeds check`).
 METHOD_NAMES = {
-    "rules": "the source's XPath overrides",
+    "rules": "the source's selector overrides (CSS or XPath)",
     "json-ld": "JSON-LD structured data",
+    "microdata": "schema.org microdata (itemscope, itemprop)",
+    "h-entry": "microformats (h-entry)",
     "next-data": "the Next.js page data (__NEXT_DATA__)",
+    "nuxt-data": "the Nuxt page state (__NUXT_DATA__, window.__NUXT__)",
     "structure": "repeated structure (the page's repeated article links)",
 }
 
 
-@dataclass(frozen=True)
-class ListedArticle:
-    """One article a listing page links to: its address, the title and date the listing shows."""
-
-    url: str
-    title: str
-    published: date | None
+# Structured data is tried in this order, before the page's repeated structure.
+STRUCTURED = (("json-ld", json_ld_articles), ("microdata", microdata_articles), ("h-entry", h_entry_articles),
+              ("next-data", next_data_articles), ("nuxt-data", nuxt_articles))
+__all__ = ["METHOD_NAMES", "ListedArticle", "Listing", "advertised_feed", "detect_listing", "parse_date",
+           "selector_problem", "url_date"]
 
 
 @dataclass(frozen=True)
@@ -85,7 +73,7 @@ class Listing:
     """What detection found on a page: the articles, the method that found them, a feed the page advertises."""
 
     articles: tuple[ListedArticle, ...]
-    method: str  # "rules", "json-ld", "next-data" or "structure" (METHOD_NAMES)
+    method: str  # a key of METHOD_NAMES
     feed_url: str | None = None
 
 
@@ -101,9 +89,9 @@ def detect_listing(html: str, base_url: str, rules: PageRules | None = None) -> 
     if rules is not None and rules.item:
         found = _distinct(a for a in _by_rules(root, base, lang, rules) if _followable(a.url, base) and wanted(a.url))
         if not found:
-            raise ParseError(f"the item XPath {rules.item!r} found no article links")
+            raise ParseError(f"the item selector {rules.item!r} found no article links")
         return Listing(tuple(found), "rules", feed_url)
-    for method, finder in (("json-ld", _json_ld), ("next-data", _next_data)):
+    for method, finder in STRUCTURED:
         found = _distinct(a for a in finder(root, base) if _followable(a.url, base) and wanted(a.url))
         if len(found) >= 3:
             return Listing(tuple(found), method, feed_url)
@@ -111,19 +99,6 @@ def detect_listing(html: str, base_url: str, rules: PageRules | None = None) -> 
     if not found:
         raise ParseError(NO_ARTICLES)
     return Listing(tuple(found), "structure", feed_url)
-
-
-def selector_problem(expression: str, *, relative: bool) -> str | None:
-    """What is wrong with an override (None when it is a valid XPath of the right form)."""
-    starts = ("/", "./", "(", ".") if relative else ("/", "(")
-    if not expression.startswith(starts):
-        return (f"{expression!r} is not an XPath expression (CSS selectors need the cssselect package, which "
-                f"is not installed); write XPath, e.g. {'.//h2/a' if relative else '//article'}")
-    try:
-        etree.XPath(expression)
-    except etree.XPathSyntaxError as exc:
-        return f"{expression!r} is not a valid XPath expression: {exc}"
-    return None
 
 
 def _url_filter(rules: PageRules | None) -> Any:
@@ -136,8 +111,8 @@ def _url_filter(rules: PageRules | None) -> Any:
 
 
 def _by_rules(root: Any, base: str, lang: str, rules: PageRules) -> Iterator[ListedArticle]:
-    """The articles the source's own XPath expressions name: each item, its link, title and date."""
-    for item in _xpath(root, rules.item or ""):
+    """The articles the source's own selectors name: each item, its link, title and date."""
+    for item in _xpath(root, rules.item or "", relative=False):
         if not isinstance(item, etree._Element):
             continue
         link = _first(item, rules.link) if rules.link else None
@@ -162,17 +137,17 @@ def _by_rules(root: Any, base: str, lang: str, rules: PageRules) -> Iterator[Lis
         yield ListedArticle(urljoin(base, href.strip()).split("#")[0], " ".join(title_text.split()), published)
 
 
-def _xpath(node: Any, expression: str) -> list[Any]:
+def _xpath(node: Any, expression: str, *, relative: bool) -> list[Any]:
     try:
-        result = node.xpath(expression)
+        result = node.xpath(to_xpath(expression, relative=relative))
     except etree.XPathError as exc:
-        raise ParseError(f"XPath {expression!r} failed on this page: {exc}") from exc
+        raise ParseError(f"selector {expression!r} failed on this page: {exc}") from exc
     return result if isinstance(result, list) else [result]
 
 
 def _first(item: Any, expression: str) -> Any:
-    """The first node or string an item-relative XPath gives, or None."""
-    for value in _xpath(item, expression):
+    """The first node or string an item-relative selector gives, or None."""
+    for value in _xpath(item, expression, relative=True):
         if isinstance(value, str):
             return value.strip() or None
         return value
@@ -188,49 +163,11 @@ def advertised_feed(root: Any, base: str) -> str | None:
     return None
 
 
-def parse_date(text: str, lang: str = "") -> date | None:
-    """The first calendar date written in `text` (ISO, English/French/German month names, numeric), or None."""
-    best: tuple[int, date] | None = None
-    for pattern, order in DATE_PATTERNS:
-        match = pattern.search(text)
-        if not match:
-            continue
-        a, b, c = match.groups()
-        try:
-            if order == "ymd":
-                value = date(int(a), int(b), int(c))
-            elif order == "ymd-name":
-                value = date(int(a), MONTHS[b.lower()], int(c))
-            elif order == "dmy":
-                value = date(int(c), MONTHS[b.lower()], int(a))
-            elif order == "mdy":
-                value = date(int(c), MONTHS[a.lower()], int(b))
-            else:  # numeric: day first unless the page is American English and the order says otherwise
-                day, month = (int(a), int(b)) if lang != "en" or int(b) > 12 else (int(b), int(a))
-                if int(a) > 12:
-                    day, month = int(a), int(b)
-                value = date(int(c), month, day)
-        except (ValueError, KeyError):
-            continue
-        if 1990 <= value.year <= 2100 and (best is None or match.start() < best[0]):
-            best = (match.start(), value)
-    return best[1] if best else None
-
-
-def url_date(url: str) -> date | None:
-    """A date written in an article's address (/2024/05/01/ or /2024-5-1-slug), or None."""
-    match = URL_DATE.search(urlsplit(url).path)
-    if not match:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None
-
-
 def _parse(html: str) -> Any:
     if not html.strip():
         return None
+    # lxml refuses a str that still declares its encoding (an XHTML page's <?xml ... encoding="UTF-8"?>).
+    html = XML_DECLARATION.sub("", html, count=1)
     try:
         return lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
@@ -264,87 +201,6 @@ def _text(element: Any) -> str:
     return " ".join(element.text_content().split())
 
 
-# --- structured data -------------------------------------------------------------------------------------
-
-def _json_ld(root: Any, base: str) -> Iterator[ListedArticle]:
-    for script in root.iter("script"):
-        if (script.get("type") or "").lower().strip() != "application/ld+json" or not script.text:
-            continue
-        try:
-            data = json.loads(script.text)
-        except ValueError:
-            continue
-        yield from _ld_articles(data, base)
-
-
-def _ld_articles(node: Any, base: str) -> Iterator[ListedArticle]:
-    if isinstance(node, list):
-        for item in node:
-            yield from _ld_articles(item, base)
-        return
-    if not isinstance(node, dict):
-        return
-    types = node.get("@type")
-    types = {str(t).lower() for t in (types if isinstance(types, list) else [types]) if t}
-    if types & ARTICLE_TYPES:
-        item = node.get("item") if isinstance(node.get("item"), dict) else node
-        url = item.get("url") or item.get("@id") or node.get("url")
-        title = item.get("headline") or item.get("name") or node.get("name")
-        if isinstance(url, str) and isinstance(title, str):
-            published = item.get("datePublished") or item.get("dateCreated")
-            yield ListedArticle(urljoin(base, url.strip()), " ".join(title.split()),
-                                parse_date(published) if isinstance(published, str) else None)
-    for key, value in node.items():
-        if key != "item" and isinstance(value, (list, dict)):
-            yield from _ld_articles(value, base)
-
-
-TITLE_KEYS = ("title", "headline", "name")
-URL_KEYS = ("url", "href", "permalink", "link", "path", "slug")
-DATE_KEYS = ("datePublished", "publishedAt", "published_at", "publishDate", "publishedDate", "date", "createdAt",
-             "created_at", "pubDate")
-
-
-def _next_data(root: Any, base: str) -> Iterator[ListedArticle]:
-    for script in root.iter("script"):
-        if script.get("id") != "__NEXT_DATA__" or not script.text:
-            continue
-        try:
-            data = json.loads(script.text)
-        except ValueError:
-            continue
-        lists: list[list[ListedArticle]] = []
-        _app_lists(data, base, lists)
-        if lists:
-            yield from max(lists, key=len)
-
-
-def _app_lists(node: Any, base: str, lists: list[list[ListedArticle]]) -> None:
-    """Collect the lists of the app state whose members look like posts (a title, an address, maybe a date)."""
-    if isinstance(node, dict):
-        for value in node.values():
-            _app_lists(value, base, lists)
-    elif isinstance(node, list):
-        posts = [post for post in (_app_post(item, base) for item in node) if post]
-        if len(posts) >= 2:
-            lists.append(posts)
-        for item in node:
-            _app_lists(item, base, lists)
-
-
-def _app_post(item: Any, base: str) -> ListedArticle | None:
-    if not isinstance(item, dict):
-        return None
-    title = next((item[k] for k in TITLE_KEYS if isinstance(item.get(k), str) and item[k].strip()), None)
-    key = next((k for k in URL_KEYS if isinstance(item.get(k), str) and item[k].strip()), None)
-    if title is None or key is None:
-        return None
-    value = item[key].strip()
-    url = urljoin(base.rstrip("/") + "/", value) if key == "slug" and "/" not in value else urljoin(base, value)
-    published = next((item[k] for k in DATE_KEYS if isinstance(item.get(k), str)), None)
-    return ListedArticle(url, " ".join(title.split()), parse_date(published) if published else None)
-
-
 # --- the page's repeated structure ----------------------------------------------------------------------
 
 @dataclass
@@ -360,31 +216,121 @@ def _structure(root: Any, base: str, lang: str, wanted: Any) -> list[ListedArtic
     for bad in root.xpath("//script|//style|//noscript|//template|//svg"):
         bad.drop_tree() if bad.getparent() is not None else None
     host = _host(base)
-    links = [link for link in (_link(a, base) for a in root.iter("a")) if link is not None and wanted(link.url)]
+    page = _Page(root)
+    links = [link for link in (_link(a, base, page) for a in root.iter("a")) if link is not None and wanted(link.url)]
     groups: dict[tuple[str, str], list[_Link]] = defaultdict(list)
     for link in links:
         groups[(link.path, _url_shape(link.url))].append(link)
     scored = []
-    for key, members in groups.items():
+    for order, (key, members) in enumerate(groups.items()):
         score = _score(members, host, lang)
         if score > 0:
-            scored.append((score, key))
+            scored.append((score, order, key))
     if not scored:
         return []
-    scored.sort(reverse=True)
-    best = groups[scored[0][1]]
+    top = max(score for score, _, _ in scored)
+    # Of groups alike (an item's abstract, PDF and formats links), the one each item shows first is its article.
+    best_key = min((order, key) for score, order, key in scored if score >= 0.98 * top)[1]
+    best = groups[best_key]
+    position = {id(link): index for index, link in enumerate(links)}
+    best = sorted([*best, *_companions(groups, best_key, lang)], key=lambda link: position[id(link)])
     urls = {link.url for link in best}
     all_links: dict[str, list[_Link]] = defaultdict(list)
     for link in links:
         if link.url in urls:
             all_links[link.url].append(link)
     cards = _cards(best)
+    holders = {id(link.element) for link in best}
     articles = []
     for link in _first_per_url(best):
         card = cards[link.url]
+        rest = _rest_of_item(card, holders)
         title = _title(link, card, all_links[link.url])
-        articles.append(ListedArticle(link.url, title, _date(card, link, lang)))
+        if not _in_heading(link.element) and len(title.split()) < 2:
+            # The link names the item by an identifier ("arXiv:2111.05049"); its title is told next to it.
+            title = _named_title([card, *rest], link.element) or title
+        published = _date(card, link, lang) or _date_after(rest, lang) or _section_date(card, lang)
+        articles.append(ListedArticle(link.url, title, published))
     return _distinct(articles)
+
+
+def _companions(groups: dict[tuple[str, str], list[_Link]], best_key: tuple[str, str], lang: str) -> list[_Link]:
+    """Links laid out apart from the list but like its items (a featured post above it): the same URL shape, or
+    the same layout as such a link and the same site; titled, dated when the list is, outside the list's cards
+    and navigation, in the same part of the page."""
+    best = groups[best_key]
+    cards = set(_cards(best).values())
+    urls = {link.url for link in best}
+    dated = sum(_dated_near(link, lang) for link in _first_per_url(best)) >= 0.5 * len(urls)
+    region = set(best[0].element.iterancestors())
+
+    def alike(link: _Link) -> bool:
+        if link.nav or link.url in urls or NAV_URL.search(link.url) \
+                or not (len(link.text.split()) >= 3 or _in_heading(link.element)) \
+                or any(ancestor in cards for ancestor in link.element.iterancestors()) \
+                or (dated and not _dated_near(link, lang)):
+            return False
+        common = next((a for a in link.element.iterancestors() if a in region), None)
+        return common is not None and common.tag not in ("body", "html")
+
+    found = [link for key, members in groups.items() if key != best_key and key[1] == best_key[1]
+             for link in members if alike(link)]
+    layouts = {best_key[0]} | {link.path for link in found}
+    site = best_key[1].split("|")[0]
+    found += [link for key, members in groups.items() if key[1] != best_key[1] and key[0] in layouts
+              and key[1].split("|")[0] == site for link in members if alike(link)]
+    return found
+
+
+def _rest_of_item(card: Any, holders: set[int]) -> list[Any]:
+    """The siblings after a card up to the next card: an item split over elements (<dt> and <dd>)."""
+    rest = []
+    for sibling in card.itersiblings():
+        if not isinstance(sibling.tag, str) or sibling.tag in HEADINGS \
+                or any(id(a) in holders for a in sibling.iter("a")):
+            break
+        rest.append(sibling)
+        if len(rest) >= 3:
+            break
+    return rest
+
+
+def _named_title(parts: list[Any], after: Any) -> str | None:
+    """The text of the first element after the link whose class names it a title, without its label."""
+    for part in parts:
+        for element in part.iter():
+            if isinstance(element.tag, str) and TITLE_CLASS.search(element.get("class") or "") \
+                    and not _inside(element, after) and (not _inside(after, part) or _precedes(part, after, element)):
+                text = _text(element)
+                label = element[0] if len(element) and not (element.text or "").strip() else None
+                if label is not None and isinstance(label.tag, str) and _text(label).endswith(":") \
+                        and len(_text(label).split()) <= 2:  # "Title: Ideal approach to ..."
+                    text = text[len(_text(label)):].strip()
+                if text:
+                    return text
+    return None
+
+
+def _date_after(parts: list[Any], lang: str) -> date | None:
+    for part in parts:
+        for element in part.xpath(".//time|.//*[@datetime]"):
+            found = parse_date(element.get("datetime") or "", lang) or parse_date(_text(element), lang)
+            if found:
+                return found
+    return None
+
+
+def _section_date(card: Any, lang: str) -> date | None:
+    """The date of the day heading the item's list sits under (a listing grouped by day)."""
+    node = card
+    for _ in range(3):
+        for sibling in node.itersiblings(preceding=True):
+            if isinstance(sibling.tag, str) and sibling.tag in HEADINGS:
+                return parse_date(_text(sibling), lang)
+        node = node.getparent()
+        if node is None:
+            return None
+    return None
 
 
 def _host(url: str) -> str:
@@ -392,7 +338,7 @@ def _host(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def _link(a: Any, base: str) -> _Link | None:
+def _link(a: Any, base: str, page: _Page | None = None) -> _Link | None:
     href = (a.get("href") or "").strip()
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
         return None
@@ -405,20 +351,54 @@ def _link(a: Any, base: str) -> _Link | None:
         # A card link's label names the article; its text also holds the byline, reading time...
         text = label or text
     ancestors = [e for e in a.iterancestors() if isinstance(e.tag, str) and e.tag not in ("body", "html")]
-    steps, nav = [], False
+    steps = [_step(ancestor) for ancestor in ancestors]
+    nav = False
     for index, ancestor in enumerate(ancestors):
         tokens = _classes(ancestor)
         words = {part for token in [*tokens, (ancestor.get("id") or "").lower()] for part in re.split(r"[-_]", token)}
         role = (ancestor.get("role") or "").lower()
         if ancestor.tag in NAV_TAGS or role in ("navigation", "banner", "contentinfo", "complementary") \
-                or (words & NAV_WORDS and not words & CONTENT_WORDS):
-            # A post's own header or footer (inside an article or the main part) is not the site's.
+                or (words & NAV_WORDS and not words & CONTENT_WORDS and not (page and page.holds_content(ancestor))):
+            # A post's own header or footer (inside an article or the main part, or one of many alike) is not
+            # the site's: a site has one header, a list of posts one per post.
             outer = {e.tag for e in ancestors[index + 1:]} | {(e.get("role") or "") for e in ancestors[index + 1:]}
             own = ancestor.tag in ("header", "footer") or bool(words & {"header", "footer"})
-            if not (own and outer & {"article", "main"}) or words & (NAV_WORDS - {"header", "footer"}):
+            per_item = page is not None and page.paths["/".join(reversed(steps[index:]))] >= 2
+            if not (own and (outer & {"article", "main"} or per_item)) or words & (NAV_WORDS - {"header", "footer"}):
                 nav = True
-        steps.append(".".join([ancestor.tag, *tokens]))
     return _Link(a, url, text, "/".join(reversed(steps)), nav)
+
+
+def _step(element: Any) -> str:
+    return ".".join([element.tag, *_classes(element)])
+
+
+class _Page:
+    """What a link's place is judged against: how often each layout path repeats, how much text a part holds."""
+
+    def __init__(self, root: Any) -> None:
+        self.paths: Counter[str] = Counter()
+        stack: list[tuple[Any, str]] = [(root, "")]
+        while stack:
+            element, prefix = stack.pop()
+            for child in element:
+                if not isinstance(child.tag, str):
+                    continue
+                step = _step(child)
+                path = prefix if child.tag in ("body", "html") else f"{prefix}/{step}" if prefix else step
+                self.paths[path] += 1
+                stack.append((child, path))
+        body = root.find("body")
+        self.text = len(_text(body if body is not None else root))
+        self._holds: dict[Any, bool] = {}
+
+    def holds_content(self, element: Any) -> bool:
+        """Whether a part named like furniture ("repo-nav", "with-sidebar") is the page's main text."""
+        if element not in self._holds:
+            text = len(_text(element))
+            linked = sum(len(_text(a)) for a in element.iter("a"))
+            self._holds[element] = text >= 0.4 * self.text and linked < 0.5 * text
+        return self._holds[element]
 
 
 def _link_text(a: Any) -> str:
@@ -470,7 +450,9 @@ def _score(members: list[_Link], host: str, lang: str) -> float:
     nav = sum(link.nav for link in members) / len(members)
     bad_urls = sum(bool(NAV_URL.search(u)) for u in urls) / n
     titled = sum(len(link.text.split()) >= 3 or _in_heading(link.element) for link in members) / len(members)
-    dated = sum(_dated_near(link, lang) for link in _first_per_url(members)) / n
+    cards = _cards(members)
+    dated = sum(_dated_near(link, lang) and _date(cards[link.url], link, lang) is not None
+                for link in _first_per_url(members)) / n
     if (nav >= 0.5 and dated < 0.5) or bad_urls >= 0.5:
         # Furniture and tag/author/pagination links; a dated list inside a "widget" (Blogger's posts) stays.
         return 0.0
@@ -500,7 +482,7 @@ def _dated_near(link: _Link, lang: str) -> bool:
         if parent is None:
             break
         node = parent
-        if node.xpath(".//time"):
+        if node.xpath(".//time|.//*[@datetime]"):
             return True
         text = _text(node)
         if len(text) > 600:
@@ -534,12 +516,17 @@ def _title(link: _Link, card: Any, same_url: list[_Link]) -> str:
                      and TITLE_CLASS.search(e.get("class") or "") and _text(e)]
             if named and not _in_heading(other.element):
                 return _text(named[0])
-    in_heading = [other for other in same_url if _in_heading(other.element) and other.text]
+    # The list's own link first: the same address may be quoted under another heading in a post's body.
+    in_heading = [other for other in sorted(same_url, key=lambda o: o is not link)
+                  if _in_heading(other.element) and other.text]
     if in_heading:
         heading = [h for h in in_heading[0].element.iterdescendants() if isinstance(h.tag, str) and h.tag in HEADINGS]
         return _text(heading[0]) if heading and _text(heading[0]) else in_heading[0].text
     in_card = [other for other in same_url if other.text and _inside(other.element, card)]
     headings = [h for h in card.iter(*HEADINGS) if _text(h)] if card is not link.element else []
+    if in_card:
+        # A heading below a link that has words of its own belongs to the item's body (release notes).
+        headings = [h for h in headings if _precedes(card, h, link.element)]
     if headings and (not in_card or len(max(in_card, key=lambda o: len(o.text)).text.split()) < 3):
         return _text(headings[0])
     if in_card:
@@ -547,12 +534,22 @@ def _title(link: _Link, card: Any, same_url: list[_Link]) -> str:
     return link.text
 
 
+def _precedes(card: Any, first: Any, second: Any) -> bool:
+    """Whether `first` starts before `second` inside `card`."""
+    for element in card.iter():
+        if element is first:
+            return True
+        if element is second:
+            return False
+    return False
+
+
 def _inside(element: Any, card: Any) -> bool:
     return element is card or any(ancestor is card for ancestor in element.iterancestors())
 
 
 def _date(card: Any, link: _Link, lang: str) -> date | None:
-    for time_element in card.iter("time"):
+    for time_element in card.xpath(".//time|.//*[@datetime]"):
         found = parse_date(time_element.get("datetime") or "", lang) or parse_date(_text(time_element), lang)
         if found:
             return found

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from watch.errors import FetchError, ParseError
+from watch.errors import FetchError, LayoutChanged, ParseError
 from watch.http.client import HostLimiter, fetch, host_of
+from watch.http.render import render_result
 from watch.machine import usable_cpus
 from watch.records import (
     Config,
@@ -27,6 +28,7 @@ from watch.records import (
     SourceReport,
     SourceState,
 )
+from watch.sources import layout
 from watch.sources import policy as schedule
 from watch.sources.kinds import kind_of
 from watch.sources.parse import parse_feed
@@ -98,10 +100,17 @@ def _fetch_and_parse(client: httpx.Client, source: Source, state: SourceState | 
     kind = kind_of(source)
     api = kind.api_request(source, settings)
     url, headers = api or (state.url if state else source.url, None)
+    # A rendered page's HTML is a shell that stays the same while its scripts show new things: no validators,
+    # and the body hash is the rendered DOM's.
+    conditional = state is not None and not source.render
     try:
-        result = fetch(client, url, max_bytes=settings.max_bytes,
-                       etag=state.etag if state else None, last_modified=state.last_modified if state else None,
-                       total_timeout=settings.total_timeout_seconds, limiter=limiter, headers=headers)
+        result = kind.assemble(client, source, settings, limiter, state.watch_text if state else None) or \
+            fetch(client, url, max_bytes=settings.max_bytes,
+                  etag=state.etag if conditional and state else None,
+                  last_modified=state.last_modified if conditional and state else None,
+                  total_timeout=settings.total_timeout_seconds, limiter=limiter, headers=headers)
+        if source.render and not result.not_modified:
+            result = render_result(result, settings)
     except FetchError as exc:
         if api:
             exc = kind.api_failure(exc)
@@ -118,7 +127,11 @@ def _fetch_and_parse(client: httpx.Client, source: Source, state: SourceState | 
                               content_type=result.content_type, now=now,
                               previous=state.watch_text if state else None)
     except ParseError as exc:
-        return Fetched(source, state, result, error=exc)
+        gone = layout.vanished(state.listing_counts, str(exc)) if kind.listing_rules and state else None
+        return Fetched(source, state, result, error=LayoutChanged(gone) if gone else exc)
+    flooded = layout.flood(source, len(feed.entries), state.listing_counts) if kind.listing_rules and state else None
+    if flooded:
+        return Fetched(source, state, result, error=LayoutChanged(flooded))
     return Fetched(source, state, result, feed, body_hash)
 
 
@@ -141,8 +154,10 @@ def store_fetched(archive: Archive, fetched: Fetched, config: Config, now: datet
         archive.record_unchanged(source.name, result, now, next_check)
         new = updated = 0
     else:
+        counts = (layout.remembered(state.listing_counts if state else (), len(fetched.feed.entries))
+                  if kind_of(source).listing_rules else None)
         new, updated = archive.save_refresh(source.name, result, fetched.feed, fetched.body_hash or "", now,
-                                            next_check)
+                                            next_check, listing_counts=counts)
     notes += _update_staleness(archive, source.name, config, now)
     if fetched.feed is not None and fetched.feed.state is not None and not fetched.feed.entries:
         # A watched page read as before (its first poll, or only dates and counters moved): nothing new.
@@ -171,6 +186,11 @@ def _record_failure(archive: Archive, source: Source, state: SourceState | None,
     retry_after = fetch_error.retry_after if fetch_error else None
     next_check = schedule.next_check_after_failure(now, count, retry_after_seconds=retry_after, rng=rng)
     archive.record_failure(source.name, cause, status, now, next_check)
+    if isinstance(error, LayoutChanged):
+        # Not the server's fault, but nothing was taken from the page: kept as a failure until it reads as usual.
+        return SourceReport(source.name, layout.LAYOUT_CHANGED, error=cause,
+                            notes=(f"warning #{count} in a row; the archive keeps what it had; next attempt after "
+                                   f"{next_check:%Y-%m-%d %H:%M} UTC",))
     return SourceReport(source.name, "failed", error=cause,
                         notes=(f"failure #{count} in a row; next attempt after {next_check:%Y-%m-%d %H:%M} UTC",))
 

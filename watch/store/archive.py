@@ -17,8 +17,10 @@ from ..errors import StoreError
 from ..files import create_private
 from ..records import (
     LEAD_CHARS,
+    Advisory,
     Article,
     CachedPage,
+    DeliveryAttempt,
     DigestItem,
     DigestRecord,
     Entry,
@@ -33,6 +35,7 @@ from ..records import (
     StoryText,
     Summary,
 )
+from .labels import TagLabels
 from .migrations import migrate
 from .reader import ArchiveReader, from_iso, iso
 from .symbols import index_terms
@@ -50,7 +53,7 @@ def entry_hash(entry: Entry) -> str:
     return content_hash(entry.title_html or entry.title, entry.feed_link or entry.url, entry.feed_html)
 
 
-class Archive(ArchiveReader):
+class Archive(ArchiveReader, TagLabels):
     """The archive database, read and written; one instance per process, opened with open_archive()."""
 
     # -- sources ---------------------------------------------------------------------------
@@ -68,7 +71,7 @@ class Archive(ArchiveReader):
                 self.db.execute(
                     "UPDATE sources SET url = ?, config_url = ?, gone_at = NULL, gone_reason = NULL, etag = NULL, "
                     "last_modified = NULL, content_hash = NULL, next_check_at = NULL, error_count = 0, "
-                    "watch_text = NULL WHERE name = ? AND config_url IS NOT ?",
+                    "watch_text = NULL, listing_counts = NULL WHERE name = ? AND config_url IS NOT ?",
                     [s.url, s.url, s.name, s.url],
                 )
 
@@ -76,17 +79,21 @@ class Archive(ArchiveReader):
         """Fetch state of a source, or None if it was never recorded."""
         row = self.db.execute(
             "SELECT name, url, etag, last_modified, content_hash, error_count, next_check_at, gone_reason, "
-            "stale_since, watch_text FROM sources WHERE name = ?",
+            "stale_since, watch_text, listing_counts FROM sources WHERE name = ?",
             [name],
         ).fetchone()
         if not row:
             return None
         return SourceState(*row[:6], next_check_at=from_iso(row[6]), gone_reason=row[7],
-                           stale_since=from_iso(row[8]), watch_text=row[9])
+                           stale_since=from_iso(row[8]), watch_text=row[9],
+                           listing_counts=tuple(json.loads(row[10])) if row[10] else ())
 
     def save_refresh(self, source: str, result: FetchResult, feed: ParsedFeed, body_hash: str,
-                     now: datetime, next_check_at: datetime) -> tuple[int, int]:
+                     now: datetime, next_check_at: datetime,
+                     listing_counts: tuple[int, ...] | None = None) -> tuple[int, int]:
         """Store a fetched feed's entries and the source's new state in one transaction; return (new, updated).
+
+        `listing_counts` (kind page) replaces the recent article counts of the source when given.
 
         Entries whose item was deleted by retention are skipped: they are not news.
         """
@@ -101,10 +108,11 @@ class Archive(ArchiveReader):
                 "last_checked_at = ?, last_success_at = ?, last_error = NULL, error_count = 0, "
                 "title = ?, site_url = ?, next_check_at = ?, last_elapsed_ms = ?, "
                 "last_new_item_at = CASE WHEN ? > 0 THEN ? ELSE last_new_item_at END, "
-                "watch_text = COALESCE(?, watch_text) WHERE name = ?",
+                "watch_text = COALESCE(?, watch_text), listing_counts = COALESCE(?, listing_counts) WHERE name = ?",
                 [result.etag, result.last_modified, body_hash, result.status, iso(now), iso(now),
                  feed.title, feed.link, iso(next_check_at), round(result.elapsed_seconds * 1000),
-                 new, iso(now), feed.state, source],
+                 new, iso(now), feed.state, json.dumps(list(listing_counts)) if listing_counts is not None else None,
+                 source],
             )
         return new, updated
 
@@ -132,6 +140,15 @@ class Archive(ArchiveReader):
             if earlier is not None:
                 entry = dataclasses.replace(entry, id=earlier[0])
                 row = (earlier[1],)
+        if row is None and entry.advisory is not None and entry.advisory.aliases:
+            # Filed before under one of its aliases (OSV linked a GHSA- to a PYSEC- id later): that item it stays.
+            marks = ", ".join("?" * len(entry.advisory.aliases))
+            earlier = self.db.execute(
+                f"SELECT i.id, i.feed_hash FROM advisories a JOIN items i ON i.id = a.item_id "
+                f"WHERE a.osv_id IN ({marks}) LIMIT 1", list(entry.advisory.aliases)).fetchone()
+            if earlier is not None:
+                entry = dataclasses.replace(entry, id=earlier[0])
+                row = (earlier[1],)
         if row and row[0] == feed_hash:
             return "unchanged"
         outcome = self._write_entry(entry, feed_hash, row is not None, now)
@@ -140,7 +157,20 @@ class Archive(ArchiveReader):
             self.db.execute(
                 "INSERT OR REPLACE INTO releases (item_id, project, version, prerelease, level) VALUES (?, ?, ?, ?, ?)",
                 [entry.id, r.project, r.version, int(r.prerelease), r.level])
+        if entry.advisory is not None:
+            self._save_advisory(entry.id, entry.advisory)
         return outcome
+
+    def _save_advisory(self, item_id: str, a: Advisory) -> None:
+        """The advisory row of an item, replaced whole when OSV revised it."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO advisories (item_id, osv_id, aliases, summary, modified, withdrawn, severity, "
+            "ecosystem, package, ranges, versions, fixed, reference_urls, pinned, affects_pinned, manifest) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [item_id, a.id, json.dumps(a.aliases), a.summary, a.modified, a.withdrawn, json.dumps(a.severity),
+             a.ecosystem, a.package, json.dumps([[r.introduced, r.fixed, r.last_affected] for r in a.ranges]),
+             json.dumps(a.versions), json.dumps(a.fixed), json.dumps(a.references), a.pinned,
+             None if a.affects_pinned is None else int(a.affects_pinned), a.manifest])
 
     def _write_entry(self, entry: Entry, feed_hash: str, exists: bool, now: datetime) -> str:
         published = iso(entry.published) if entry.published else None
@@ -318,6 +348,7 @@ class Archive(ArchiveReader):
                     "INSERT INTO item_tags (item_id, tag, score, model) VALUES (?, ?, ?, ?)",
                     [item_id, tag.tag, tag.score, output.tagger],
                 )
+            self._apply_corrections(item_id)  # a user's correction always wins over the tagger
             self._index(item_id, summary.text, article.text)
 
     def _save_summary(self, item_id: str, summary: Summary, key: str | None, text_hash: str, now: datetime) -> None:
@@ -572,6 +603,36 @@ class Archive(ArchiveReader):
             self.db.execute("UPDATE digests SET sent_at = ?, message_id = ?, recipients = ? WHERE label = ?",
                             [iso(now), message_id, ", ".join(recipients), label])
 
+    # -- deliveries ------------------------------------------------------------------------
+
+    def record_delivery(self, attempt: DeliveryAttempt) -> None:
+        """Keep one attempt to deliver a period's digest to a channel (sent or failed, with its error)."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO deliveries (profile, period, channel_key, channel, kind, at, status, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [attempt.profile, attempt.period, attempt.channel_key, attempt.channel, attempt.kind,
+                 iso(attempt.at), attempt.status, attempt.error or None])
+
+    def delivery_sent(self, profile: str, period: str, channel_key: str) -> datetime | None:
+        """When the period's digest of `profile` was last delivered to the channel; None if it never was."""
+        row = self.db.execute(
+            "SELECT max(at) FROM deliveries WHERE profile = ? AND period = ? AND channel_key = ? AND status = 'sent'",
+            [profile, period, channel_key]).fetchone()
+        return from_iso(row[0]) if row else None
+
+    def deliveries(self, profile: str | None = None, period: str | None = None) -> list[DeliveryAttempt]:
+        """Delivery attempts, oldest first; only those of `profile` and `period` when given."""
+        where, args = [], []
+        for column, value in (("profile", profile), ("period", period)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        rows = self.db.execute(
+            "SELECT profile, period, channel_key, channel, kind, at, status, error FROM deliveries"
+            + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY at, id", args).fetchall()
+        return [DeliveryAttempt(r[0], r[1], r[2], r[3], r[4], from_iso(r[5]), r[6], r[7] or "") for r in rows]
+
     # -- runs --------------------------------------------------------------------------------
 
     def start_run(self, now: datetime) -> int:
@@ -643,7 +704,8 @@ class Archive(ArchiveReader):
             self.db.execute("INSERT OR IGNORE INTO pruned_items (id) SELECT id FROM prune_items")
             doomed = "(SELECT id FROM prune_items)"
             # Children first: they reference items(id) and foreign keys are enforced.
-            for table in ("summaries", "item_tags", "item_vectors", "summary_rejections", "releases"):
+            for table in ("summaries", "item_tags", "item_vectors", "summary_rejections", "releases", "advisories",
+                          "tag_corrections"):
                 run(table, f"DELETE FROM {table} WHERE item_id IN {doomed}")
             # The FTS table is keyed by items.rowid, so its rows go before the items they index.
             run("items_fts", "DELETE FROM items_fts WHERE rowid IN (SELECT rid FROM prune_items)")

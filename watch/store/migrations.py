@@ -297,6 +297,46 @@ def m021_watch_text(db: sqlite_utils.Database) -> None:
         db["sources"].add_column("watch_text", str)
 
 
+@migration
+def m022_listing_counts(db: sqlite_utils.Database) -> None:
+    """sources.listing_counts: a listing page's recent article counts (JSON list), for "layout changed?"."""
+    if "listing_counts" not in db["sources"].columns_dict:
+        db["sources"].add_column("listing_counts", str)
+
+
+@migration
+def m023_deliveries(db: sqlite_utils.Database) -> None:
+    """deliveries: every attempt to send a period's digest to a channel (e-mail or chat), and how it went."""
+    # A channel is kept by the SHA-256 of its URL and shown by Apprise's privacy URL: no secret is stored.
+    db["deliveries"].create({
+        "id": int, "profile": str, "period": str, "channel_key": str, "channel": str, "kind": str,
+        "at": str, "status": str, "error": str,
+    }, pk="id", not_null={"profile", "period", "channel_key", "channel", "kind", "at", "status"})
+    db["deliveries"].create_index(["profile", "period", "channel_key", "status"])
+
+
+@migration
+def m024_advisories(db: sqlite_utils.Database) -> None:
+    """Items of `kind: advisories`: the OSV advisory, its package, ranges and fixes, and whether the pin is hit."""
+    db["advisories"].create({
+        "item_id": str, "osv_id": str, "aliases": str, "summary": str, "modified": str, "withdrawn": str,
+        "severity": str, "ecosystem": str, "package": str, "ranges": str, "versions": str, "fixed": str,
+        "reference_urls": str, "pinned": str, "affects_pinned": int, "manifest": str,
+    }, pk="item_id", foreign_keys=[("item_id", "items", "id")], not_null={"osv_id", "ecosystem", "package"})
+    db["advisories"].create_index(["osv_id"], unique=True)
+    db["advisories"].create_index(["package"])
+
+
+@migration
+def m025_tag_corrections(db: sqlite_utils.Database) -> None:
+    """tag_corrections: a user's word on an item's tag (it wins over the tagger); tag_models: what was learned."""
+    db["tag_corrections"].create({"item_id": str, "tag": str, "present": int, "created_at": str},
+                                 pk=("item_id", "tag"), foreign_keys=[("item_id", "items", "id")],
+                                 not_null={"present", "created_at"})
+    db["tag_models"].create({"model": str, "labels_hash": str, "weights": bytes, "created_at": str}, pk="model",
+                            not_null={"labels_hash", "weights"})
+
+
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations not yet applied to `db` (all of them for a new, empty database)."""
     if not db["_migrations"].exists():

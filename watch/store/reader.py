@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -9,7 +10,17 @@ from datetime import UTC, datetime
 import sqlite_utils
 
 from ..errors import SearchSyntaxError, StoreError
-from ..records import MATCH_END, MATCH_START, ItemDetail, ReleaseItem, SearchQuery, StoryMember
+from ..records import (
+    MATCH_END,
+    MATCH_START,
+    Advisory,
+    AdvisoryItem,
+    AffectedRange,
+    ItemDetail,
+    ReleaseItem,
+    SearchQuery,
+    StoryMember,
+)
 
 
 def iso(when: datetime) -> str:
@@ -96,6 +107,21 @@ class ArchiveReader:
         ).fetchall()
         return [ReleaseItem(item_id=r[0], project=r[1], version=r[2], prerelease=bool(r[3]), published=from_iso(r[4]),
                             url=r[5] or "", source=r[6], summary=r[7] or "", notes_html=r[8] or "") for r in rows]
+
+    # -- advisories ------------------------------------------------------------------------------
+
+    def advisories_between(self, start: datetime, end: datetime, *, affecting: bool = False) -> list[AdvisoryItem]:
+        """Advisories first archived or revised in [start, end), newest first; `affecting`: only those that hit
+        the version a manifest pins (withdrawn ones never do)."""
+        hit = "AND a.affects_pinned = 1 AND a.withdrawn IS NULL " if affecting else ""
+        rows = self.db.execute(
+            "SELECT i.id, i.url, i.source, i.published, a.osv_id, a.aliases, a.summary, a.modified, a.withdrawn, "
+            "a.severity, a.ecosystem, a.package, a.ranges, a.versions, a.fixed, a.reference_urls, a.pinned, "
+            "a.affects_pinned, a.manifest, COALESCE(i.updated_at, i.fetched_at) AS seen "
+            "FROM advisories a JOIN items i ON i.id = a.item_id "
+            f"WHERE seen >= ? AND seen < ? {hit}ORDER BY seen DESC, a.osv_id", [iso(start), iso(end)]).fetchall()
+        return [AdvisoryItem(item_id=r[0], url=r[1] or "", source=r[2], published=from_iso(r[3]),
+                             advisory=_advisory(r[4:19])) for r in rows]
 
     def versions_before(self, projects: Sequence[str], before: datetime) -> dict[str, list[str]]:
         """Each project's versions filed before `before`, newest first (at most 20 each)."""
@@ -329,3 +355,16 @@ class ArchiveReader:
                 yield dict(zip(keys, row, strict=True))
         except sqlite3.OperationalError as exc:
             raise _search_error(exc, "export") from exc
+
+
+def _advisory(row: Sequence) -> Advisory:
+    """An advisories row (osv_id ... manifest) as the record it was saved from."""
+    (osv_id, aliases, summary, modified, withdrawn, severity, ecosystem, package, ranges, versions, fixed, refs,
+     pinned, hit, manifest) = row
+    return Advisory(id=osv_id, aliases=tuple(json.loads(aliases or "[]")), summary=summary or "",
+                    modified=modified or "", withdrawn=withdrawn, severity=tuple(json.loads(severity or "[]")),
+                    ecosystem=ecosystem, package=package,
+                    ranges=tuple(AffectedRange(*span) for span in json.loads(ranges or "[]")),
+                    versions=tuple(json.loads(versions or "[]")), fixed=tuple(json.loads(fixed or "[]")),
+                    references=tuple(json.loads(refs or "[]")), pinned=pinned,
+                    affects_pinned=None if hit is None else bool(hit), manifest=manifest or "")

@@ -100,6 +100,9 @@ TABLES: dict[str, TableDoc] = {
                                 "(fetch pages); NULL while undecided.",
             "watch_text": "`kind: watch` only: the page's main text at the last poll, compared with the next "
                           "one to find what changed; NULL for other kinds and before the first poll.",
+            "listing_counts": "`kind: page` only: JSON list of the article counts of the last five accepted polls "
+                              "(oldest first); their median is the usual count behind the \"layout changed?\" "
+                              "warning. NULL before the first poll and after the url changes.",
         }),
     "items": TableDoc(
         "Feed entries, one per source entry, with the extracted text and processing state.", {
@@ -156,6 +159,20 @@ TABLES: dict[str, TableDoc] = {
             "tag": "Tag name from feeds.yaml `tags`.",
             "score": "Tagger score in [0, 1], higher is surer.",
             "model": "Tagger that gave it.",
+        }),
+    "tag_corrections": TableDoc(
+        "A user's corrections of items' tags (`techwatch tag`): they always win over the tagger for their item.", {
+            "item_id": "Corrected item.",
+            "tag": "Tag name from feeds.yaml `tags`.",
+            "present": "1: the item has the tag (added, score 1, model 'correction'); 0: it has not (removed).",
+            "created_at": f"When the correction was made; {TIME}.",
+        }),
+    "tag_models": TableDoc(
+        "What the tagger learned from the labelled items (corrections, `examples:`), per embedding model.", {
+            "model": "Embedding model whose document vectors it was learned from.",
+            "labels_hash": "Hash of the labels, the taxonomy and the learner it was fitted on: a change refits.",
+            "weights": "The per-tag prototype and contrast vectors, an .npz file (watch/nlp/labels.py).",
+            "created_at": f"When it was fitted; {TIME}.",
         }),
     "runs": TableDoc(
         "One row per job run (run, poll, digest, prune, maintain): when, outcome and counts.", {
@@ -243,6 +260,21 @@ TABLES: dict[str, TableDoc] = {
             "published": "1 for a published digest (the weekly one, or --publish): in the feed of past digests; "
                          "0 for a one-off (--since, another --week, --out), which a published one replaces.",
         }),
+    "deliveries": TableDoc(
+        "Every attempt to deliver a period's digest to a channel (e-mail or a chat channel through Apprise): a "
+        "period is sent once per channel, a failed channel is retried alone.", {
+            "id": "Attempt number, in order.",
+            "profile": "Digest profile (the `digests:` name; `default` for the single digest).",
+            "period": "Period label, e.g. 2026-W48 (digests.label).",
+            "channel_key": "SHA-256 of the channel's full URL (or of the e-mail recipients): its identity, "
+                           "never the URL itself, which can hold a token.",
+            "channel": "The channel as shown: Apprise's privacy URL without its query (secrets masked), or "
+                       "the e-mail recipients.",
+            "kind": "email or notify.",
+            "at": f"When the attempt was made; {TIME}.",
+            "status": "sent or failed.",
+            "error": "Why it failed, secrets removed; NULL when sent.",
+        }),
     "releases": TableDoc(
         "Items of release sources (GitHub releases, PyPI...): which project and version they announce.", {
             "item_id": "The release item.",
@@ -250,6 +282,25 @@ TABLES: dict[str, TableDoc] = {
             "version": "Version as written by the source, e.g. v0.12.0 or 5.24.0.",
             "prerelease": "1 for a pre-release (alpha, beta, rc, dev), else 0.",
             "level": "Kind of version from the number alone: major, minor or patch (0.y.z: y is major).",
+        }),
+    "advisories": TableDoc(
+        "Items of `kind: advisories` (security advisories from OSV): one per advisory, keyed by its OSV id.", {
+            "item_id": "The advisory item.",
+            "osv_id": "OSV id (GHSA-..., PYSEC-..., RUSTSEC-..., GO-...); advisories that alias each other are one.",
+            "aliases": "Other ids of the same advisory (CVE-..., GHSA-...), a JSON list.",
+            "summary": "OSV's one-line summary.",
+            "modified": f"When OSV last revised it; {TIME}.",
+            "withdrawn": f"When OSV withdrew it; {TIME}; NULL while it stands.",
+            "severity": "CVSS vectors or scores as 'TYPE SCORE', a JSON list; empty when OSV gives none.",
+            "ecosystem": "The package's ecosystem: PyPI, npm, Go or crates.io.",
+            "package": "The package of your stack it is filed against.",
+            "ranges": "Affected ranges, a JSON list of [introduced, fixed, last_affected] (null where absent).",
+            "versions": "Versions listed as affected one by one, a JSON list.",
+            "fixed": "Versions that fix it (what to upgrade to), a JSON list.",
+            "reference_urls": "Links to the advisory, fixes and reports, a JSON list.",
+            "pinned": "The version your manifest pins; NULL when it pins none.",
+            "affects_pinned": "1 when the pinned version is affected, 0 when not (or withdrawn), NULL without a pin.",
+            "manifest": "The manifest that brought the package in.",
         }),
     "pruned_items": TableDoc(
         "Ids of items deleted by retention (settings.retention.items): a feed entry with one of these ids is "

@@ -5,18 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 
 from ...records import ParsedFeed, Source
+from .advisories import Advisories
 from .base import SourceKind
 from .changelog import CHANGELOG_RELEASES, Changelog
+from .crates import Crates
 from .feed import Feed
 from .github_releases import GitHubReleases
 from .huggingface import HuggingFace
+from .npm import Npm
 from .page import Page
 from .pypi import PyPI
 from .watch import Watch
 
 # In the order feeds.yaml's messages list them; `feed` is the default.
 KINDS: dict[str, SourceKind] = {kind.name: kind for kind in (Feed(), GitHubReleases(), PyPI(), HuggingFace(),
-                                                              Changelog(), Page(), Watch())}
+                                                              Changelog(), Page(), Watch(), Npm(), Crates(),
+                                                              Advisories())}
 SOURCE_KINDS: tuple[str, ...] = tuple(KINDS)
 RELEASE_KINDS: tuple[str, ...] = tuple(name for name, kind in KINDS.items() if kind.releases)
 

@@ -7,8 +7,11 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import ClassVar
 
+import httpx
+
 from ...errors import FetchError
-from ...records import FetchSettings, ParsedFeed, Source, Summary
+from ...http.client import HostLimiter
+from ...records import FetchResult, FetchSettings, ParsedFeed, Source, Summary
 from ..parse import clean_feed
 
 
@@ -31,6 +34,8 @@ class SourceKind(ABC):
     parse_in_pool: ClassVar[bool] = False
     # It reads a web page's article list, which feeds.yaml may correct (item, title, link, date, include, exclude).
     listing_rules: ClassVar[bool] = False
+    # Its page may be built by JavaScript: feeds.yaml may say `render: chromium` to render it headless first.
+    renders: ClassVar[bool] = False
 
     @property
     def default_extract(self) -> str:
@@ -51,6 +56,11 @@ class SourceKind(ABC):
 
     def api_request(self, source: Source, settings: FetchSettings) -> tuple[str, dict[str, str]] | None:
         """(url, headers) of an API call that replaces the public address (a token is set), or None."""
+        return None
+
+    def assemble(self, client: httpx.Client, source: Source, settings: FetchSettings, limiter: HostLimiter | None,
+                 previous: str | None) -> FetchResult | None:
+        """A document this kind builds from several API calls (raises FetchError); None: fetch `url` as usual."""
         return None
 
     def api_failure(self, error: FetchError) -> FetchError:

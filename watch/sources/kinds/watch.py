@@ -33,6 +33,7 @@ from ...extract.article import extract_article, html_to_text
 from ...records import Entry, ParsedFeed, Source, Summary
 from ...text.htmltext import tidy
 from ...text.textsafe import one_line
+from ..jsshell import javascript_shell
 from ..releases import decode
 from .base import SourceKind
 
@@ -95,6 +96,7 @@ class Watch(SourceKind):
 
     name = "watch"
     releases = False
+    renders = True
 
     @property
     def default_extract(self) -> str:
@@ -120,7 +122,10 @@ class Watch(SourceKind):
         # trafilatura finds no main text on some card layouts (pricing grids): the whole page's text then.
         text = tidy(article.text if article is not None else html_to_text(html))
         if not text:
-            raise ParseError("no text found on the page: nothing to watch (is it rendered by JavaScript?)")
+            shell = None if source.render else javascript_shell(html)
+            raise ParseError(f"no text found on the page: nothing to watch; the page is rendered by JavaScript "
+                             f"({shell}): set render: chromium on the source" if shell else
+                             "no text found on the page: nothing to watch (is it rendered by JavaScript?)")
         title = (article.title if article is not None else None) or source.name
         feed = ParsedFeed(title=title, link=page, language=None, entries=(), format="watch", state=text)
         if previous is None:

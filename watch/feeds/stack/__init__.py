@@ -1,0 +1,1 @@
+"""Your stack: dependency manifests read, their projects resolved, release sources added to feeds.yaml."""
