@@ -1,7 +1,7 @@
 """Summary quality: ROUGE-1/2/L F1 of techwatch's extractive summaries against Lead-3 and random-3.
 
     .venv/bin/python benchmarks/rouge_bench.py [--encoder minilm] [--encoder use] [--corpus ../shared/corpus]
-                                               [--resamples 10000] [--sweep]
+                                               [--resamples 10000] [--sweep] [--cv 5]
                                                [--backend server --base-url URL --model NAME [--concurrency 4]
                                                 [--max-input-chars 6000] [--api-key-env VAR] [--allow-remote]]
 
@@ -20,6 +20,8 @@ Systems, all cut into sentences by the same splitter (`watch.nlp.split_sentences
   lead-3 filtered @400 the first 3 sentences that the summarizer's filter keeps (no boilerplate, bylines,
                        datelines, title repeat), capped the same way: what the model adds over the filter.
   random-3 @400        3 sentences drawn at random (seeded, kept in article order), capped the same way.
+  oracle-3 @400        the ceiling: the 1 to 3 article sentences (in article order, capped the same way) with the
+                       best ROUGE-2 against the reference, found by exhaustive search (`oracle`).
   server/<model>       with --backend server: the summaries an OpenAI-compatible inference server writes
                        (`summarizer: {backend: server}`: same prompt, caps and faithfulness guard), the
                        extractive summary where the guard refused the answer or the server did not give one;
@@ -45,6 +47,13 @@ Statistics: the difference to each lead-3 baseline per metric, as mean over docu
 documents in which techwatch does not beat the baseline). With 38 French documents a difference
 of under a point is usually noise; read the interval.
 
+--cv K tunes the summarizer's parameters (TUNED, one at a time from START) on K-1 folds of each
+language (row index modulo K), maximizing the gain over filtered lead-3 averaged over both languages
+(or, with --cv-objective worst, in the weaker one), scores the held fold, and prints per language the
+mean over documents, each scored while held out, of techwatch minus filtered lead-3: the figure the
+target (ROUGE-1 >= +2, ROUGE-2 >= +1 in both languages) is measured on. It also prints the parameters
+chosen in each fold and on all documents (those are the summarizer's defaults).
+
 --sweep varies the summarizer's parameters one at a time around the defaults and prints the mean
 ROUGE of each setting on the tune half (embeddings are computed once and kept in memory).
 """
@@ -58,8 +67,10 @@ import random
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import combinations, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +88,7 @@ LANGUAGES = ("en", "fr")
 SENTENCES, MAX_CHARS = 3, 400
 BATCH = 16
 SEED = 1234
+ORACLE = "oracle-3 @400 (best R2)"
 _TOKEN = re.compile(r"\w+")
 
 
@@ -155,6 +167,60 @@ def random3(doc: Doc) -> str:
     rng = random.Random(f"{SEED}:{doc.id}")
     picked = sorted(rng.sample(range(len(sentences)), min(SENTENCES, len(sentences))))
     return capped([sentences[i] for i in picked])
+
+
+def oracle(doc: Doc, tokenizer: UnicodeTokenizer, scorer) -> str:
+    """The best summary of 1 to 3 article sentences by ROUGE-2 F1 (ROUGE-1 breaks ties), under the caps.
+
+    Exhaustive over every set of sentences of `split_sentences` kept in article order whose join fits in
+    MAX_CHARS, plus each sentence alone cut the way the summarizer cuts. Sets are ranked on the
+    reference's bigrams counted sentence by sentence (a bigram across two joined sentences is left
+    out); the 20 best are then scored with rouge-score and the best of those is kept.
+    """
+    sentences = list(dict.fromkeys(split_sentences(doc.text, doc.lang)))
+    if not sentences:
+        return ""
+    reference = _bigram_counts(tokenizer.tokenize(doc.summary))
+    vocab = {gram: k for k, gram in enumerate(reference)}
+    ref = np.array(list(reference.values()), dtype=np.float32)
+    texts = [s if len(s) <= MAX_CHARS else _cut(s, MAX_CHARS) for s in sentences]
+    counts = np.zeros((len(texts), len(vocab)), dtype=np.float32)
+    totals = np.zeros(len(texts), dtype=np.float32)
+    for i, text in enumerate(texts):
+        grams = _bigram_counts(tokenizer.tokenize(text))
+        totals[i] = sum(grams.values())
+        for gram, n in grams.items():
+            if gram in vocab:
+                counts[i, vocab[gram]] = n
+    lengths = np.array([len(t) for t in texts])
+    sets: list[tuple[int, ...]] = [(i,) for i in range(len(texts))]
+    for size in range(2, SENTENCES + 1):
+        sets += [c for c in combinations(range(len(texts)), size)
+                 if lengths[list(c)].sum() + size - 1 <= MAX_CHARS and all(lengths[i] == len(sentences[i]) for i in c)]
+    best: list[tuple[float, tuple[int, ...]]] = []
+    ref_total = float(ref.sum()) or 1.0
+    for begin in range(0, len(sets), 20_000):
+        chunk = sets[begin:begin + 20_000]
+        width = max(len(c) for c in chunk)
+        index = np.array([c + (-1,) * (width - len(c)) for c in chunk])
+        padded = np.vstack([counts, np.zeros((1, counts.shape[1]), np.float32)])
+        overlap = np.minimum(padded[index].sum(axis=1), ref).sum(axis=1)
+        total = np.append(totals, 0)[index].sum(axis=1)
+        f1 = 2 * overlap / np.maximum(total + ref_total, 1e-9)
+        for k in np.argsort(-f1)[:20]:
+            best.append((float(f1[k]), chunk[k]))
+    best.sort(key=lambda x: -x[0])
+    outputs = {" ".join(texts[i] for i in choice) for _, choice in best[:20]}
+
+    def exact(text: str) -> tuple[float, float]:
+        scores = scorer.score(doc.summary, text)
+        return scores["rouge2"].fmeasure, scores["rouge1"].fmeasure
+
+    return max(sorted(outputs), key=exact)
+
+
+def _bigram_counts(tokens: Sequence[str]) -> Counter[tuple[str, str]]:
+    return Counter(pairwise(tokens))
 
 
 def summarize_all(summarizer: Summarizer, docs: Sequence[Doc], counts: dict[str, int] | None = None) -> list[str]:
@@ -241,21 +307,30 @@ def check_extractive(doc: Doc, summary: str) -> None:
 
 
 class Scorer:
-    """ROUGE-1/2/L F1 (x100) per document, with the tokenizer of each language."""
+    """ROUGE-1/2/L F1 (x100) per document, with the tokenizer of each language; remembers every score."""
 
     def __init__(self) -> None:
         from rouge_score import rouge_scorer
 
-        self._scorers = {lang: rouge_scorer.RougeScorer(list(METRICS), tokenizer=UnicodeTokenizer(stem=lang == "en"))
+        self._tokenizers = {lang: UnicodeTokenizer(stem=lang == "en") for lang in LANGUAGES}
+        self._scorers = {lang: rouge_scorer.RougeScorer(list(METRICS), tokenizer=self._tokenizers[lang])
                          for lang in LANGUAGES}
+        self._seen: dict[tuple[str, str], list[float]] = {}
 
     def score(self, docs: Sequence[Doc], outputs: Sequence[str]) -> np.ndarray:
         """Array (len(docs), 3) of F1 x 100."""
         rows = []
         for doc, output in zip(docs, outputs, strict=True):
-            scores = self._scorers[doc.lang].score(doc.summary, output)
-            rows.append([100 * scores[m].fmeasure for m in METRICS])
+            key = (doc.id, output)
+            if key not in self._seen:
+                scores = self._scorers[doc.lang].score(doc.summary, output)
+                self._seen[key] = [100 * scores[m].fmeasure for m in METRICS]
+            rows.append(self._seen[key])
         return np.array(rows)
+
+    def oracle(self, doc: Doc) -> str:
+        """The oracle summary of `doc` (see `oracle`)."""
+        return oracle(doc, self._tokenizers[doc.lang], self._scorers[doc.lang])
 
 
 def paired_bootstrap(diff: np.ndarray, resamples: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -308,11 +383,14 @@ def print_table(lang: str, docs: list[Doc], scores: dict[str, np.ndarray], lengt
     """One language: mean R1/R2/RL F1 of every system on all documents and on both halves."""
     masks = halves(docs)
     head = "".join(f" | {f'{split} (n={int(m.sum())})':<17}" for split, m in masks.items())
-    print(f"\n{lang.upper()}  ROUGE F1 x100: R1 R2 RL{head} | chars")
+    print(f"\n{lang.upper()}  ROUGE F1 x100: R1 R2 RL{head} | chars | share of the oracle (all, R1 R2)")
     print(f"{'':25}" + " | R1    R2    RL   " * len(masks))
+    ceiling = scores[ORACLE].mean(axis=0) if ORACLE in scores else None
     for system, rows in scores.items():
         cells = "".join(f" | {fmt(rows[m].mean(axis=0))}" for m in masks.values())
-        print(f"{system:25}{cells} | {lengths[system]:5.0f}")
+        share = "" if ceiling is None else " | " + " ".join(f"{100 * v / c:3.0f}%" for v, c in
+                                                          zip(rows.mean(axis=0)[:2], ceiling[:2], strict=True))
+        print(f"{system:25}{cells} | {lengths[system]:5.0f}{share}")
 
 
 def print_differences(lang: str, docs: list[Doc], scores: dict[str, np.ndarray], ours: list[str],
@@ -356,6 +434,138 @@ def sweep(embedder: CachedEmbedder, docs: dict[str, list[Doc]], scorer: Scorer) 
             print(f"sweep {param:>15} = {value!s:6} | " + " | ".join(cells) + mark)
 
 
+# What --cv tunes, and the values it tries for each (one parameter at a time, see `tune`).
+TUNED: dict[str, Sequence[object]] = {
+    "position_weight": (0.1, 0.2, 0.3, 0.45),
+    "position_decay": (2.0, 4.0, 8.0),
+    "centrality_weight": (0.25, 0.5, 0.75),
+    "directed_weight": (0.0, 1.0, 2.0, 4.0, 8.0),
+    "directed_backward": (-3.0, -2.0, -1.0),
+    "directed_graph": ("embedding", "words", "both"),
+    "title_weight": (0.0, 0.3, 0.6),
+    "title_words_weight": (0.4, 0.8, 1.2, 1.6),
+    "mmr_lambda": (0.6, 0.7, 0.8),
+}
+# Where --cv's tuning starts: the summarizer's parameters before --cv existed (chosen on the even rows),
+# not today's defaults, which --cv picked on all documents and would leak the held fold into its tuning.
+START: dict[str, object] = {"position_weight": 0.3, "position_decay": 4.0, "centrality_weight": 0.5,
+                            "directed_weight": 0.0, "directed_backward": -2.0, "directed_graph": "embedding",
+                            "title_weight": 0.3, "title_words_weight": 0.8, "mmr_lambda": 0.7}
+Params = tuple[tuple[str, object], ...]
+
+
+class Prepared:
+    """Every document's candidate sentences and vectors, computed once, summarized under any parameters."""
+
+    def __init__(self, embedder: CachedEmbedder, docs: dict[str, list[Doc]], scorer: Scorer) -> None:
+        self.docs, self.scorer = docs, scorer
+        base = ExtractiveSummarizer(embedder, SENTENCES, MAX_CHARS)
+        self.defaults: Params = tuple((name, getattr(base, name)) for name in TUNED)
+        self.plans: dict[str, list] = {}
+        for lang, lang_docs in docs.items():
+            plans = []
+            for doc in lang_docs:
+                plan = base._plan(doc.title, doc.text, doc.lang)
+                if isinstance(plan, tuple):
+                    title, candidates = plan
+                    plan = (title, candidates, embedder.encode(candidates + ([title] if title else [])))
+                plans.append(plan)
+            self.plans[lang] = plans
+        self._embedder = embedder
+        self._scores: dict[Params, dict[str, np.ndarray]] = {}
+        self.lead = {lang: scorer.score(lang_docs, [lead3_filtered(d) for d in lang_docs])
+                     for lang, lang_docs in docs.items()}
+
+    def summaries(self, params: Params, lang: str) -> list[str]:
+        """Summaries of one language's documents with the summarizer's parameters set to `params`."""
+        summarizer = ExtractiveSummarizer(self._embedder, SENTENCES, MAX_CHARS)
+        for name, value in params:
+            setattr(summarizer, name, value)
+        out = []
+        for plan in self.plans[lang]:
+            if isinstance(plan, tuple):
+                title, candidates, vectors = plan
+                chosen = summarizer._choose(title, candidates, vectors)
+                out.append(summarizer._join([candidates[i] for i in sorted(chosen)]))
+            else:
+                out.append(plan.text)
+        return out
+
+    def scores(self, params: Params) -> dict[str, np.ndarray]:
+        """Per-document ROUGE (n, 3) of every language under `params` (remembered)."""
+        if params not in self._scores:
+            self._scores[params] = {lang: self.scorer.score(self.docs[lang], self.summaries(params, lang))
+                                    for lang in self.docs}
+        return self._scores[params]
+
+
+def tune(prepared: Prepared, train: dict[str, np.ndarray], objective_name: str = "mean", passes: int = 2,
+         margin: float = 0.0) -> Params:
+    """Parameters that maximize ROUGE-1 + ROUGE-2 minus filtered lead-3's on the `train` rows, averaged
+    over the languages ("mean") or in the language where it is lowest ("worst": the target asks for both):
+    from START, each parameter in turn takes its best value of TUNED, `passes` times over (a
+    change must gain more than `margin`)."""
+    def objective(params: Params) -> float:
+        scores = prepared.scores(params)
+        gains = [(scores[lang][mask][:, :2] - prepared.lead[lang][mask][:, :2]).sum(axis=1).mean()
+                 for lang, mask in train.items()]
+        return float(min(gains) if objective_name == "worst" else np.mean(gains))
+
+    current = {name: START[name] for name in TUNED}
+    best = objective(tuple(current.items()))
+    for _ in range(passes):
+        for name, values in TUNED.items():
+            for value in values:
+                trial = tuple({**current, name: value}.items())
+                score = objective(trial)
+                if score > best + margin:
+                    best, current = score, dict(trial)
+    return tuple(current.items())
+
+
+def changes(params: Params, defaults: Params) -> str:
+    """The parameters that differ from the defaults, as "name=value, ..."."""
+    changed = [f"{name}={value}" for (name, value), (_, default) in zip(params, defaults, strict=True)
+               if value != default]
+    return ", ".join(changed) or "the defaults"
+
+
+def cross_validate(prepared: Prepared, folds: int, resamples: int, objective: str = "mean") -> None:
+    """Tune on all folds but one (rows by index modulo `folds`), score the held fold, and print per
+    language the mean over documents, each scored once while held out, of techwatch minus filtered lead-3."""
+    docs = prepared.docs
+    fold_of = {lang: np.array([d.index % folds for d in lang_docs]) for lang, lang_docs in docs.items()}
+    held = {lang: np.zeros((len(lang_docs), len(METRICS))) for lang, lang_docs in docs.items()}
+    chosen: list[Params] = []
+    for fold in range(folds):
+        params = tune(prepared, {lang: fold_of[lang] != fold for lang in docs}, objective)
+        chosen.append(params)
+        scores = prepared.scores(params)
+        for lang in docs:
+            mask = fold_of[lang] == fold
+            held[lang][mask] = scores[lang][mask]
+        print(f"fold {fold}: tuned on {sum(int((fold_of[lang] != fold).sum()) for lang in docs)} documents: "
+              f"{changes(params, prepared.defaults)}")
+    full = tune(prepared, {lang: np.ones(len(d), dtype=bool) for lang, d in docs.items()}, objective)
+    print(f"tuned on all documents: {changes(full, prepared.defaults)}")
+    print(f"\n{folds}-fold cross-validation (objective: {objective}), ROUGE F1 x100 (R1 R2 RL); minus filtered "
+          "lead-3: mean, 95% paired-bootstrap interval; target R1 >= +2, R2 >= +1")
+    defaults = prepared.scores(prepared.defaults)
+    for lang, lang_docs in docs.items():
+        lead = prepared.scorer.score(lang_docs, [lead3_filtered(d) for d in lang_docs])
+        top = prepared.scorer.score(lang_docs, [prepared.scorer.oracle(d) for d in lang_docs])
+        rows = {"techwatch, defaults (in-sample)": defaults[lang], "techwatch, CV (held folds)": held[lang],
+                "lead-3 filtered @400": lead, ORACLE: top}
+        for system, values in rows.items():
+            print(f"{lang.upper()} {system:31} {fmt(values.mean(axis=0))}")
+        for system in ("techwatch, defaults (in-sample)", "techwatch, CV (held folds)"):
+            diff = rows[system] - lead
+            low, high, _ = paired_bootstrap(diff, resamples)
+            cells = "  ".join(f"{m[5:]:>2} {d:+5.2f} [{lo:+5.2f},{hi:+5.2f}]"
+                              for m, d, lo, hi in zip(METRICS, diff.mean(axis=0), low, high, strict=True))
+            print(f"{lang.upper()} {system:31} - lead-3 filtered @400: {cells}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 2 when the corpus is missing."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -364,6 +574,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="embedding model(s) for techwatch's summarizer; repeat for both (default: minilm)")
     parser.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
     parser.add_argument("--sweep", action="store_true", help="also sweep the summarizer's parameters (tune half)")
+    parser.add_argument("--cv", type=int, metavar="K", default=0,
+                        help="also K-fold cross-validation: tune the parameters on K-1 folds, score the held one")
+    parser.add_argument("--cv-objective", choices=("mean", "worst"), default="mean",
+                        help="what --cv maximizes: the gain over filtered lead-3 (R1 + R2), averaged over the "
+                             "languages (default; the summarizer's defaults come from it) or in the lowest one")
     parser.add_argument("--backend", choices=("extractive", "server"), default="extractive",
                         help="server: also measure an OpenAI-compatible inference server (default: extractive only)")
     parser.add_argument("--base-url", help="with --backend server: the server's API root, e.g. http://127.0.0.1:8000/v1")
@@ -402,6 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for lang, lang_docs in docs.items():
         for system, make in baselines.items():
             outputs[lang][system] = [make(d) for d in lang_docs]
+        outputs[lang][ORACLE] = [scorer.oracle(d) for d in lang_docs]
 
     ours = [f"techwatch/{e}" for e in encoders]
     if args.backend == "server":
@@ -437,6 +653,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for encoder in encoders:
             print(f"Sweep with {encoder}:")
             sweep(cached[encoder], docs, scorer)
+    if args.cv:
+        for encoder in encoders:
+            print(f"\nCross-validation with {encoder}:")
+            cross_validate(Prepared(cached[encoder], docs, scorer), args.cv, args.resamples, args.cv_objective)
     return 0
 
 

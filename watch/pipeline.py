@@ -16,8 +16,19 @@ from datetime import UTC, datetime
 import httpx
 
 from watch.config.stack import STACK_TAG, is_stack_source
-from watch.digest.deliver import DEFAULT_PROFILE, deliver_digest, full_digest_link
-from watch.digest.publish import FEED_FILE, WrittenDigest, build_digest, email_digest, produce_digest, write_digest
+from watch.digest.deliver import deliver_digest, full_digest_link
+from watch.digest.publish import (
+    FEED_FILE,
+    WrittenDigest,
+    build_digest,
+    email_digest,
+    produce_digest,
+    profile_digests,
+    profile_link,
+    profile_scorers,
+    selected_profiles,
+    write_digest,
+)
 from watch.errors import ModelError
 from watch.extract.fulltext import PageFetcher, article_for
 from watch.nlp.backlog import summarize_backlog
@@ -27,6 +38,7 @@ from watch.nlp.learning import learn_tags, unmatched_examples
 from watch.nlp.loading import ModelLoader, load_models, load_once
 from watch.progress import Meter, ProgressCallback
 from watch.records import (
+    DEFAULT_PROFILE,
     Article,
     Config,
     ModelOutput,
@@ -47,9 +59,10 @@ from watch.stories.assign import cluster_new
 
 __all__ = ["DEFAULT_PROFILE", "FEED_FILE", "ModelLoader", "Models", "PageFetcher", "WrittenDigest", "build_digest",
            "check_all", "check_source", "cluster_new", "deliver_digest", "email_digest", "full_digest_link",
-           "learn_tags", "load_models", "load_once", "process_pending", "produce_digest", "refresh_all",
-           "refresh_relevance", "refresh_source", "release_output", "run_cycle", "summarize_backlog",
-           "unmatched_examples", "write_digest"]
+           "learn_tags", "load_models", "load_once", "process_pending", "produce_digest", "profile_digests",
+           "profile_link", "profile_scorers", "refresh_all", "refresh_relevance", "refresh_source",
+           "release_output", "run_cycle", "selected_profiles", "summarize_backlog", "unmatched_examples",
+           "write_digest"]
 
 log = logging.getLogger(__name__)
 

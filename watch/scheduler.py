@@ -26,13 +26,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect, select
 
 from .files import create_private
-from .records import Config
+from .records import Config, DigestProfile
 from .retention import describe as describe_retention
 
 log = logging.getLogger(__name__)
 
 POLL_EVERY = timedelta(minutes=15)
-JOB_IDS = ("poll", "digest", "prune", "maintain")
+JOB_IDS = ("poll", "digest", "prune", "maintain")  # the jobs' functions; a digest job per profile (job_ids)
 # APScheduler's default misfire_grace_time is 1 second: a job whose run time passed while the
 # process was down, asleep or busy with another job is silently skipped. A poll may be up to an
 # hour late (a later one comes anyway); the weekly digest and the housekeeping up to a day.
@@ -70,19 +70,32 @@ def make_scheduler(config: Config, scheduler_class: type[BaseScheduler] = Blocki
     )
 
 
+def digest_job_id(profile: DigestProfile) -> str:
+    """The job id of a profile's digest: "digest" for the digest for everyone (as before profiles), else
+    "digest:<name>"."""
+    return "digest" if profile.is_default else f"digest:{profile.name}"
+
+
+def job_ids(config: Config) -> tuple[str, ...]:
+    """The ids of the jobs `techwatch schedule` runs for this config: poll, one digest per profile, prune, maintain."""
+    return ("poll", *(digest_job_id(p) for p in config.profiles), "prune", "maintain")
+
+
 def _job_specs(config: Config, poll_every: timedelta, database: Path | None) -> list[dict[str, Any]]:
     args = [str(Path(config.path).resolve())]
     kwargs = {"database": str(database)} if database is not None else {}
-    hour, minute = (int(part) for part in config.settings.digest.time.split(":"))
-    day = config.settings.digest.day[:3].lower()
-    triggers = {
-        "poll": IntervalTrigger(seconds=int(poll_every.total_seconds())),
-        "digest": CronTrigger(day_of_week=day, hour=hour, minute=minute),
-        "prune": CronTrigger(**PRUNE_AT),
-        "maintain": CronTrigger(**MAINTAIN_AT),
-    }
-    return [{"id": job, "name": job, "func": f"jobs:{job}", "trigger": triggers[job], "args": args,
-             "kwargs": kwargs, "misfire_grace_time": GRACE_SECONDS[job]} for job in JOB_IDS]
+    specs = [{"id": "poll", "trigger": IntervalTrigger(seconds=int(poll_every.total_seconds())), "kwargs": kwargs}]
+    for profile in config.profiles:
+        hour, minute = (int(part) for part in profile.time.split(":"))
+        # The digest for everyone keeps the arguments it always had, so a stored job of it still matches.
+        extra = {} if profile.is_default else {"profile": profile.name}
+        specs.append({"id": digest_job_id(profile), "job": "digest", "kwargs": {**kwargs, **extra},
+                      "trigger": CronTrigger(day_of_week=profile.day[:3].lower(), hour=hour, minute=minute)})
+    specs += [{"id": "prune", "trigger": CronTrigger(**PRUNE_AT), "kwargs": kwargs},
+              {"id": "maintain", "trigger": CronTrigger(**MAINTAIN_AT), "kwargs": kwargs}]
+    return [{"id": spec["id"], "name": spec["id"], "func": f"jobs:{spec.get('job', spec['id'])}",
+             "trigger": spec["trigger"], "args": args, "kwargs": spec["kwargs"],
+             "misfire_grace_time": GRACE_SECONDS[spec.get("job", spec["id"])]} for spec in specs]
 
 
 def repoint_old_jobs(database: Path) -> int:
@@ -128,14 +141,15 @@ def _read_store(database: Path) -> list[Any]:
         store.shutdown()
 
 
-def _forget_unknown_jobs(database: Path) -> None:
+def _forget_unknown_jobs(database: Path, known: tuple[str, ...]) -> None:
+    """Remove the stored jobs this config no longer has (a profile removed from `digests:`)."""
     if not jobstore_path(database).exists():
         return
     store = _store(database)
     store.start(BlockingScheduler(), "default")
     try:
         for job in store.get_all_jobs():
-            if job.id not in JOB_IDS:
+            if job.id not in known:
                 store.remove_job(job.id)
     finally:
         store.shutdown()
@@ -143,14 +157,14 @@ def _forget_unknown_jobs(database: Path) -> None:
 
 def schedule_jobs(config: Config, *, poll_every: timedelta = POLL_EVERY, database: Path | None = None,
                   scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
-    """A scheduler holding the four jobs (poll, digest, prune, maintain); start() writes them to the store.
+    """A scheduler holding the jobs (poll, a digest per profile, prune, maintain); start() writes them to the store.
 
     Job ids are stable and replace their stored version, but a stored job whose schedule did not
     change keeps its next run time: a digest missed while the process was down then runs on restart
     (within its grace time) instead of waiting a week. `database` (the --db override) is passed to the jobs.
     """
     stored = {job.id: job for job in _read_store(config.settings.database)}
-    _forget_unknown_jobs(config.settings.database)
+    _forget_unknown_jobs(config.settings.database, job_ids(config))
     scheduler = make_scheduler(config, scheduler_class)
     for spec in _job_specs(config, poll_every, database):
         old = stored.get(spec["id"])
@@ -191,9 +205,17 @@ def describe_job(job_id: str, config: Config) -> str:
     """What a job does, in a few words (for `schedule --list`); the prune job says what settings.retention keeps."""
     if job_id == "prune":
         return describe_retention(config.settings.retention)
+    if job_id == "digest" or job_id.startswith("digest:"):
+        profile = next((p for p in config.profiles if digest_job_id(p) == job_id), None)
+        if profile is None:
+            return ""
+        what = "writes last week's digest" if profile.is_default else f"writes last week's {profile.title} digest"
+        channels = len(profile.notify) + len(profile.notify_env)
+        sends = [*(["e-mails it"] if config.settings.email and profile.email else []),
+                 *([f"sends it to {channels} chat channel{'s' if channels > 1 else ''}"] if channels else [])]
+        return " and ".join([what, *sends])
     return {
         "poll": "polls the sources that are due, then extracts, summarizes and tags what is new",
-        "digest": "writes last week's digest" + (" and e-mails it" if config.settings.email else ""),
         "maintain": "refreshes query statistics, merges the search index, rebuilds the file (VACUUM)",
     }.get(job_id, "")
 

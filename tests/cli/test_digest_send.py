@@ -1,8 +1,8 @@
 """`techwatch digest --send`: every channel once per period, a failed one retried alone, --force resends.
 
 E-mail runs as a user runs it (a subprocess, a real SMTP server on 127.0.0.1). Chat channels come from
-digest profiles, which feeds.yaml does not have yet: those runs are in-process with the default profile's
-channels set by the test, delivering with the real Apprise library to a real webhook receiver.
+the default digest profile's `notify:` and `notify_env:` in feeds.yaml; those runs are in-process (the
+variable set by the test), delivering with the real Apprise library to a real webhook receiver.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from smtpserver import SMTPServer
 from testkit import run_cli
 from webhookserver import WebhookServer
 
-from watch.cli import digest as digest_cli
 from watch.cli.main import cli
 from watch.store import open_archive
 
@@ -67,8 +66,10 @@ def test_chat_channels_fail_alone_are_retried_alone_and_keep_their_secret(archiv
     with WebhookServer() as hooks:
         secret_url = hooks.apprise("json", "/sec", auth=f"bot:{SECRET}@")
         monkeypatch.setenv("TECHWATCH_SEC_URL", secret_url)
-        monkeypatch.setattr(digest_cli, "_default_channels",
-                            lambda config: ((), (hooks.apprise("form", "/ml"),), ("TECHWATCH_SEC_URL",)))
+        feeds = archive_dir / "feeds.yaml"
+        feeds.write_text(feeds.read_text(encoding="utf-8") + "digests:\n  - name: default\n"
+                         f"    notify: [\"{hooks.apprise('form', '/ml')}\"]\n    notify_env: TECHWATCH_SEC_URL\n",
+                         encoding="utf-8")
         hooks.fail("/sec", 500)
         first = CliRunner().invoke(cli, ["-v", "digest", "--week", WEEK, "--send"])
         assert first.exit_code == 1, first.output

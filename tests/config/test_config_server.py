@@ -75,11 +75,9 @@ def test_a_public_base_url_is_refused_with_file_and_line_unless_allow_remote(tmp
     assert settings.base_url == "http://8.8.8.8:8000/v1" and settings.allow_remote
 
 
-def test_a_host_that_does_not_resolve_is_refused_unless_allow_remote(tmp_path: Path) -> None:
+def test_a_host_that_does_not_resolve_now_is_an_outage_not_a_config_error(tmp_path: Path) -> None:
+    """The GPU box may be off when the config is read: every command must still work; the connection is checked."""
     path = write(tmp_path, "{backend: server, model: m, base_url: 'http://no-such-host.invalid:8000/v1'}")
-    lines = problems(path)
-    assert lines[0].startswith(f"{path}:3: ") and "cannot resolve 'no-such-host.invalid'" in lines[0]
-    path.write_text(path.read_text().replace("model: m,", "model: m, allow_remote: true,"))
     assert load_config(path, environ={}).settings.summarizer.base_url == "http://no-such-host.invalid:8000/v1"
 
 

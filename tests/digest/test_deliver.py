@@ -14,9 +14,9 @@ from webhookserver import WebhookServer
 
 from watch import pipeline
 from watch.digest.build import parse_period
-from watch.digest.deliver import DEFAULT_PROFILE, deliver_digest, email_channel, full_digest_link
+from watch.digest.deliver import deliver_digest, email_channel, full_digest_link
 from watch.errors import DeliveryError
-from watch.records import DigestSettings
+from watch.records import DEFAULT_PROFILE, DigestSettings
 
 SECRET = "xoxb-5ecret-T0ken-77"
 

@@ -14,7 +14,7 @@ def _drawn() -> dict[str, str | None]:
     stack: list[tuple[int, str]] = []
     for line in (errors.__doc__ or "").splitlines():
         found = re.match(r"^([\s│├└─]*?)([A-Z]\w+)\s", line + " ")
-        if not found or not found.group(2).endswith(("Error", "Refused", "Disallowed", "Held")):
+        if not found or not inspect.isclass(getattr(errors, found.group(2), None)):  # a drawn name, not prose
             continue
         depth = len(found.group(1))
         while stack and stack[-1][0] >= depth:

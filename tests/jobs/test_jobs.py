@@ -135,3 +135,40 @@ def test_prune_applies_settings_retention_and_maintain_vacuums(config_path):
     assert jobs.maintain(config_path) is True
     assert [(job, status) for job, status, *_ in _runs(config_path)] == [
         ("poll", "ok"), ("prune", "ok"), ("prune", "ok"), ("prune", "ok"), ("maintain", "ok")]
+
+
+def test_the_digest_job_writes_one_profile_in_its_own_directory(config_path, caplog):
+    caplog.set_level(logging.INFO, logger="watch.jobs")
+    profile = "digests:\n  - name: agents-team\n    title: Agents\n    tags: [agents]\n"
+    config_path.write_text(config_path.read_text(encoding="utf-8") + profile, encoding="utf-8")
+    jobs.poll(config_path, models=fake_models)
+    paths = jobs.digest(config_path, profile="agents-team")
+    label = parse_period().label
+    directory = config_path.parent / "digests" / "agents-team"
+    assert paths == [directory / f"{label}.md"]
+    markdown = paths[0].read_text(encoding="utf-8")
+    assert markdown.startswith(f"# Agents — {label}")
+    assert "Agent framework update" in markdown and "Open-weights model released" not in markdown  # tags: [agents]
+    job, status, detail, _errors = _runs(config_path)[-1]
+    assert (job, status) == ("digest", "ok") and json.loads(detail)["profile"] == "agents-team"
+    # a profile that left feeds.yaml since the job was scheduled: said, recorded, nothing written
+    assert jobs.digest(config_path, profile="gone") == []
+    assert _runs(config_path)[-1][:2] == ("digest", "failed")
+    assert any("no digest profile 'gone'" in r.message for r in caplog.records)
+
+
+def test_the_digest_job_sends_a_profile_to_its_chat_channels_once(config_path):
+    from webhookserver import WebhookServer
+
+    jobs.poll(config_path, models=fake_models)
+    with WebhookServer() as hooks:
+        url = hooks.apprise("json", "/team")
+        profile = f"digests:\n  - name: team\n    title: Team watch\n    notify: [\"{url}\"]\n"
+        config_path.write_text(config_path.read_text(encoding="utf-8") + profile, encoding="utf-8")
+        assert jobs.digest(config_path, profile="team")
+        [hook] = hooks.received("/team")
+        assert hook.payload["title"].startswith("Team watch")
+        assert jobs.digest(config_path, profile="team")  # a restart or a coalesced misfire: not sent twice
+        assert len(hooks.received("/team")) == 1
+    job, status, detail, _errors = _runs(config_path)[-1]
+    assert (job, status) == ("digest", "ok") and list(json.loads(detail)["notify"].values()) == ["skipped"]

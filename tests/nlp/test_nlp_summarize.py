@@ -12,7 +12,7 @@ import testkit
 from nlp_fakes import FailingEmbedder, HashEmbedder
 
 from watch.nlp import ExtractiveSummarizer, split_sentences
-from watch.nlp.summarize import is_boilerplate, is_byline, is_quote_piece
+from watch.nlp.summarize import _directed_centrality, _word_similarity, is_boilerplate, is_byline, is_quote_piece
 from watch.records import Summary
 
 CORPUS = testkit.CORPUS  # ../shared/corpus, or $TECHWATCH_CORPUS
@@ -390,3 +390,66 @@ def test_summarize_many_matches_one_by_one_in_a_single_model_call():
     batched = ExtractiveSummarizer(embedder).summarize_many(docs)
     assert batched == one_by_one
     assert len(embedder.calls) == 1  # every sentence of the batch in one encode call
+
+
+def test_directed_centrality_favours_what_later_sentences_develop() -> None:
+    # Sentence 0 opens a subject that 1 and 2 develop; 3 only repeats what came before.
+    similarity = np.array([
+        [1.0, 0.8, 0.7, 0.8],
+        [0.8, 1.0, 0.2, 0.7],
+        [0.7, 0.2, 1.0, 0.7],
+        [0.8, 0.7, 0.7, 1.0],
+    ])
+    scores = _directed_centrality(similarity, backward=-2.0)
+    assert scores[0] == scores.max()
+    assert scores[3] == scores.min()
+    # Without the backward penalty the repeat still gains nothing from sentences after it.
+    assert _directed_centrality(similarity, backward=0.0)[3] == 0.0
+
+
+@pytest.mark.parametrize("size", [0, 1])
+def test_directed_centrality_of_too_few_sentences_is_flat(size: int) -> None:
+    assert list(_directed_centrality(np.eye(size), backward=-2.0)) == [0.0] * size
+
+
+def test_directed_centrality_is_flat_when_all_sentences_are_alike() -> None:
+    similarity = np.full((4, 4), 0.5)
+    np.fill_diagonal(similarity, 1.0)
+    assert not _directed_centrality(similarity, backward=-2.0).any()
+
+
+def test_word_similarity_reads_shared_stems_in_any_language() -> None:
+    sentences = ["Mistral publie des modèles ouverts.", "Le modèle ouvert de Mistral est publié.",
+                 "La météo annonce de la pluie."]
+    similarity = _word_similarity(sentences)
+    assert similarity[0, 1] > 0.5  # "modèles"/"modèle", "ouverts"/"ouvert", "publie"/"publié"
+    assert similarity[0, 2] == 0.0
+    assert np.allclose(similarity, similarity.T)
+
+
+DEVELOPED = [
+    "Acme opened a chip factory in Ohio to build processors for data centers.",
+    "The Ohio factory will build data center processors for cloud companies.",
+    "Acme processors for data centers compete with chips from larger rivals.",
+    "The weather in the city was mild and sunny for most of the afternoon.",
+    "Acme said the Ohio chip factory builds processors for data centers, cloud companies and rivals.",
+]
+
+
+def test_directed_centrality_picks_the_sentence_later_ones_develop() -> None:
+    # Centrality alone takes the late recap (it shares the most words with the rest); the directed
+    # term sees that it only repeats earlier sentences, and takes the opening one.
+    summarizer = ExtractiveSummarizer(HashEmbedder(), sentences=1, max_chars=400)
+    summarizer.position_weight = 0.0
+    summarizer.directed_weight = 0.0
+    assert summarizer.summarize("", " ".join(DEVELOPED)).text == DEVELOPED[4]
+    summarizer.directed_weight = 8.0
+    assert summarizer.summarize("", " ".join(DEVELOPED)).text == DEVELOPED[0]
+
+
+@pytest.mark.parametrize("graph", ["embedding", "words", "both"])
+def test_every_directed_graph_gives_a_capped_extractive_summary(graph: str) -> None:
+    summarizer = ExtractiveSummarizer(HashEmbedder(), sentences=2, max_chars=200)
+    summarizer.directed_graph = graph
+    summary = summarizer.summarize(TITLE, " ".join(ARTICLE)).text
+    assert len(chosen(summary, ARTICLE)) in (1, 2) and len(summary) <= 200

@@ -88,3 +88,24 @@ def test_a_featured_post_above_the_list_joins_it_but_the_furniture_does_not() ->
     assert [a.url.rsplit("/", 1)[-1] for a in listing.articles] == ["five-years", "initiative", "survey", "spanner-ga",
                                                                     "sbom"]
     assert listing.articles[0].title == "Five years of renewable energy and a look ahead"
+
+
+def test_cards_that_are_links_take_the_date_written_inside_them() -> None:
+    posts = [("introducing-model-7", "Product", "Introducing Model 7, our most capable model", "Dec 2, 2026"),
+             ("safety-report-q4", "Policy", "Our Q4 safety report and evaluations", "Nov 27, 2026"),
+             ("partnership", "Announcements", "A partnership to bring AI to hospitals", "Nov 19, 2026"),
+             ("interpretability", "Research", "New interpretability results on large models", "Nov 10, 2026")]
+    card = ("""<a class="card{extra}" href="/news/{0}"><span class="eyebrow">{1}</span><h3>{2}</h3>"""
+            """<span>{3}</span></a>""")
+    featured, *rest = posts
+    html = f"""<html lang="en"><body>{SITE_NAV}<main>
+        <section class="hero">{card.format(*featured, extra=" featured")}</section>
+        <div class="grid">{"".join(card.format(*post, extra="") for post in rest)}</div></main>
+        <footer><a href="/legal/privacy">Privacy policy of the lab</a><a href="/news/press-kit">Press kit and brand
+        assets</a></footer></body></html>"""
+    listing = detect_listing(html, "https://lab.example.org/news")
+    assert [(a.url.rsplit("/", 1)[1], a.title, a.published) for a in listing.articles] == [
+        ("introducing-model-7", "Introducing Model 7, our most capable model", date(2026, 12, 2)),
+        ("safety-report-q4", "Our Q4 safety report and evaluations", date(2026, 11, 27)),
+        ("partnership", "A partnership to bring AI to hospitals", date(2026, 11, 19)),
+        ("interpretability", "New interpretability results on large models", date(2026, 11, 10))]

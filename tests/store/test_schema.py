@@ -110,3 +110,35 @@ def test_stories_has_one_row_per_story_of_done_items(archive) -> None:
         by_story[item.cluster_id or item.id].add(item.source)
     assert {k: len(v) for k, v in by_story.items()} == {k: r["source_count"] for k, r in stories.items()}
     assert archive.story_sources(["c-nimbus"])["c-nimbus"] == ("Lab Blog", "Wire", "Veille FR")
+
+
+def test_digests_written_before_profiles_are_the_default_profiles(tmp_path):
+    """m022 keys digests by (profile, label): an archive's earlier digests keep their rows, as the default's."""
+    import sqlite_utils
+
+    from watch.records import DigestRecord
+    from watch.store import migrations, open_archive
+
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    before = migrations.MIGRATIONS[:[m.__name__ for m in migrations.MIGRATIONS].index("m026_digest_profiles")]
+    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for step in before:
+        step(db)
+        db.execute("INSERT INTO _migrations VALUES (?, 'then')", [step.__name__])
+    db.execute("INSERT INTO digests (label, start, end, written_at, title, html, text, sent_at, recipients) "
+               "VALUES ('2026-W47', '2026-11-16', '2026-11-23', '2026-11-23', 'Tech watch — 2026-W47', '<p>', 't', "
+               "'2026-11-23T07:00:00+00:00', 'cto@example.org')")
+    db.conn.commit()
+    db.close()
+    archive = open_archive(path)
+    try:
+        [old] = archive.digest_records()
+        assert (old.profile, old.label) == ("default", "2026-W47")
+        assert archive.digest_sent("2026-W47") is not None and archive.digest_sent("2026-W47", "ml-team") is None
+        archive.save_digest(DigestRecord("2026-W47", old.start, old.end, old.written_at, "ML watch — 2026-W47",
+                                         "<p>ml</p>", "ml", "ml-team"))
+        assert [r.title for r in archive.digest_records(profile="ml-team")] == ["ML watch — 2026-W47"]
+        assert [r.title for r in archive.digest_records()] == ["Tech watch — 2026-W47"]  # the same label, apart
+    finally:
+        archive.close()

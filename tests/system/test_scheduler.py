@@ -229,3 +229,53 @@ def test_sigterm_during_a_poll_stops_it_early_and_exits_cleanly(tmp_path, server
     finally:
         archive.close()
     assert row == [("poll", "interrupted", 1)]
+
+
+PROFILES = """\
+digests:
+  - name: default
+  - name: ml-team
+    day: tuesday
+    time: "08:30"
+  - name: security
+    day: friday
+    notify_env: TECHWATCH_SECURITY_URL
+"""
+
+
+def test_each_profile_has_its_digest_job_at_its_own_day_and_time(tmp_path):
+    path = _write(tmp_path)  # settings.digest: wednesday 07:15
+    path.write_text(path.read_text(encoding="utf-8") + PROFILES, encoding="utf-8")
+    config = load_config(path)
+    scheduler.save_jobs(config)
+    stored = {job.id: job for job in scheduler._read_store(config.settings.database)}
+    assert sorted(stored) == ["digest", "digest:ml-team", "digest:security", "maintain", "poll", "prune"]
+    digests = {job_id: job for job_id, job in stored.items() if job_id.startswith("digest")}
+    assert {job.func_ref for job in digests.values()} == {"jobs:digest"}
+    assert {job.misfire_grace_time for job in digests.values()} == {86400}
+    # the digest for everyone keeps the arguments it had before profiles, so a stored job of it still matches
+    assert [digests[j].kwargs for j in ("digest", "digest:ml-team", "digest:security")] == [
+        {}, {"profile": "ml-team"}, {"profile": "security"}]
+    when = {job_id: (job.next_run_time.weekday(), job.next_run_time.hour, job.next_run_time.minute)
+            for job_id, job in digests.items()}
+    assert when == {"digest": (2, 7, 15), "digest:ml-team": (1, 8, 30), "digest:security": (4, 7, 15)}
+    assert scheduler.describe_job("digest:ml-team", config) == "writes last week's Tech watch (ml-team) digest"
+    assert scheduler.describe_job("digest:security", config) == ("writes last week's Tech watch (security) digest "
+                                                                 "and sends it to 1 chat channel")
+    # a restart keeps every stored run time; a profile removed from feeds.yaml takes its job with it
+    times = {job_id: w for job_id, _t, w in scheduler.list_jobs(config)}
+    scheduler.save_jobs(config)
+    assert {job_id: w for job_id, _t, w in scheduler.list_jobs(config)} == times
+    path.write_text(path.read_text(encoding="utf-8").replace("  - name: security\n    day: friday\n", "").replace(
+        "    notify_env: TECHWATCH_SECURITY_URL\n", ""),
+                    encoding="utf-8")
+    scheduler.save_jobs(load_config(path))
+    assert sorted(j for j, _t, _w in scheduler.list_jobs(config)) == [
+        "digest", "digest:ml-team", "maintain", "poll", "prune"]
+
+
+def test_without_a_default_profile_there_is_no_digest_for_everyone(tmp_path):
+    path = _write(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8") + "digests:\n  - name: ml-team\n", encoding="utf-8")
+    planned = [job_id for job_id, _t, _w in scheduler.planned_jobs(load_config(path))]
+    assert planned == ["poll", "digest:ml-team", "prune", "maintain"]

@@ -17,9 +17,9 @@ from ..durations import (  # the grammar lives below every stage; re-exported fo
     parse_lookback,
     parse_retention,
 )
+from .fields import DIGEST_FORMATS, WEEKDAYS
 from .load import (
     DATABASE_ENV,
-    DIGEST_FORMATS,
     EMAIL_SECURITY,
     EXTRACT_MODES,
     MIN_ITEM_RETENTION_DAYS,
@@ -29,9 +29,9 @@ from .load import (
     SOURCE_KINDS,
     SUMMARIZER_BACKENDS,
     TAG_NAME_RE,
-    WEEKDAYS,
     load_config,
 )
+from .profiles import PROFILE_NAME_RE
 
 __all__ = [
     "DATABASE_ENV",
@@ -43,6 +43,7 @@ __all__ = [
     "MIN_INTERVAL_SECONDS",
     "MIN_ITEM_RETENTION_DAYS",
     "MIN_PAGE_RETENTION_DAYS",
+    "PROFILE_NAME_RE",
     "RELEASE_FILTERS",
     "RELEASE_KINDS",
     "SOURCE_KINDS",

@@ -16,7 +16,6 @@ directory that holds the file, so the pipeline behaves the same whatever directo
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import ipaddress
 import os
 import re
@@ -48,20 +47,28 @@ from watch.records import (
 from ..durations import parse_interval, parse_retention
 from ..sources.kinds import KINDS, RELEASE_KINDS, SOURCE_KINDS, SourceKind
 from ..sources.selectors import selector_problem
+from .fields import (
+    _EMAIL_RE,
+    WEEKDAYS,
+    clock_time,
+    digest_formats,
+    recipients,
+    relevance_floor,
+    tag_names,
+)
+from .profiles import digest_profiles, source_names
 from .server import SERVER_KEYS, server_options
 from .stack import stack_packages, stack_sources, with_advisories
-from .validate import MISSING, Block, Problems, describe, is_bool, is_int, key_list, node_line, parse_yaml, read_text
+from .validate import MISSING, Block, Problems, describe, is_bool, is_int, node_line, parse_yaml, read_text
 
 DATABASE_ENV = "TECHWATCH_DATABASE"
 
 # Allowed values live in one place each, so adding a renderer or a source kind is a one-line change.
 RELEASE_FILTERS: tuple[str, ...] = ("all", "minor", "major")  # all | skip patch releases | only majors
-DIGEST_FORMATS: tuple[str, ...] = ("md", "html", "text", "atom")  # atom: the feed of past digests
 EMAIL_SECURITY: tuple[str, ...] = ("starttls", "tls", "none")
 SUMMARIZER_BACKENDS: tuple[str, ...] = ("extractive", "generative", "server")
-WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
-TOP_LEVEL_KEYS = ("settings", "interests", "tags", "sources", "stack")
+TOP_LEVEL_KEYS = ("settings", "interests", "tags", "sources", "stack", "digests")
 STACK_KEYS = ("manifests",)
 REGISTRY_KEYS = ("pypi_api", "npm_registry", "crates_api", "osv_api")  # settings.fetch: where `feeds stack` asks
 SETTINGS_KEYS = ("database", "digest", "summarizer", "tagger", "fetch", "email", "retention")
@@ -86,14 +93,12 @@ RENDERING_KINDS = tuple(name for name, kind in KINDS.items() if kind.renders)
 
 # A source's `dependency:` (feeds stack): a package URL without version, of the ecosystems stack manifests name.
 DEPENDENCY_RE = re.compile(r"^pkg:(pypi|npm|golang|cargo)/[^\s@]?[^\s]*[^\s/]$")
-_EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 # The weekly digest reads the last complete week and compares it with the week before: up to 21 days back.
 MIN_ITEM_RETENTION_DAYS = 30
 MIN_PAGE_RETENTION_DAYS = 1
 
 TAG_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_TIME_RE = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -127,18 +132,21 @@ def _build_config(document: Any, file: Path, problems: Problems, environ: Mappin
     top.check_keys(TOP_LEVEL_KEYS)
     settings = _settings(top.child("settings"), file.parent, environ)
     interests = top.text("interests", "", one_line=False, nullable=True) or ""
-    tags, tag_names = _tags(top)
-    sources = _sources(top, tag_names)
+    tags, known_tags = _tags(top)
+    sources = _sources(top, known_tags)
     manifests = _stack_manifests(top.child("stack"), file.parent)
-    derived, stack_problems = stack_sources(manifests, sources, tag_names)
+    derived, stack_problems = stack_sources(manifests, sources, known_tags)
     for line, text in stack_problems:
         problems.add(line, "stack.manifests", text)
     sources = (*sources, *derived)
     packages = stack_packages([path for path, _ in manifests], sources, file.parent)
-    sources = with_advisories(sources, packages, settings.fetch.osv_api, tag_names, bool(manifests),
+    sources = with_advisories(sources, packages, settings.fetch.osv_api, known_tags, bool(manifests),
                               settings.fetch.github_api if settings.fetch.github_token else None)
     settings = _trusting(settings, sources)
-    return Config(path=file, settings=settings, tags=tags, sources=sources, interests=interests,
+    raw_settings = top.get("settings")
+    smtp = isinstance(raw_settings, CommentedMap) and raw_settings.get("email") is not None
+    digests = digest_profiles(top, settings, interests, known_tags, source_names(document), smtp=smtp)
+    return Config(path=file, settings=settings, tags=tags, sources=sources, interests=interests, digests=digests,
                   stack_manifests=tuple(path for path, _ in manifests))
 
 
@@ -194,12 +202,12 @@ def _digest(block: Block, base: Path) -> DigestSettings:
     block.check_keys(DIGEST_KEYS)
     return DigestSettings(
         day=block.choice("day", defaults.day, WEEKDAYS),
-        time=_clock_time(block, defaults.time),
+        time=clock_time(block, defaults.time),
         max_items=block.integer("max_items", defaults.max_items, 1, 500),
         max_also=block.integer("max_also", defaults.max_also, 0, 1000),
         per_source=block.integer("per_source", defaults.per_source, 1, 500),
-        relevance_floor=_relevance_floor(block),
-        formats=_formats(block, defaults.formats),
+        relevance_floor=relevance_floor(block),
+        formats=digest_formats(block, defaults.formats),
         directory=_resolve(block.text("directory") or str(defaults.directory), base),
         templates=_templates(block, base),
         public_url=_public_url(block),
@@ -217,17 +225,6 @@ def _public_url(block: Block) -> str | None:
                                    f" got {raw!r}")
         return None
     return raw.strip()
-
-
-def _relevance_floor(block: Block) -> float | None:
-    """`digest.relevance_floor`: a number from 0 to 1, or absent for the embedding model's measured floor."""
-    value = block.get("relevance_floor")
-    if value in (MISSING, None):
-        return None
-    if not isinstance(value, (int, float)) or is_bool(value) or not 0 <= value <= 1:
-        block.report("relevance_floor", f"relevance_floor must be a number from 0 to 1, got {describe(value)}")
-        return None
-    return float(value)
 
 
 def _templates(block: Block, base: Path) -> Path | None:
@@ -249,17 +246,9 @@ def _email(block: Block) -> EmailSettings | None:
     sender = block.text("from", required=True)
     security = block.choice("security", "starttls", EMAIL_SECURITY)
     port = block.integer("port", 465 if security == "tls" else 587 if security == "starttls" else 25, 1, 65535)
-    recipients: list[str] = []
-    entries = block.text_list("to", "to (a list of addresses)")
+    to = recipients(block, "to") or ()
     if block.get("to") is MISSING:
         block.report("to", "missing required key 'to': a list of recipient addresses")
-    for value, line in entries or ():
-        if not _EMAIL_RE.match(value):
-            block.report("to", f"{value!r} is not an e-mail address", line)
-        elif not value.isascii():
-            block.report("to", f"{value!r}: addresses with non-ASCII characters are not supported", line)
-        else:
-            recipients.append(value)
     if sender is not None and not _EMAIL_RE.match(sender.rsplit("<", 1)[-1].rstrip(">").strip()):
         block.report("from", f"{sender!r} is not an e-mail address (write name@example.org or Name <name@example.org>)")
         sender = None
@@ -276,9 +265,9 @@ def _email(block: Block) -> EmailSettings | None:
         block.report("security", f"security 'none' with a user would send the SMTP password in clear text to "
                                  f"{host}, readable by anyone on the network path; use 'starttls' or 'tls', or, "
                                  "if that network is trusted, set 'allow_plaintext_auth: true'")
-    if host is None or sender is None or not recipients:
+    if host is None or sender is None or not to:
         return None
-    return EmailSettings(host=host, sender=sender, recipients=tuple(recipients), port=port, security=security,
+    return EmailSettings(host=host, sender=sender, recipients=to, port=port, security=security,
                          user=user, password_env=password_env, subject=subject,
                          timeout_seconds=block.positive_number("timeout", EmailSettings.timeout_seconds),
                          allow_plaintext_auth=allow_plaintext)
@@ -319,46 +308,6 @@ def _retention_value(block: Block, key: str, default: int | None, minimum: int, 
                           "write 'forever' to keep everything")
         return default
     return days
-
-
-def _clock_time(block: Block, default: str) -> str:
-    """HH:MM on a 24-hour clock, normalised to two-digit hours."""
-    value = block.get("time")
-    if value is MISSING:
-        return default
-    if is_int(value):
-        # YAML 1.1 reads an unquoted 07:00 as sexagesimal minutes: say how to write it instead.
-        block.report("time", f"time must be text like \"07:00\" (quote it), got {describe(value)}")
-        return default
-    text = block.text("time")
-    if text is None:
-        return default
-    match = _TIME_RE.match(text)
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        block.report("time", f"time {text!r} is not a 24-hour HH:MM time such as \"07:00\"")
-        return default
-    return f"{int(match[1]):02d}:{match[2]}"
-
-
-def _formats(block: Block, default: tuple[str, ...]) -> tuple[str, ...]:
-    """A non-empty list of distinct formats from DIGEST_FORMATS."""
-    entries = block.text_list("formats", "formats")
-    if entries is None:
-        if block.get("formats") is None:
-            block.report("formats", f"formats must list at least one of: {key_list(DIGEST_FORMATS)}")
-        return default
-    formats: list[str] = []
-    for value, line in entries:
-        name = value.lower()
-        if name not in DIGEST_FORMATS:
-            block.report("formats", f"unknown format {value!r} (allowed: {key_list(DIGEST_FORMATS)})", line)
-        elif name in formats:
-            block.report("formats", f"format {value!r} is listed twice", line)
-        else:
-            formats.append(name)
-    if not entries:
-        block.report("formats", f"formats must list at least one of: {key_list(DIGEST_FORMATS)}")
-    return tuple(formats) or default
 
 
 def _summarizer(block: Block, environ: Mapping[str, str]) -> SummarizerSettings:
@@ -517,7 +466,7 @@ def _sources(top: Block, known_tags: set[str]) -> tuple[Source, ...]:
             seen[name.casefold()] = line
         kind = KINDS[block.choice("kind", "feed", SOURCE_KINDS)]
         url, project, repo = _release_target(block, kind) if kind.releases else (_source_url(block), None, None)
-        tags = _source_tags(block, known_tags)
+        tags = tag_names(block, "tags", known_tags)
         enabled = block.boolean("enabled", True)
         interval = _source_interval(block)
         # Release notes are in the feed or the page itself: fetching each release's web page adds nothing.
@@ -694,22 +643,6 @@ def _source_url(block: Block) -> str | None:
         block.report("url", f"url {url!r} has no host name")
         return None
     return url
-
-
-def _source_tags(block: Block, known_tags: set[str]) -> tuple[str, ...]:
-    """Tags of a source; each must be defined in the `tags:` taxonomy."""
-    tags: list[str] = []
-    for tag, line in block.text_list("tags", "tag names") or ():
-        if tag not in known_tags:
-            known = key_list(tuple(sorted(known_tags))) if known_tags else "none: define them under 'tags:'"
-            close = difflib.get_close_matches(tag, sorted(known_tags), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            block.report("tags", f"unknown tag {tag!r} (known tags: {known}){hint}", line)
-        elif tag in tags:
-            block.report("tags", f"tag {tag!r} is listed twice", line)
-        else:
-            tags.append(tag)
-    return tuple(tags)
 
 
 def _source_interval(block: Block) -> int | None:

@@ -65,10 +65,10 @@ def _checked_url(block: Block, url: str, allow_remote: bool) -> str | None:
     host = parts.hostname
     public = public_addresses(host, port or (443 if parts.scheme.lower() == "https" else 80))
     if public is None:
-        block.report("base_url", f"cannot resolve {host!r} to check that the summarizer server is on this machine "
-                                 "or a private network (articles are sent to it); write its address, or set "
-                                 "'allow_remote: true' to send them wherever it is")
-        return None
+        # Not resolvable now (the GPU box is off, the VPN is down): that is an outage, not a bad config, and must
+        # not stop every command. Every connection is checked again (egress.PrivateBackend), so a name that later
+        # resolves to a public address is still refused.
+        return url
     if public:
         where = f"{host} is" if _is_address(host) else f"{host} resolves to {', '.join(public)},"
         block.report("base_url", f"{where} a public address: the summarizer server "

@@ -14,6 +14,7 @@ from ..durations import NoUnitError, parse_lookback
 from ..errors import DeliveryError
 from ..files import SHARED, atomic_open
 from ..records import (
+    DEFAULT_TITLE,
     AdvisoryItem,
     Dependency,
     Digest,
@@ -136,7 +137,8 @@ def _release_note(group: Iterable[ReleaseItem]) -> str:
 
 
 def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period, *,
-                sources: Sequence[Source] = (), max_items: int = 12, max_also: int = 30, per_source: int = 2,
+                sources: Sequence[Source] = (), title: str = DEFAULT_TITLE, max_items: int = 12, max_also: int = 30,
+                per_source: int = 2,
                 relevance_floor: float | None = None, previous: Sequence[DigestItem] = (),
                 health: Sequence[HealthLine] = (), releases: Sequence[ReleaseItem] = (),
                 earlier_versions: Mapping[str, Sequence[str]] | None = None,
@@ -172,7 +174,7 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
     descriptions = {t.name: headline(t.description) for t in tags}
     sections = _by_tag(chosen.full, order, descriptions)
     return Digest(
-        title=f"Tech watch — {period.label}",
+        title=f"{title} — {period.label}",
         start=period.start,
         end=period.end,
         sections=sections,

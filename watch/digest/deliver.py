@@ -10,13 +10,19 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from ..errors import DeliveryError
-from ..records import ChannelResult, DeliveryAttempt, Digest, DigestRecord, DigestSettings, EmailSettings
+from ..records import (
+    ChannelResult,
+    DeliveryAttempt,
+    Digest,
+    DigestRecord,
+    DigestSettings,
+    EmailSettings,
+)
 from ..store import Archive
 from .chat import build_chat, digest_link
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PROFILE = "default"  # the single digest of a feeds.yaml without `digests:`
 SUFFIXES = {"html": ".html", "md": ".md", "text": ".txt"}
 
 
@@ -79,8 +85,8 @@ def deliver_digest(archive: Archive, *, profile: str, digest: Digest, record: Di
             message_id = send_digest(dataclasses.replace(email, recipients=tuple(recipients)), label=period,
                                      text=record.text, html=record.html, environ=environ,
                                      ssl_context=ssl_context, now=now)
-            if profile == DEFAULT_PROFILE:  # what `digest --email` checks, so it does not send it again
-                archive.mark_digest_sent(period, message_id, recipients, now or datetime.now(UTC))
+            # what `digest --email` checks, so it does not send it again
+            archive.mark_digest_sent(period, message_id, recipients, now or datetime.now(UTC), profile)
 
         attempt("email", key, display, send_email)
     from .notify import notify_channels, send_chat  # Apprise loads (~0.1 s) only when something is sent
@@ -99,7 +105,7 @@ def deliver_digest(archive: Archive, *, profile: str, digest: Digest, record: Di
 
 def _sent(archive: Archive, profile: str, period: str, key: str, kind: str) -> datetime | None:
     sent = archive.delivery_sent(profile, period, key)
-    if sent is None and kind == "email" and profile == DEFAULT_PROFILE:
-        earlier = archive.digest_sent(period)  # sent by `digest --email`, which keeps it on the digest itself
+    if sent is None and kind == "email":
+        earlier = archive.digest_sent(period, profile)  # sent by `digest --email`, which keeps it on the digest
         sent = earlier[0] if earlier else None
     return sent

@@ -36,6 +36,9 @@ _SECRET_PARTS = re.compile(r"[/:@?&=#+,;\s]+")
 # reported by techwatch instead.
 logging.getLogger("apprise").propagate = False
 logging.getLogger("apprise").addHandler(logging.NullHandler())  # and never logging.lastResort on stderr
+# Nor may its debug records exist at all: a handler put on every non-propagating logger (as pytest's capture
+# does, or a user's logging config) would otherwise get them. INFO and up is what the per-channel capture reads.
+logging.getLogger("apprise").setLevel(logging.INFO)
 
 
 def channel_key(url: str) -> str:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from watch.nlp.base import Summarizer
+from watch.nlp.embedder import Embedder
 from watch.nlp.enrich import Models
 from watch.records import (
     Config,
@@ -27,6 +28,14 @@ def load_once(loader: ModelLoader) -> ModelLoader:
         return loaded[0]
 
     return once
+
+
+def document_embedder(config: Config) -> Embedder:
+    """The embedding model of the stored document vectors (settings.tagger.model); its weights load on first use."""
+    from watch.nlp import load_embedder
+    from watch.nlp.tagger import DEFAULT_MODEL
+
+    return load_embedder(config.settings.tagger.model or DEFAULT_MODEL)
 
 
 def load_models(config: Config) -> Models:

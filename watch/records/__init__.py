@@ -2,7 +2,10 @@
 
 from .articles import Article, CachedPage
 from .config import (
+    DEFAULT_PROFILE,
+    DEFAULT_TITLE,
     Config,
+    DigestProfile,
     DigestSettings,
     EmailSettings,
     FetchSettings,
@@ -14,6 +17,7 @@ from .config import (
     Tag,
     TagExample,
     TaggerSettings,
+    default_profile,
 )
 from .delivery import ChannelResult, ChatLine, ChatMessage, DeliveryAttempt, NotifyChannel
 from .digest import (
@@ -62,6 +66,8 @@ from .stack import ECOSYSTEMS, Advisory, AdvisoryItem, AffectedRange, Dependency
 from .stories import LEAD_CHARS, KnownCluster, StoryText
 
 __all__ = [
+    "DEFAULT_PROFILE",
+    "DEFAULT_TITLE",
     "ECOSYSTEMS",
     "LEAD_CHARS",
     "MATCH_END",
@@ -83,6 +89,7 @@ __all__ = [
     "Dependency",
     "Digest",
     "DigestItem",
+    "DigestProfile",
     "DigestRecord",
     "DigestSection",
     "DigestSettings",
@@ -136,4 +143,5 @@ __all__ = [
     "TaggerSettings",
     "WeekChange",
     "YourStack",
+    "default_profile",
 ]

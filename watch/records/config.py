@@ -189,6 +189,51 @@ class Settings:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
 
 
+DEFAULT_PROFILE = "default"  # the digest for everyone: today's title, paths, interests and recipients
+DEFAULT_TITLE = "Tech watch"
+
+
+@dataclass(frozen=True)
+class DigestProfile:
+    """One digest of `digests:` in feeds.yaml (or the implicit one for everyone), every value resolved:
+    what it leaves out falls back to settings.digest, the top-level `interests` and settings.email.to."""
+
+    name: str  # a directory name: its files are digests/<name>/<period>.<ext> (the default's: digests/)
+    title: str  # heads the digest: "ML watch — 2026-W48"
+    interests: str  # its own ranking text; the top-level `interests` when it gives none
+    directory: Path  # where its files and its feed of past digests are written
+    tags: tuple[str, ...] = ()  # only stories with one of these tags (empty: every story)
+    exclude_tags: tuple[str, ...] = ()  # no story with one of these tags
+    sources: tuple[str, ...] = ()  # only items of these sources, releases and health lines too (empty: all)
+    max_items: int = 12
+    max_also: int = 30
+    per_source: int = 2
+    relevance_floor: float | None = None
+    formats: tuple[str, ...] = ("md",)
+    day: str = "monday"
+    time: str = "07:00"
+    email: tuple[str, ...] = ()  # recipients; the SMTP server is settings.email's
+    notify: tuple[str, ...] = field(default=(), repr=False)  # Apprise URLs as written (may carry secrets)
+    notify_env: tuple[str, ...] = ()  # names of environment variables holding Apprise URLs, read at delivery
+    line: int = 0  # line in feeds.yaml, for messages
+
+    @property
+    def is_default(self) -> bool:
+        """Whether this is the digest for everyone, written where the single digest always was."""
+        return self.name == DEFAULT_PROFILE
+
+
+def default_profile(settings: Settings, interests: str, name: str = DEFAULT_PROFILE) -> DigestProfile:
+    """The digest for everyone as settings.digest describes it: the one digest of a feeds.yaml without `digests:`."""
+    digest = settings.digest
+    return DigestProfile(
+        name=name, title=DEFAULT_TITLE, interests=interests,
+        directory=digest.directory if name == DEFAULT_PROFILE else digest.directory / name,
+        max_items=digest.max_items, max_also=digest.max_also, per_source=digest.per_source,
+        relevance_floor=digest.relevance_floor, formats=digest.formats, day=digest.day, time=digest.time,
+        email=settings.email.recipients if settings.email is not None and name == DEFAULT_PROFILE else ())
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything read from feeds.yaml, once, then passed down."""
@@ -199,4 +244,14 @@ class Config:
     sources: tuple[Source, ...]
     interests: str = ""
     stack_manifests: tuple[Path, ...] = ()  # `stack: {manifests: [...]}`, resolved against feeds.yaml's folder
+    digests: tuple[DigestProfile, ...] = ()  # the `digests:` list; empty: one digest for everyone
+
+    @property
+    def profiles(self) -> tuple[DigestProfile, ...]:
+        """The digests to write, never none: the `digests:` list, else the one for everyone."""
+        return self.digests or (default_profile(self.settings, self.interests),)
+
+    def profile(self, name: str) -> DigestProfile | None:
+        """The profile called `name`, or None."""
+        return next((p for p in self.profiles if p.name == name), None)
 

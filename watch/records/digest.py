@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from .config import DEFAULT_PROFILE
+
 
 @dataclass(frozen=True)
 class Period:
@@ -222,4 +224,5 @@ class DigestRecord:
     title: str
     html: str  # the rendered HTML digest
     text: str  # the plain-text rendering (a summary for feed readers)
+    profile: str = DEFAULT_PROFILE  # the digest profile it was written for (`digests:` in feeds.yaml)
 

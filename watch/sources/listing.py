@@ -201,6 +201,11 @@ def _text(element: Any) -> str:
     return " ".join(element.text_content().split())
 
 
+def _spaced_text(element: Any) -> str:
+    """The element's text with its elements' texts kept apart ("evaluations" and "Nov 27" do not run together)."""
+    return " ".join(" ".join(element.itertext()).split())
+
+
 # --- the page's repeated structure ----------------------------------------------------------------------
 
 @dataclass
@@ -558,7 +563,14 @@ def _date(card: Any, link: _Link, lang: str) -> date | None:
             found = parse_date(_text(element), lang)
             if found:
                 return found
-    text = _text(card)
+    for element in card.iter():
+        # A short element of its own that is a date ("Nov 27, 2026" under a card's heading), even inside a link.
+        if isinstance(element.tag, str) and element is not card and element.tag not in HEADINGS \
+                and len(own := _text(element)) <= 40:
+            found = parse_date(own, lang)
+            if found:
+                return found
+    text = _spaced_text(card)
     found = parse_date(text[:400], lang) if card is not link.element else None
     return found or url_date(link.url) or (_date_near(link, lang) if card is link.element else None)
 
@@ -570,7 +582,7 @@ def _date_near(link: _Link, lang: str) -> date | None:
         if parent is None:
             return None
         node = parent
-        text = _text(node)
+        text = _spaced_text(node)
         if len(text) > 400:
             return None
         found = parse_date(text, lang)

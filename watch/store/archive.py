@@ -16,6 +16,7 @@ from ..dedup import content_hash
 from ..errors import StoreError
 from ..files import create_private
 from ..records import (
+    DEFAULT_PROFILE,
     LEAD_CHARS,
     Advisory,
     Article,
@@ -547,19 +548,20 @@ class Archive(ArchiveReader, TagLabels):
     # -- digests ---------------------------------------------------------------------------
 
     def save_digest(self, record: DigestRecord, *, published: bool = True) -> bool:
-        """Keep a written digest; return whether it was kept (a one-off never replaces a published one).
+        """Keep a written digest of its profile; return whether it was kept (a one-off never replaces a
+        published one).
 
         A published digest (the weekly one, shown in the feed of past digests) replaces any earlier
         rendering of its period. Its sending state stays, except that of a one-off written before the
         period was over (`--week current --email`): that e-mail did not carry the whole week.
         A one-off (`published=False`) is kept only while its period has no published digest.
         """
-        values = [record.label, iso(record.start), iso(record.end), iso(record.written_at), record.title,
-                  record.html, record.text, int(published)]
-        insert = ("INSERT INTO digests (label, start, end, written_at, title, html, text, published) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(label) DO UPDATE SET start = excluded.start, "
-                  "end = excluded.end, written_at = excluded.written_at, title = excluded.title, "
-                  "html = excluded.html, text = excluded.text, published = excluded.published")
+        values = [record.profile, record.label, iso(record.start), iso(record.end), iso(record.written_at),
+                  record.title, record.html, record.text, int(published)]
+        insert = ("INSERT INTO digests (profile, label, start, end, written_at, title, html, text, published) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(profile, label) DO UPDATE SET "
+                  "start = excluded.start, end = excluded.end, written_at = excluded.written_at, "
+                  "title = excluded.title, html = excluded.html, text = excluded.text, published = excluded.published")
         with self.db.atomic():
             if not published:
                 cursor = self.db.execute(insert + " WHERE digests.published = 0", values)
@@ -573,38 +575,48 @@ class Archive(ArchiveReader, TagLabels):
             )
         return True
 
-    def digest_records(self, limit: int = 20, label: str | None = None,
-                       published: bool | None = None) -> list[DigestRecord]:
-        """The most recent digests written (by period start), newest first; or the one of `label`;
-        `published=True`: only those of the feed of past digests."""
-        clauses, args = [], []
+    def digest_records(self, limit: int = 20, label: str | None = None, published: bool | None = None,
+                       profile: str = DEFAULT_PROFILE) -> list[DigestRecord]:
+        """The most recent digests of `profile` written (by period start), newest first; or the one of
+        `label`; `published=True`: only those of the profile's feed of past digests."""
+        clauses, args = ["profile = ?"], [profile]
         if label is not None:
             clauses.append("label = ?")
             args.append(label)
         if published is not None:
             clauses.append("published = ?")
             args.append(int(published))
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self.db.execute(
-            f"SELECT label, start, end, written_at, title, html, text FROM digests {where} "
-            "ORDER BY start DESC, label DESC LIMIT ?", [*args, limit]).fetchall()
-        return [DigestRecord(r[0], from_iso(r[1]), from_iso(r[2]), from_iso(r[3]), r[4], r[5], r[6]) for r in rows]
+            f"SELECT label, start, end, written_at, title, html, text, profile FROM digests "
+            f"WHERE {' AND '.join(clauses)} ORDER BY start DESC, label DESC LIMIT ?", [*args, limit]).fetchall()
+        return [DigestRecord(r[0], from_iso(r[1]), from_iso(r[2]), from_iso(r[3]), r[4], r[5], r[6], r[7])
+                for r in rows]
 
-    def digest_published(self, label: str) -> bool:
-        """Whether the period `label` has a published digest (one of the feed of past digests)."""
-        row = self.db.execute("SELECT published FROM digests WHERE label = ?", [label]).fetchone()
+    def digest_published(self, label: str, profile: str = DEFAULT_PROFILE) -> bool:
+        """Whether the period `label` has a published digest of `profile` (one of its feed of past digests)."""
+        row = self.db.execute("SELECT published FROM digests WHERE profile = ? AND label = ?",
+                              [profile, label]).fetchone()
         return bool(row and row[0])
 
-    def digest_sent(self, label: str) -> tuple[datetime, str] | None:
-        """When the digest of `label` was e-mailed and to whom, or None if it never was."""
-        row = self.db.execute("SELECT sent_at, recipients FROM digests WHERE label = ?", [label]).fetchone()
+    def digest_sent(self, label: str, profile: str = DEFAULT_PROFILE) -> tuple[datetime, str] | None:
+        """When the digest of `profile` for `label` was e-mailed and to whom, or None if it never was."""
+        row = self.db.execute("SELECT sent_at, recipients FROM digests WHERE profile = ? AND label = ?",
+                              [profile, label]).fetchone()
         return (from_iso(row[0]), row[1] or "") if row and row[0] else None
 
-    def mark_digest_sent(self, label: str, message_id: str, recipients: Sequence[str], now: datetime) -> None:
-        """Record that the digest of `label` was e-mailed."""
+    def mark_digest_sent(self, label: str, message_id: str, recipients: Sequence[str], now: datetime,
+                         profile: str = DEFAULT_PROFILE) -> None:
+        """Record that the digest of `profile` for `label` was e-mailed."""
         with self.db.atomic():
-            self.db.execute("UPDATE digests SET sent_at = ?, message_id = ?, recipients = ? WHERE label = ?",
-                            [iso(now), message_id, ", ".join(recipients), label])
+            self.db.execute("UPDATE digests SET sent_at = ?, message_id = ?, recipients = ? "
+                            "WHERE profile = ? AND label = ?",
+                            [iso(now), message_id, ", ".join(recipients), profile, label])
+
+    def doc_vectors_of(self, item_ids: Sequence[str], model: str) -> dict[str, np.ndarray]:
+        """The stored document vectors of `model` of these items (those that have one), as float32."""
+        rows = self.rows_in("SELECT i.id, v.vector FROM items i JOIN doc_vectors v ON v.input_hash = i.doc_hash "
+                            "AND v.model = ? WHERE i.id IN ({marks})", dict.fromkeys(item_ids), [model])
+        return {item_id: np.frombuffer(blob, dtype=np.float16).astype(np.float32) for item_id, blob in rows}
 
     # -- deliveries ------------------------------------------------------------------------
 

@@ -337,6 +337,15 @@ def m025_tag_corrections(db: sqlite_utils.Database) -> None:
                             not_null={"labels_hash", "weights"})
 
 
+@migration
+def m026_digest_profiles(db: sqlite_utils.Database) -> None:
+    """digests.profile: the digest profile (`digests:` in feeds.yaml) a digest is of; every earlier one is 'default'."""
+    if "profile" not in db["digests"].columns_dict:
+        db["digests"].add_column("profile", str, not_null_default="default")
+    # One digest per profile and period: the key becomes (profile, label).
+    db["digests"].transform(pk=("profile", "label"))
+
+
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations not yet applied to `db` (all of them for a new, empty database)."""
     if not db["_migrations"].exists():

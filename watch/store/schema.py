@@ -247,6 +247,7 @@ TABLES: dict[str, TableDoc] = {
         }),
     "digests": TableDoc(
         "Digests written (their renderings, for the Atom feed of past digests) and their e-mail delivery.", {
+            "profile": "Digest profile (a name of `digests:` in feeds.yaml); 'default' for the digest for everyone.",
             "label": "Period label, e.g. 2026-W47 for an ISO week.",
             "start": f"Period start, included; {TIME}.",
             "end": f"Period end, excluded; {TIME}.",
