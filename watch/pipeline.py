@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from watch.config.stack import STACK_TAG, is_stack_source
 from watch.digest.deliver import deliver_digest, full_digest_link
 from watch.digest.publish import (
     FEED_FILE,
@@ -92,6 +93,8 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
         nonlocal processed, generated
         if item.source in release_sources:
             output = release_output(item, output)
+        if item.source in stack_sources:  # `search --tag stack` and `stats` count them like any tag
+            output = dataclasses.replace(output, source_tags=(STACK_TAG,))
         own = kinds[item.source].own_summary(item.feed_html) if item.source in kinds else None
         if own is not None:  # the kind says best what its item is (kind: watch: what changed on the page)
             output = dataclasses.replace(output, summary=own, summary_key=None)
@@ -105,6 +108,8 @@ def process_pending(config: Config, archive: Archive, client: httpx.Client | Non
     pages = PageFetcher(client, config, archive) if client is not None else None
     modes = {s.name: s.extract for s in config.sources}
     release_sources = {s.name for s in config.sources if kind_of(s).releases}
+    stack_sources = {s.name for s in config.sources if is_stack_source(s)}
+    archive.give_source_tag(sorted(stack_sources), STACK_TAG)  # items archived before they were stack sources
     kinds = {s.name: kind_of(s) for s in config.sources}
     # A snapshot of ids: an item failing now is retried by a later run, not again in this loop.
     pending = archive.pending_ids()

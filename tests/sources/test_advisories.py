@@ -15,6 +15,7 @@ from watch.http.client import make_client
 from watch.records import AffectedRange, Dependency, Source
 from watch.sources.affected import affects, semver_key
 from watch.sources.kinds import parse_source
+from watch.sources.kinds.advisories import github_to_osv
 from watch.sources.refresh import refresh_all
 from watch.store import open_archive
 
@@ -199,3 +200,84 @@ def test_an_advisory_filed_under_an_alias_keeps_its_item_when_osv_links_a_github
     then = _read(config, lambda a: a.db.execute("SELECT item_id, osv_id FROM advisories").fetchall())
     assert first == [(first[0][0], "PYSEC-2022-183")] and then == [(first[0][0], "GHSA-h8pj-cxx2-jfg2")]
     assert _read(config, lambda a: a.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]) == 1
+
+
+# -- GitHub Security Advisories, the alternative when a token is set -----------------------------
+
+GITHUB = Path(__file__).resolve().parents[1] / "fixtures" / "stack" / "github"
+
+
+def _github(ghsa_id: str) -> dict:
+    return json.loads((GITHUB / f"{ghsa_id}.json").read_text())
+
+
+@pytest.mark.parametrize(("pinned", "affected"), [("4.17.20", True), ("4.17.21", False), ("4.17.22", False)])
+def test_a_github_advisory_reads_as_its_osv_record_does(pinned, affected):
+    lodash = Dependency("npm", "lodash", pinned, "", "web/package.json")
+    document = json.dumps({"packages": [{"ecosystem": "npm", "name": "lodash", "pinned": pinned,
+                                         "manifest": "web/package.json"}],
+                           "vulns": [github_to_osv(_github("GHSA-35jh-r3h4-6jhm"))]}).encode()
+    [entry] = parse_source(SOURCE, document, base_url="").entries
+    [from_osv] = parse_source(SOURCE, _document([lodash], ["GHSA-35jh-r3h4-6jhm"]), base_url="").entries
+    advisory = entry.advisory
+    assert entry.id == from_osv.id  # keyed by the GHSA id: the same item whichever database told it
+    assert advisory.affects_pinned is affected and advisory.fixed == ("4.17.21",)
+    assert advisory.aliases == ("CVE-2021-23337",) and advisory.ranges == (AffectedRange("0", "4.17.21"),)
+    assert advisory.severity == ("CVSS_V3 CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H",)
+    assert "javascript:alert(1)" not in advisory.references
+    assert "https://github.com/advisories/GHSA-35jh-r3h4-6jhm" in advisory.references
+
+
+@pytest.mark.parametrize(("text", "patched", "events", "versions"), [
+    (">= 4.0.0, < 4.17.21", "4.17.21", [{"introduced": "4.0.0"}, {"fixed": "4.17.21"}], []),
+    ("<= 4.5.1", None, [{"introduced": "0"}, {"last_affected": "4.5.1"}], []),
+    ("< 2.0.0", {"identifier": "2.0.0"}, [{"introduced": "0"}, {"fixed": "2.0.0"}], []),
+    ("= 1.2.3", None, [], ["1.2.3"]),
+    (">= 3.0.0", None, [{"introduced": "3.0.0"}], []),  # no fix yet
+])
+def test_github_version_ranges_as_osv_events(text, patched, events, versions):
+    record = {"ghsa_id": "GHSA-x", "vulnerabilities": [{"package": {"ecosystem": "pip", "name": "p"},
+                                                        "vulnerable_version_range": text,
+                                                        "first_patched_version": patched}]}
+    [affected] = github_to_osv(record)["affected"]
+    assert affected["package"] == {"ecosystem": "PyPI", "name": "p"}
+    assert (affected["ranges"][0]["events"] if affected["ranges"] else []) == events
+    assert affected["versions"] == versions
+
+
+def test_with_a_token_the_stack_asks_github_and_an_advisory_told_by_both_is_filed_once(tmp_path, osv):
+    path = _stack(tmp_path, osv.base)
+    text = path.read_text().replace("osv_api:", f"github_api: '{osv.base}/github', osv_api:")
+    path.write_text(text)
+    config = load_config(path, environ={"GITHUB_TOKEN": "test-token"})
+    [github] = [s for s in config.sources if s.kind == "advisories"]
+    assert github.url == f"{osv.base}/github/advisories"  # the derived source takes GitHub with a token
+    assert load_config(path, environ={}).sources[-1].url == f"{osv.base}/osv/v1/querybatch"
+    answers = {"npm&affects=lodash%404.17.20": ["GHSA-35jh-r3h4-6jhm"], "pip&affects=httpx%400.28.1": [],
+               "npm&affects=express": [], "go&affects=github.com%2Fgin-gonic%2Fgin%401.9.1": []}
+    for query, ids in answers.items():
+        osv.add(f"/github/advisories?ecosystem={query}&per_page=100&page=1",
+                json.dumps([_github(i) for i in ids]), content_type="application/json")
+    [report] = _poll(config)
+    assert (report.status, report.new_items, report.error) == ("new", 1, None), report
+    asked = [(p, h) for p, h in osv.requests if p.startswith("/github/advisories?")]
+    assert len(asked) == 4 and all(h.get("Authorization") == "Bearer test-token" for _, h in asked)
+    since, until = datetime.now(UTC) - timedelta(days=1), datetime.now(UTC) + timedelta(days=1)
+    [hit] = _read(config, lambda a: a.advisories_between(since, until, affecting=True))
+    assert (hit.advisory.id, hit.advisory.pinned, hit.advisory.fixed) == ("GHSA-35jh-r3h4-6jhm", "4.17.20",
+                                                                        ("4.17.21",))
+    # OSV tells the same advisory: still one item, one advisory
+    osv_only = type(config)(path=config.path, settings=config.settings, tags=config.tags,
+                            sources=(Source(name="OSV", url=f"{osv.base}/osv/v1/querybatch", kind="advisories",
+                                            packages=github.packages),))
+    _serve(osv, osv_only, {"lodash": ["GHSA-35jh-r3h4-6jhm"]})
+    archive = open_archive(config.settings.database)
+    try:
+        archive.sync_sources(osv_only.sources, datetime.now(UTC))
+        with make_client(config.settings.fetch) as client:
+            [again] = refresh_all(osv_only, archive, client, force=True)
+        assert again.error is None and again.new_items == 0, again
+        assert archive.db.execute("SELECT COUNT(*) FROM advisories").fetchone()[0] == 1
+        assert archive.db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 1
+    finally:
+        archive.close()

@@ -10,7 +10,7 @@ from testkit import fixture_bytes
 from watch.records import Article, DocVector, FetchResult, ModelOutput, Source, Summary, TagCorrection, TagScore
 from watch.sources.parse import parse_feed
 from watch.store import open_archive
-from watch.store.labels import CORRECTION_MODEL
+from watch.store.labels import CORRECTION_MODEL, SOURCE_MODEL
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 RESULT = FetchResult(url="u", final_url="u", status=200, etag=None, last_modified=None)
@@ -93,3 +93,28 @@ def test_pruning_an_item_drops_its_corrections(tmp_path):
     deleted = archive.prune(datetime(2100, 1, 1, tzinfo=UTC), None)
     assert deleted["tag_corrections"] == 1
     assert archive.corrections() == {}
+
+
+def test_a_tag_given_by_the_source_wins_over_the_tagger_and_stays_through_re_tagging(tmp_path):
+    archive, ids = _processed(tmp_path)
+    # a stack source's item: the tagger says stack 0.3 and llm; the source says stack
+    archive.save_processed(ids[0], Article(text="Text 0.", language="en"),
+                           ModelOutput(Summary("Text 0.", "m"), (TagScore("llm", 0.8), TagScore("stack", 0.3)),
+                                       "tagger", source_tags=("stack",)), NOW)
+    rows = archive.db.execute("SELECT tag, score, model FROM item_tags WHERE item_id = ? ORDER BY tag",
+                              [ids[0]]).fetchall()
+    assert [tuple(r) for r in rows] == [("llm", 0.8, "tagger"), ("stack", 1.0, SOURCE_MODEL)]
+    assert archive.replace_tags({ids[0]: [TagScore("agents", 0.7), TagScore("stack", 0.2)]}, "tagger") == 1
+    assert sorted(archive.item_tags_of(ids[0])) == ["agents", "stack"]
+    assert archive.db.execute("SELECT score, model FROM item_tags WHERE item_id = ? AND tag = 'stack'",
+                              [ids[0]]).fetchone() == (1.0, SOURCE_MODEL)
+    assert archive.replace_tags({ids[0]: [TagScore("agents", 0.7)]}, "tagger") == 0  # nothing changed
+
+
+def test_items_archived_before_their_source_joined_the_stack_get_its_tag_unless_corrected(tmp_path):
+    archive, ids = _processed(tmp_path)
+    archive.correct_tags([TagCorrection(ids[1], "stack", False)], NOW)
+    assert archive.give_source_tag(["Lab"], "stack") == len(ids) - 1
+    assert [("stack" in archive.item_tags_of(i)) for i in ids] == [True, False] + [True] * (len(ids) - 2)
+    assert archive.give_source_tag(["Lab"], "stack") == 0  # once
+    assert archive.give_source_tag([], "stack") == 0

@@ -140,7 +140,8 @@ def _build_config(document: Any, file: Path, problems: Problems, environ: Mappin
         problems.add(line, "stack.manifests", text)
     sources = (*sources, *derived)
     packages = stack_packages([path for path, _ in manifests], sources, file.parent)
-    sources = with_advisories(sources, packages, settings.fetch.osv_api, known_tags, bool(manifests))
+    sources = with_advisories(sources, packages, settings.fetch.osv_api, known_tags, bool(manifests),
+                              settings.fetch.github_api if settings.fetch.github_token else None)
     settings = _trusting(settings, sources)
     raw_settings = top.get("settings")
     smtp = isinstance(raw_settings, CommentedMap) and raw_settings.get("email") is not None

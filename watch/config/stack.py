@@ -32,6 +32,7 @@ __all__ = [
     "followed_keys",
     "github_repo",
     "go_repo",
+    "is_stack_source",
     "registry_source",
     "stack_packages",
     "stack_sources",
@@ -90,6 +91,12 @@ def go_repo(module: str) -> str | None:
         owner, name = gopkg.groups()
         return f"{owner or 'go-' + name}/{name}".lower()
     return None
+
+
+def is_stack_source(source: Source) -> bool:
+    """Whether a source follows the stack: tagged `stack`, derived from a manifest, naming a `dependency:`, or
+    an advisories source (its items are then tagged `stack`, whether the taxonomy lists the tag or not)."""
+    return STACK_TAG in source.tags or source.from_stack or bool(source.dependency) or source.kind == "advisories"
 
 
 def dependency_purl(dependency: Dependency) -> str:
@@ -200,14 +207,15 @@ def stack_packages(manifests: Sequence[Path], sources: Sequence[Source], base: P
 
 
 def with_advisories(sources: Sequence[Source], packages: tuple[Dependency, ...], osv_api: str,
-                    known_tags: set[str], stack_named: bool) -> tuple[Source, ...]:
+                    known_tags: set[str], stack_named: bool, github_api: str | None = None) -> tuple[Source, ...]:
     """Sources with the stack's packages given to each `kind: advisories`; one derived when the stack is named
-    in feeds.yaml and none is listed."""
+    in feeds.yaml and none is listed (asking GitHub's advisories at `github_api` when given: a token is set)."""
     result = [dataclasses.replace(s, packages=packages) if s.kind == "advisories" else s for s in sources]
     if stack_named and not any(s.kind == "advisories" for s in sources):
         kind = KINDS["advisories"]
         names = {s.name.casefold() for s in sources}
-        result.append(Source(name=_unique(ADVISORIES_NAME, names), url=osv_api + "/v1/querybatch", kind=kind.name,
+        url = f"{github_api}/advisories" if github_api else osv_api + "/v1/querybatch"
+        result.append(Source(name=_unique(ADVISORIES_NAME, names), url=url, kind=kind.name,
                              tags=(STACK_TAG,) if STACK_TAG in known_tags else (), extract=kind.default_extract,
                              from_stack=True, packages=packages))
     return tuple(result)

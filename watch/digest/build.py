@@ -15,6 +15,8 @@ from ..errors import DeliveryError
 from ..files import SHARED, atomic_open
 from ..records import (
     DEFAULT_TITLE,
+    AdvisoryItem,
+    Dependency,
     Digest,
     DigestItem,
     DigestSection,
@@ -33,6 +35,7 @@ from ..sources.releases import notes_text
 from ..sources.versions import parse_version
 from ..text.redact import redact_text
 from .select import lead_stories, reading_minutes, select, shown_texts
+from .stack import your_stack
 
 UNTAGGED = "other"
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
@@ -138,7 +141,9 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
                 per_source: int = 2,
                 relevance_floor: float | None = None, previous: Sequence[DigestItem] = (),
                 health: Sequence[HealthLine] = (), releases: Sequence[ReleaseItem] = (),
-                earlier_versions: Mapping[str, Sequence[str]] | None = None) -> Digest:
+                earlier_versions: Mapping[str, Sequence[str]] | None = None,
+                advisories: Sequence[AdvisoryItem] = (), dependencies: Sequence[Dependency] = (),
+                manifest_base: Path | None = None) -> Digest:
     """Arrange a period's items into a Digest; the same archive always gives the same digest.
 
     Items of one story are merged (every source listed). Release sources' items go to Releases, one
@@ -147,11 +152,22 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
     most `per_source` of them from one source, none below `relevance_floor` unless several sources
     tell it, under their best tag (taxonomy order, then 'other'); then at most `max_also` one-line
     mentions, grouped by tag. `previous` (the period before) gives each top tag its change.
+
+    Your stack opens the digest (digest.stack): the `advisories` that hit a pinned version, the major or
+    breaking releases of dependencies, the stories naming one of the `dependencies` (default: those of
+    `sources`; manifests shown relative to `manifest_base`). What it shows is not repeated below: those
+    stories and releases leave the other sections, and advisories items are never stories.
     """
     weights = {s.name: s.weight for s in sources}
     projects = {s.name for s in sources if kind_of(s).releases} | {r.source for r in releases}
-    release_section = release_lines(releases, earlier_versions or {})
-    stories = merge_stories([i for i in items if i.source not in projects])
+    projects |= {s.name for s in sources if s.kind == "advisories"} | {a.source for a in advisories}
+    all_releases = release_lines(releases, earlier_versions or {})
+    all_stories = merge_stories([i for i in items if i.source not in projects])
+    stack = your_stack(advisories, all_releases, all_stories, sources, dependencies, manifest_base)
+    in_stack = {m.story.id for m in stack.mentions}
+    stack_lines = {(r.release.project, r.release.version) for r in stack.releases}
+    stories = [s for s in all_stories if s.id not in in_stack]
+    release_section = tuple(r for r in all_releases if (r.project, r.version) not in stack_lines)
     chosen = select(stories, weights, period, max_items=max_items, max_also=max_also, per_source=per_source,
                     relevance_floor=relevance_floor)
     order = [t.name for t in tags]
@@ -165,19 +181,21 @@ def make_digest(items: Sequence[DigestItem], tags: Sequence[Tag], period: Period
         item_count=len(items),
         source_count=len({i.source for i in items}),
         label=period.label,
-        story_count=len(stories) + len(release_section),
+        story_count=len(all_stories) + len(all_releases),
         also=chosen.lines,
         also_sections=_by_tag(chosen.lines, order, {}),
         lead=lead_stories(chosen.full),
         collapsed=chosen.collapsed,
         off_topic=chosen.off_topic,
         hidden=chosen.hidden,
-        reading_minutes=reading_minutes(shown_texts(chosen.full, chosen.lines, release_section, health)),
+        reading_minutes=reading_minutes(shown_texts((*[m.story for m in stack.mentions], *chosen.full), chosen.lines,
+                                                    all_releases, health)),
         ranking=chosen.ranking,
         relevance_floor=relevance_floor,
         releases=release_section,
         health=tuple(health),
-        trends=tag_trends(stories, merge_stories([i for i in previous if i.source not in projects]), order),
+        stack=stack,
+        trends=tag_trends(all_stories, merge_stories([i for i in previous if i.source not in projects]), order),
     )
 
 

@@ -7,12 +7,13 @@ import re
 from collections.abc import Callable, Sequence
 from urllib.parse import quote
 
-from ..records import ChatLine, ChatMessage, Digest, DigestItem
+from ..records import ChatLine, ChatMessage, Digest, DigestItem, StackAdvisory
 from ..text.textsafe import one_line
 from .render import item_sources, md_escape, safe_url
 
 LEAD_MAX = 5  # stories in a chat message: the digest's lead (3-5), else its first full stories
 RELEASES_MAX = 8
+ADVISORIES_MAX = 8
 HEALTH_MAX = 8
 # A mention (@channel, @everyone, @here, @user) or a Slack control sequence (<!here>, <@U123>) that a feed title
 # could carry: a zero-width space after the sign keeps the text readable and pings nobody.
@@ -48,37 +49,44 @@ def digest_link(public_url: str | None, label: str, suffix: str = ".html", folde
 
 
 def build_chat(digest: Digest, *, link: str | None = None, lead: int = LEAD_MAX) -> ChatMessage:
-    """The chat message of a digest: its lead stories with links, releases with breaking changes or security
-    notes, sources needing attention, and a link to the full digest (`link`, see digest_link) when given."""
+    """The chat message of a digest: the advisories hitting a pinned version first, then its lead stories with
+    links, releases with breaking changes or security notes (your stack's major ones too), sources needing
+    attention, and a link to the full digest (`link`, see digest_link) when given."""
     title = one_line(digest.title) or f"Tech watch {digest.label}"
     lines: list[ChatLine] = []
     count = digest.story_count or digest.item_count
     summary = f"{count} {'story' if count == 1 else 'stories'} from {digest.source_count} " \
               f"source{'s' if digest.source_count != 1 else ''}"
     lines.append(ChatLine("head", summary, md_escape(summary), html.escape(summary)))
+    advisories = digest.stack.advisories[:ADVISORIES_MAX]
+    if advisories:
+        lines.append(_heading("Your stack: security advisories", len(digest.stack.advisories), len(advisories)))
+        lines.extend(_advisory(advisory) for advisory in advisories)
     stories = _lead(digest, lead)
     if stories:
         lines.append(_heading("The week's lead"))
         lines.extend(_story(story) for story in stories)
-    noted = [r for r in digest.releases if r.note]
+    noted = [s.release for s in digest.stack.releases] + [r for r in digest.releases if r.note]
     urgent = noted[:RELEASES_MAX]
     if urgent:
         lines.append(_heading("Releases with breaking changes or security fixes", len(noted), len(urgent)))
         for release in urgent:
             name = f"{release.project} {release.version}"
             url = safe_url(release.url)
-            text = f"- {defuse(name)}: {defuse(release.note)}" + (f" {url}" if url else "")
+            note = release.note or (f"new major version (was {release.previous})" if release.previous
+                                    else "new major version")
+            text = f"- {defuse(name)}: {defuse(note)}" + (f" {url}" if url else "")
             label = f"**{md(name)}**"
             mark = f"[{label}]({url})" if url else label
             markup = f"<a href=\"{html.escape(url)}\"><b>{h(name)}</b></a>" if url else f"<b>{h(name)}</b>"
-            lines.append(ChatLine("item", text, f"- {mark}: {md(release.note)}", f"• {markup}: {h(release.note)}"))
+            lines.append(ChatLine("item", text, f"- {mark}: {md(note)}", f"• {markup}: {h(note)}"))
     health = digest.health[:HEALTH_MAX]
     if health:
         lines.append(_heading("Sources needing attention", len(digest.health), len(health)))
         for line in health:
             what = f"{line.source}: {line.state}" + (f" ({line.cause})" if line.cause else "")
             lines.append(ChatLine("item", f"- {defuse(what)}", f"- {md(what)}", f"• {h(what)}"))
-    if not stories and not urgent and not health:
+    if not advisories and not stories and not urgent and not health:
         lines.append(ChatLine("item", "Nothing new in this period.", "_Nothing new in this period._",
                               "<i>Nothing new in this period.</i>"))
     url = safe_url(link or "")
@@ -144,6 +152,22 @@ def _story(story: DigestItem) -> ChatLine:
     by_md = f" — {md(sources)}" if sources else ""
     by_html = f" — {h(sources)}" if sources else ""
     return ChatLine("item", text, f"- {title}{by_md}", f"• {markup}{by_html}")
+
+
+def _advisory(advisory: StackAdvisory) -> ChatLine:
+    """"- lodash 4.17.20 → 4.17.21: GHSA-... (CVE-...) 7.2 high (CVSS 3.1): summary" with the advisory's link."""
+    upgrade = f"upgrade to {advisory.fixed}" if advisory.fixed else "no fixed version yet"
+    name = f"{advisory.package} {advisory.pinned}"
+    ids = advisory.id + (f" ({', '.join(advisory.aliases)})" if advisory.aliases else "")
+    rest = f"{ids}" + (f" · {advisory.severity}" if advisory.severity else "") + \
+        (f": {advisory.summary}" if advisory.summary else "")
+    url = safe_url(advisory.url)
+    text = f"- {defuse(name)} → {defuse(upgrade)} — {defuse(rest)}" + (f" {url}" if url else "")
+    label = f"[{md(advisory.id)}]({url})" if url else md(advisory.id)
+    tail = md(rest.removeprefix(advisory.id))
+    markup = f"<a href=\"{html.escape(url)}\">{h(advisory.id)}</a>" if url else h(advisory.id)
+    return ChatLine("item", text, f"- **{md(name)}** → {md(upgrade)} — {label}{tail}",
+                    f"• <b>{h(name)}</b> → {h(upgrade)} — {markup}{h(rest.removeprefix(advisory.id))}")
 
 
 def _more(count: int) -> ChatLine:

@@ -59,7 +59,9 @@ def build_digest(config: Config, archive: Archive, period: Period, profile: Dige
     return digest_mod.make_digest(items, config.tags, period, sources=config.sources, title=profile.title,
                                   max_items=profile.max_items, max_also=profile.max_also,
                                   per_source=profile.per_source, relevance_floor=digest_floor(config, profile),
-                                  previous=previous, health=health, releases=releases, earlier_versions=earlier)
+                                  previous=previous, health=health, releases=releases, earlier_versions=earlier,
+                                  advisories=archive.advisories_between(period.start, period.end, affecting=True),
+                                  manifest_base=config.path.parent if config.path else None)
 
 
 def everyone(config: Config) -> DigestProfile:

@@ -31,8 +31,12 @@ from .digest import (
     RankedStory,
     ReleaseItem,
     ReleaseLine,
+    StackAdvisory,
+    StackMention,
+    StackRelease,
     StoryScore,
     TagTrend,
+    YourStack,
 )
 from .feeds import Entry, FetchResult, ParsedFeed, Release, SourceState
 from .nlp import DocVector, ModelOutput, PendingItem, Summary, TagCorrection, TagLearning, TagScore
@@ -122,6 +126,9 @@ __all__ = [
     "SourceCheck",
     "SourceReport",
     "SourceState",
+    "StackAdvisory",
+    "StackMention",
+    "StackRelease",
     "StoryMember",
     "StoryScore",
     "StoryText",
@@ -135,5 +142,6 @@ __all__ = [
     "TagTrend",
     "TaggerSettings",
     "WeekChange",
+    "YourStack",
     "default_profile",
 ]

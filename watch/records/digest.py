@@ -138,6 +138,55 @@ class TagTrend:
 
 
 @dataclass(frozen=True)
+class StackAdvisory:
+    """An advisory that hits the version a manifest pins, for the digest's Your stack section."""
+
+    id: str  # GHSA-..., PYSEC-..., RUSTSEC-..., GO-...
+    aliases: tuple[str, ...]  # CVE-..., GHSA-...
+    ecosystem: str
+    package: str
+    pinned: str
+    fixed: str | None  # the version to upgrade to; None when no fix is published
+    severity: str  # "7.2 high (CVSS 3.1)", else the vector or the database's own word; "" when none is given
+    summary: str
+    url: str
+    manifest: str  # the manifest that brought the package in
+
+
+@dataclass(frozen=True)
+class StackRelease:
+    """A new major or breaking release of a dependency, for the Your stack section."""
+
+    release: ReleaseLine
+    change: str  # "major" (the major version went up) or "breaking" (the notes say so); "major" wins
+    manifest: str
+
+
+@dataclass(frozen=True)
+class StackMention:
+    """A story of the period that names one of the dependencies."""
+
+    story: DigestItem
+    dependency: str  # the package named
+    manifest: str
+
+
+@dataclass(frozen=True)
+class YourStack:
+    """The digest's opening section: advisories on pinned versions, major/breaking releases, stories naming a
+    dependency."""
+
+    advisories: tuple[StackAdvisory, ...] = ()
+    releases: tuple[StackRelease, ...] = ()
+    mentions: tuple[StackMention, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """Whether there is nothing to show (the section is left out)."""
+        return not (self.advisories or self.releases or self.mentions)
+
+
+@dataclass(frozen=True)
 class Digest:
     """A period's items, grouped and ordered, ready to render."""
 
@@ -161,6 +210,7 @@ class Digest:
     releases: tuple[ReleaseLine, ...] = ()
     health: tuple[HealthLine, ...] = ()
     trends: tuple[TagTrend, ...] = ()  # the top tags, biggest first
+    stack: YourStack = YourStack()  # opens the digest when it is not empty
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ class ModelOutput:
     doc: DocVector | None = None
     relevance: float | None = None  # similarity to `interests`; None without interests
     relevance_topic: str | None = None  # the `interests` topic it is closest to
+    source_tags: tuple[str, ...] = ()  # tags the item gets from its source, whatever the tagger says ("stack")
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from ..records import (
     StoryText,
     Summary,
 )
-from .labels import TagLabels
+from .labels import SOURCE_MODEL, TagLabels
 from .migrations import migrate
 from .reader import ArchiveReader, from_iso, iso
 from .symbols import index_terms
@@ -349,6 +349,9 @@ class Archive(ArchiveReader, TagLabels):
                     "INSERT INTO item_tags (item_id, tag, score, model) VALUES (?, ?, ?, ?)",
                     [item_id, tag.tag, tag.score, output.tagger],
                 )
+            for name in output.source_tags:  # the source says so: it wins over the tagger's score
+                self.db.execute("INSERT OR REPLACE INTO item_tags (item_id, tag, score, model) VALUES (?, ?, 1.0, ?)",
+                                [item_id, name, SOURCE_MODEL])
             self._apply_corrections(item_id)  # a user's correction always wins over the tagger
             self._index(item_id, summary.text, article.text)
 

@@ -12,6 +12,7 @@ from ..records import TagCorrection, TagScore
 from .reader import chunks, iso
 
 CORRECTION_MODEL = "correction"  # item_tags.model of a tag a user added; its score is 1
+SOURCE_MODEL = "source"  # item_tags.model of a tag every item of its source gets (a stack source's "stack")
 LabelRow = tuple[str, str, str, np.ndarray, frozenset[str]]  # id, title, text, vector, current tags
 
 
@@ -89,6 +90,21 @@ class TagLabels:
         return [(r[0], r[1] or "", r[2], np.frombuffer(r[3], dtype=np.float16).astype(np.float32), frozenset())
                 for r in rows]
 
+    def give_source_tag(self, sources: Sequence[str], tag: str) -> int:
+        """Give `tag` (from their source) to the processed items of `sources` that lack it, unless a correction
+        took it away; return how many got it. Items archived before their source was a stack source get it so."""
+        if not sources:
+            return 0
+        marks = ",".join("?" * len(sources))
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "INSERT OR REPLACE INTO item_tags (item_id, tag, score, model) "
+                f"SELECT i.id, ?, 1.0, ? FROM items i WHERE i.status = 'done' AND i.source IN ({marks}) "
+                "AND NOT EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = i.id AND t.tag = ? AND t.model = ?) "
+                "AND NOT EXISTS (SELECT 1 FROM tag_corrections c WHERE c.item_id = i.id AND c.tag = ?)",
+                [tag, SOURCE_MODEL, *sources, tag, SOURCE_MODEL, tag])
+        return cursor.rowcount
+
     def replace_tags(self, tags: dict[str, Sequence[TagScore]], tagger: str) -> int:
         """Give items new tagger tags (items with a correction are left alone); return how many changed."""
         changed = 0
@@ -96,14 +112,18 @@ class TagLabels:
             for item_id, scores in tags.items():
                 if self.db.execute("SELECT 1 FROM tag_corrections WHERE item_id = ? LIMIT 1", [item_id]).fetchone():
                     continue
-                before = self.db.execute("SELECT tag, score FROM item_tags WHERE item_id = ? ORDER BY tag",
-                                         [item_id]).fetchall()
-                after = sorted((s.tag, s.score) for s in scores)
+                # A tag the item has from its source stays whatever the tagger says now.
+                given = {r[0] for r in self.db.execute("SELECT tag FROM item_tags WHERE item_id = ? AND model = ?",
+                                                       [item_id, SOURCE_MODEL]).fetchall()}
+                before = self.db.execute("SELECT tag, score FROM item_tags WHERE item_id = ? AND model IS NOT ? "
+                                         "ORDER BY tag", [item_id, SOURCE_MODEL]).fetchall()
+                kept = [s for s in scores if s.tag not in given]
+                after = sorted((s.tag, s.score) for s in kept)
                 if [tuple(r) for r in before] == after:
                     continue
-                self.db.execute("DELETE FROM item_tags WHERE item_id = ?", [item_id])
+                self.db.execute("DELETE FROM item_tags WHERE item_id = ? AND model IS NOT ?", [item_id, SOURCE_MODEL])
                 self.db.conn.executemany("INSERT INTO item_tags (item_id, tag, score, model) VALUES (?, ?, ?, ?)",
-                                         [(item_id, s.tag, s.score, tagger) for s in scores])
+                                         [(item_id, s.tag, s.score, tagger) for s in kept])
                 changed += 1
         return changed
 

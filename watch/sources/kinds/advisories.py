@@ -5,16 +5,23 @@ The source's `url` is OSV's querybatch address (or the API's base). Its packages
 pinned when there is one. Each advisory is one item keyed by its OSV id alone, whichever source or
 package brought it: a revision (withdrawn, a new fix) changes the item's text and so updates it in place.
 Advisories that name each other as aliases (GHSA-... and PYSEC-... for the same flaw) are one item.
+
+GitHub Security Advisories are the alternative (the source's `url` is settings.fetch.github_api +
+`/advisories`; the derived source takes it when a GitHub token is set): `GET /advisories?ecosystem=pip&
+affects=NAME@VERSION` per package, each answer turned into OSV's form (GHSA id, CVE alias, CVSS vectors,
+`vulnerable_version_range` and `first_patched_version` as a range) and read as OSV's, so an advisory is keyed
+by its GHSA id whichever database told it: filed once.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from html import escape
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 from packaging.utils import canonicalize_name
@@ -47,8 +54,10 @@ class Advisories(SourceKind):
     def assemble(self, client: httpx.Client, source: Source, settings: FetchSettings, limiter: HostLimiter | None,
                  previous: str | None) -> FetchResult | None:
         """Query OSV for the packages, then read each advisory found now or last time (to see revisions)."""
-        base = source.url.removesuffix(_QUERY_BATCH).rstrip("/")
         packages = list(source.packages)
+        if is_github(source.url, settings):
+            return _github_document(client, source, packages, settings, limiter, previous)
+        base = source.url.removesuffix(_QUERY_BATCH).rstrip("/")
         ids = _query(client, base, packages, settings, limiter)
         ids |= set(_known_ids(previous))
         vulns = []
@@ -86,13 +95,135 @@ class Advisories(SourceKind):
 
 
 # --------------------------------------------------------------------------------------------------
+# Asking GitHub
+
+GITHUB_ECOSYSTEMS = {"PyPI": "pip", "npm": "npm", "Go": "go", "crates.io": "rust"}
+_OSV_ECOSYSTEMS = {v: k for k, v in GITHUB_ECOSYSTEMS.items()}
+_PER_PAGE = 100
+_BOUND = re.compile(r"^\s*(>=|<=|>|<|=)?\s*(\S+)\s*$")
+
+
+def is_github(url: str, settings: FetchSettings) -> bool:
+    """Whether an advisories source's `url` is GitHub's global advisories API (settings.fetch.github_api)."""
+    return url.rstrip("/") == f"{settings.github_api}/advisories"
+
+
+def _github_document(client: httpx.Client, source: Source, packages: Sequence[Dependency], settings: FetchSettings,
+                     limiter: HostLimiter | None, previous: str | None) -> FetchResult:
+    """GitHub's advisories on each package (at its pinned version), and again those known from last time."""
+    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+    if settings.github_token:
+        headers["Authorization"] = f"Bearer {settings.github_token}"
+    base = source.url.rstrip("/")
+    found: dict[str, dict[str, Any]] = {}
+    for package in packages:
+        ecosystem = GITHUB_ECOSYSTEMS.get(package.ecosystem)
+        if ecosystem is None:
+            continue
+        pinned = package.pinned.removeprefix("v") if package.pinned and package.ecosystem == "Go" else package.pinned
+        affects_value = f"{package.name}@{pinned}" if pinned else package.name
+        for page in range(1, _MAX_PAGES + 1):
+            query = {"ecosystem": ecosystem, "affects": affects_value, "per_page": _PER_PAGE, "page": page}
+            url = f"{base}?{urlencode(query)}"
+            answer = _json(_get(client, url, settings, limiter, headers=headers).content, "a GitHub advisories answer")
+            if not isinstance(answer, list):
+                raise FetchError("GitHub answered without a list of advisories", url=url)
+            for record in answer:
+                if isinstance(record, dict) and record.get("ghsa_id"):
+                    found.setdefault(str(record["ghsa_id"]), record)
+            if len(answer) < _PER_PAGE:
+                break
+    for ghsa_id in sorted(set(_known_ids(previous)) - set(found)):
+        if not ghsa_id.startswith("GHSA-"):
+            continue
+        try:
+            record = _json(_get(client, f"{base}/{quote(ghsa_id, safe='')}", settings, limiter,
+                                headers=headers).content, "a GitHub advisory")
+        except FetchError as exc:
+            if exc.status == 404:
+                continue  # gone from GitHub: the archived item stays as it was
+            raise
+        if isinstance(record, dict) and record.get("ghsa_id"):
+            found[ghsa_id] = record
+    vulns = [github_to_osv(found[i]) for i in sorted(found)]
+    document = {"packages": [_package_json(p) for p in packages], "vulns": vulns}
+    return FetchResult(url=source.url, final_url=source.url, status=200,
+                       content=json.dumps(document, sort_keys=True).encode(), content_type="application/json")
+
+
+def github_to_osv(record: dict[str, Any]) -> dict[str, Any]:
+    """A GitHub global advisory in OSV's form: GHSA id, CVE alias, CVSS vectors, ranges from
+    `vulnerable_version_range` (">= 4.0.0, < 4.17.21") and `first_patched_version`, references."""
+    severities = record.get("cvss_severities") if isinstance(record.get("cvss_severities"), dict) else {}
+    vectors = [(kind, (severities.get(key) or {}).get("vector_string")) for kind, key in
+               (("CVSS_V4", "cvss_v4"), ("CVSS_V3", "cvss_v3"))]
+    old = record.get("cvss") if isinstance(record.get("cvss"), dict) else {}
+    if old.get("vector_string"):
+        vectors.append(("CVSS_V3", old["vector_string"]))
+    severity = [{"type": kind, "score": str(vector)} for kind, vector in dict.fromkeys(vectors) if vector]
+    affected = []
+    for vulnerability in record.get("vulnerabilities") or []:
+        if not isinstance(vulnerability, dict) or not isinstance(vulnerability.get("package"), dict):
+            continue
+        package = vulnerability["package"]
+        ecosystem = _OSV_ECOSYSTEMS.get(str(package.get("ecosystem") or "").lower())
+        if ecosystem is None or not package.get("name"):
+            continue
+        events, versions = _github_range(str(vulnerability.get("vulnerable_version_range") or ""),
+                                         vulnerability.get("first_patched_version"))
+        affected.append({"package": {"ecosystem": ecosystem, "name": str(package["name"])},
+                         "ranges": [{"type": "ECOSYSTEM", "events": events}] if events else [],
+                         "versions": versions})
+    identifiers = [str(i.get("value")) for i in record.get("identifiers") or []
+                   if isinstance(i, dict) and i.get("value") and i.get("type") != "GHSA"]
+    aliases = list(dict.fromkeys([*([str(record["cve_id"])] if record.get("cve_id") else []), *identifiers]))
+    references = [str(r) for r in record.get("references") or [] if isinstance(r, str)]
+    if record.get("html_url"):
+        references.append(str(record["html_url"]))
+    return {"id": str(record["ghsa_id"]), "aliases": aliases, "summary": str(record.get("summary") or ""),
+            "details": str(record.get("description") or ""), "published": record.get("published_at"),
+            "modified": record.get("updated_at") or record.get("published_at") or "",
+            "withdrawn": record.get("withdrawn_at"), "severity": severity, "affected": affected,
+            "references": [{"type": "WEB", "url": url} for url in dict.fromkeys(references)]}
+
+
+def _github_range(text: str, patched: Any) -> tuple[list[dict[str, str]], list[str]]:
+    """OSV events (introduced, fixed or last_affected) and single versions of a GitHub version range."""
+    introduced, fixed, last, exact = "0", None, None, []
+    for part in text.split(","):
+        match = _BOUND.match(part)
+        if not part.strip() or match is None:
+            continue
+        operator, version = match.groups()
+        if operator in (">=", ">"):
+            introduced = version  # "> x" is rare: read as from x on, x itself hardly ever released twice
+        elif operator == "<":
+            fixed = version
+        elif operator == "<=":
+            last = version
+        else:
+            exact.append(version)
+    if isinstance(patched, dict):  # the older form: {"identifier": "4.17.21"}
+        patched = patched.get("identifier")
+    fixed = fixed or (str(patched) if patched else None)
+    if exact and fixed is None and last is None:
+        return [], exact
+    events: list[dict[str, str]] = [{"introduced": introduced}]
+    if fixed:
+        events.append({"fixed": fixed})
+    elif last:
+        events.append({"last_affected": last})
+    return events, exact
+
+
+# --------------------------------------------------------------------------------------------------
 # Asking OSV
 
 
 def _get(client: httpx.Client, url: str, settings: FetchSettings, limiter: HostLimiter | None,
-         body: bytes | None = None) -> FetchResult:
+         body: bytes | None = None, headers: dict[str, str] | None = None) -> FetchResult:
     return fetch(client, url, max_bytes=settings.max_bytes, total_timeout=settings.total_timeout_seconds,
-                 limiter=limiter, headers={"Accept": "application/json"}, post_json=body)
+                 limiter=limiter, headers=headers or {"Accept": "application/json"}, post_json=body)
 
 
 def _query(client: httpx.Client, base: str, packages: Sequence[Dependency], settings: FetchSettings,
