@@ -63,8 +63,36 @@ def test_caps_on_sentences_and_characters(n: int, max_chars: int) -> None:
 
 
 def test_uses_the_budget_when_it_can() -> None:
-    summary = summarize(" ".join(ARTICLE), sentences=5, max_chars=10_000)
+    summarizer = ExtractiveSummarizer(HashEmbedder(), 5, 10_000)
+    summarizer.keep_ratio = None  # always fill up to the caps
+    summary = summarizer.summarize(TITLE, " ".join(ARTICLE)).text
     assert len(chosen(summary, ARTICLE)) == 5
+
+
+def test_keep_ratio_leaves_out_later_sentences_that_add_little() -> None:
+    counts = []
+    for ratio in (None, 0.2, 0.5, 0.9, 0.99):
+        summarizer = ExtractiveSummarizer(HashEmbedder(), 5, 10_000)
+        summarizer.keep_ratio = ratio
+        counts.append(len(chosen(summarizer.summarize(TITLE, " ".join(ARTICLE)).text, ARTICLE)))
+    assert counts[0] == 5
+    assert counts == sorted(counts, reverse=True)  # a higher ratio never keeps more
+    assert 1 <= counts[-1] < 5  # the first sentence always stays
+
+
+def test_french_articles_get_the_french_settings() -> None:
+    summarizer = ExtractiveSummarizer(HashEmbedder())
+    french = summarizer.for_language("fr-FR")
+    assert french.directed_weight == 0.0 and french.keep_ratio == summarizer.language_settings["fr"]["keep_ratio"]
+    assert summarizer.directed_weight > 0  # the English ones are left alone
+    assert summarizer.for_language("en") is summarizer and summarizer.for_language(None) is summarizer
+    # summarize() applies them: same summary as a summarizer given the French values by hand.
+    by_hand = ExtractiveSummarizer(HashEmbedder())
+    by_hand.language_settings = {}
+    for name, value in summarizer.language_settings["fr"].items():
+        setattr(by_hand, name, value)
+    text = " ".join(FR_SENTENCES + ARTICLE)
+    assert summarizer.summarize(TITLE, text, "fr").text == by_hand.summarize(TITLE, text, None).text
 
 
 def test_selected_sentences_come_in_document_order() -> None:

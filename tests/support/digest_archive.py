@@ -107,14 +107,27 @@ ITEMS = [
 ]
 
 
-def build(tmp_path: Path) -> tuple[Config, Archive]:
-    """Write the config and fill the archive; return both."""
+def open_with(tmp_path: Path, config_text: str) -> tuple[Config, Archive, datetime]:
+    """Write `config_text` as feeds.yaml, open its archive with its sources; return them and the fetch time."""
     path = tmp_path / "feeds.yaml"
-    path.write_text(CONFIG, encoding="utf-8")
+    path.write_text(config_text, encoding="utf-8")
     config = load_config(path, environ={})
     archive = open_archive(config.settings.database)
     fetched = MONDAY + timedelta(days=7)
     archive.sync_sources(config.sources, fetched)
+    return config, archive, fetched
+
+
+def save_entries(archive: Archive, by_source: dict[str, list[Entry]], fetched: datetime) -> None:
+    """Store each source's entries as one successful refresh."""
+    for source, entries in by_source.items():
+        result = FetchResult(url="u", final_url="u", status=200)
+        archive.save_refresh(source, result, ParsedFeed(source, "", "en", tuple(entries)), source, fetched, fetched)
+
+
+def build(tmp_path: Path) -> tuple[Config, Archive]:
+    """Write the config and fill the archive; return both."""
+    config, archive, fetched = open_with(tmp_path, CONFIG)
     by_source: dict[str, list[Entry]] = {}
     for source, item_id, title, day, hour, *_ in ITEMS:
         published = MONDAY + timedelta(days=day, hours=hour)
@@ -124,9 +137,7 @@ def build(tmp_path: Path) -> tuple[Config, Archive]:
             id=item_id, source=source, guid=item_id, url=f"https://{item_id}.example/post",
             canonical_url=f"https://{item_id}.example/post", title=title, author=None, published=published,
             feed_html=notes, release=release))
-    for source, entries in by_source.items():
-        result = FetchResult(url="u", final_url="u", status=200)
-        archive.save_refresh(source, result, ParsedFeed(source, "", "en", tuple(entries)), source, fetched, fetched)
+    save_entries(archive, by_source, fetched)
     clusters: dict[str, str] = {}
     for _source, item_id, _title, _day, _hour, tags, relevance, cluster, summary in ITEMS:
         scores = tuple(TagScore(tag, round(0.9 - 0.1 * n, 2)) for n, tag in enumerate(tags))

@@ -9,26 +9,24 @@ from ranking the stored vectors against its interests.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from watch.config import load_config
+from digest_archive import MONDAY, WEEK, open_with, save_entries
+
 from watch.nlp.relevance import RelevanceScorer
 from watch.records import (
     Article,
     Config,
     DocVector,
     Entry,
-    FetchResult,
     ModelOutput,
-    ParsedFeed,
     Summary,
     TagScore,
 )
-from watch.store import Archive, open_archive
+from watch.store import Archive
 
-WEEK = "2026-W47"
-MONDAY = datetime(2026, 11, 16, tzinfo=UTC)
+__all__ = ["ML", "SECURITY", "WEEK", "build"]
 
 CONFIG = """\
 settings:
@@ -77,21 +75,14 @@ ITEMS = [
 
 def build(tmp_path: Path, embedder) -> tuple[Config, Archive]:
     """Write the config and fill the archive, each item's document vector computed by `embedder`."""
-    path = tmp_path / "feeds.yaml"
-    path.write_text(CONFIG, encoding="utf-8")
-    config = load_config(path, environ={})
-    archive = open_archive(config.settings.database)
-    fetched = MONDAY + timedelta(days=7)
-    archive.sync_sources(config.sources, fetched)
+    config, archive, fetched = open_with(tmp_path, CONFIG)
     by_source: dict[str, list[Entry]] = {}
     for source, item_id, title, hour, _tag, _summary in ITEMS:
         by_source.setdefault(source, []).append(Entry(
             id=item_id, source=source, guid=item_id, url=f"https://{item_id}.example/post",
             canonical_url=f"https://{item_id}.example/post", title=title, author=None,
             published=MONDAY + timedelta(days=2, hours=hour), feed_html="<p>text</p>"))
-    for source, entries in by_source.items():
-        archive.save_refresh(source, FetchResult(url="u", final_url="u", status=200),
-                             ParsedFeed(source, "", "en", tuple(entries)), source, fetched, fetched)
+    save_entries(archive, by_source, fetched)
     texts = [f"{title}. {summary}" for _s, _i, title, _h, _t, summary in ITEMS]
     vectors = embedder.encode(texts)
     stored = RelevanceScorer(embedder, config.interests).best(vectors)  # relevance to the top-level interests

@@ -59,7 +59,18 @@ from .fields import (
 from .profiles import digest_profiles, source_names
 from .server import SERVER_KEYS, server_options
 from .stack import stack_packages, stack_sources, with_advisories
-from .validate import MISSING, Block, Problems, describe, is_bool, is_int, node_line, parse_yaml, read_text
+from .validate import (
+    MISSING,
+    Block,
+    Problems,
+    describe,
+    is_bool,
+    is_int,
+    mapping_entries,
+    node_line,
+    parse_yaml,
+    read_text,
+)
 
 DATABASE_ENV = "TECHWATCH_DATABASE"
 
@@ -394,22 +405,6 @@ def _networks(block: Block, key: str) -> tuple[ipaddress.IPv4Network | ipaddress
     return tuple(networks)
 
 
-def _mapping_entries(top: Block, key: str, what: str) -> list[tuple[Block, int, int]]:
-    """The mapping entries of a top-level list such as `tags:` or `sources:`, each as a Block."""
-    blocks: list[tuple[Block, int, int]] = []
-    for item, line, index in top.items(key, what) or []:
-        label = f"{key}[{index}]"
-        if not isinstance(item, CommentedMap):
-            top.problems.add(line, label, f"{label}: each entry must be a mapping (name: ..., ...), "
-                                          f"got {describe(item)}")
-            continue
-        name = item.get("name")
-        if isinstance(name, str) and name.strip():
-            label += f" (name {name.strip()!r})"
-        blocks.append((Block(item, f"{key}[{index}]", label, top.problems), node_line(item, line), index))
-    return blocks
-
-
 def _tags(top: Block) -> tuple[tuple[Tag, ...], set[str]]:
     """The taxonomy (unique slug names, one-line description for the tagger, keywords) and its names.
 
@@ -418,7 +413,7 @@ def _tags(top: Block) -> tuple[tuple[Tag, ...], set[str]]:
     """
     tags: list[Tag] = []
     seen: dict[str, int] = {}
-    for block, line, _index in _mapping_entries(top, "tags", "tags (name, description, keywords)"):
+    for block, line, _index in mapping_entries(top, "tags", "tags (name, description, keywords)"):
         block.check_keys(TAG_KEYS)
         name = block.text("name", required=True)
         description = block.text("description", required=True)
@@ -451,7 +446,7 @@ def _sources(top: Block, known_tags: set[str]) -> tuple[Source, ...]:
     if raw is None or (isinstance(raw, CommentedSeq) and not raw):
         top.report("sources", "sources is empty: list at least one source (name and url)")
         return ()
-    entries = _mapping_entries(top, "sources", "sources (name, url, ...)")
+    entries = mapping_entries(top, "sources", "sources (name, url, ...)")
     sources: list[Source] = []
     seen: dict[str, int] = {}
     followed: dict[tuple[str, str], tuple[str, int]] = {}  # what a source polls -> (its name, line)

@@ -16,7 +16,7 @@ from watch.records import DEFAULT_PROFILE, DEFAULT_TITLE, DigestProfile, Setting
 
 from .apprise_urls import ENV_NAME_RE, apprise_problem, shown_url
 from .fields import WEEKDAYS, clock_time, digest_formats, recipients, relevance_floor, tag_names
-from .validate import MISSING, Block, describe, key_list, node_line
+from .validate import MISSING, Block, key_list, mapping_entries
 
 PROFILE_KEYS = ("name", "title", "interests", "tags", "exclude_tags", "sources", "max_items", "max_also",
                 "per_source", "relevance_floor", "formats", "day", "time", "email", "notify", "notify_env")
@@ -44,23 +44,15 @@ def digest_profiles(top: Block, settings: Settings, interests: str, known_tags: 
     """
     if top.get("digests") in (MISSING, None):
         return ()
-    entries = top.items("digests", "digest profiles (name, interests, tags, ...)")
-    if entries is not None and not entries:
+    raw = top.get("digests")
+    if isinstance(raw, list) and not raw:
         top.report("digests", "digests is empty: list at least one profile (name: ...), or leave the key out "
                               "for one digest for everyone")
     profiles: list[DigestProfile] = []
     seen: dict[str, int] = {}
-    for item, line, index in entries or ():
-        label = f"digests[{index}]"
-        if not isinstance(item, CommentedMap):
-            top.problems.add(line, label, f"{label}: each profile must be a mapping (name: ..., ...), "
-                                          f"got {describe(item)}")
-            continue
-        name = item.get("name")
-        if isinstance(name, str) and name.strip():
-            label += f" (name {name.strip()!r})"
-        block = Block(item, f"digests[{index}]", label, top.problems)
-        profile = _profile(block, node_line(item, line), settings, interests, known_tags, sources, smtp=smtp)
+    for block, line, _index in mapping_entries(top, "digests", "digest profiles (name, interests, tags, ...)",
+                                               "profile"):
+        profile = _profile(block, line, settings, interests, known_tags, sources, smtp=smtp)
         if profile is None:
             continue
         if profile.name in seen:

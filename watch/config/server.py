@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpcore
 
-from watch.http.egress import address_kind, describe, resolve
+from watch.http.egress import address_kind, describe, is_address_literal, resolve
 
 from .validate import MISSING, Block
 
@@ -70,7 +70,7 @@ def _checked_url(block: Block, url: str, allow_remote: bool) -> str | None:
         # resolves to a public address is still refused.
         return url
     if public:
-        where = f"{host} is" if _is_address(host) else f"{host} resolves to {', '.join(public)},"
+        where = f"{host} is" if is_address_literal(host) else f"{host} resolves to {', '.join(public)},"
         block.report("base_url", f"{where} a public address: the summarizer server "
                                  "would receive the articles outside this machine and its private networks; run it "
                                  "locally or on the LAN, or set 'allow_remote: true' if sending them there is intended")
@@ -86,12 +86,3 @@ def public_addresses(host: str, port: int) -> list[str] | None:
         return None
     found = [ipaddress.ip_address(sockaddr[0].split("%")[0]) for _family, sockaddr in addresses]
     return [describe(ip) for ip in found if address_kind(ip) is None] if found else None
-
-
-def _is_address(host: str) -> bool:
-    """Whether `host` is an IP address literal rather than a name."""
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True

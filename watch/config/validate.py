@@ -274,3 +274,20 @@ class Block:
             # An empty mapping has no position of its own; borrow the parent's so messages have a line.
             value.lc.line = self.line_of(key) - 1
         return Block(value, self.field_of(key), self.field_of(key), self.problems)
+
+
+def mapping_entries(top: Block, key: str, what: str, entry: str = "entry") -> list[tuple[Block, int, int]]:
+    """The mapping entries of a top-level list such as `tags:`, `sources:` or `digests:`, each as a Block with
+    its line and index; an entry that is not a mapping is reported and left out."""
+    blocks: list[tuple[Block, int, int]] = []
+    for item, line, index in top.items(key, what) or []:
+        label = f"{key}[{index}]"
+        if not isinstance(item, CommentedMap):
+            top.problems.add(line, label, f"{label}: each {entry} must be a mapping (name: ..., ...), "
+                                          f"got {describe(item)}")
+            continue
+        name = item.get("name")
+        if isinstance(name, str) and name.strip():
+            label += f" (name {name.strip()!r})"
+        blocks.append((Block(item, f"{key}[{index}]", label, top.problems), node_line(item, line), index))
+    return blocks

@@ -15,6 +15,7 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import httpcore
@@ -125,7 +126,8 @@ def resolve(host: str, port: int) -> list[tuple[socket.AddressFamily, tuple]]:
     return [(family, sockaddr) for sockaddr, family in unique.items()]
 
 
-def _is_literal(host: str) -> bool:
+def is_address_literal(host: str) -> bool:
+    """Whether `host` is an IP address literal (brackets allowed) rather than a name."""
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -133,24 +135,24 @@ def _is_literal(host: str) -> bool:
     return True
 
 
-class GuardedBackend(httpcore.NetworkBackend):
-    """httpcore's sync backend, except that it resolves, checks every address, then connects to a checked one."""
+class _CheckingBackend(httpcore.NetworkBackend):
+    """httpcore's sync backend, except that it resolves the host, lets `check` refuse its addresses, then
+    connects to one of the checked addresses (never to a name looked up again)."""
 
-    def __init__(self, policy: EgressPolicy) -> None:
-        self.policy = policy
+    unix_refusal: ClassVar[type[Exception]] = httpcore.ConnectError
+
+    def __init__(self) -> None:
         self.inner = httpcore.SyncBackend()
+
+    def check(self, host: str, addresses: list[tuple[socket.AddressFamily, tuple]]) -> None:
+        """Raise if `host` may not be reached at these addresses."""
+        raise NotImplementedError
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: Iterable[tuple] | None = None) -> httpcore.NetworkStream:
-        """Open a TCP connection to `host`, refusing non-public addresses for untrusted origins."""
+        """Open a TCP connection to `host` at an address `check` accepted."""
         addresses = resolve(host, port)
-        if not _TRUSTED.get():
-            for _family, sockaddr in addresses:
-                reason = self.policy.refusal(ipaddress.ip_address(sockaddr[0].split("%")[0]))
-                if reason:
-                    where = reason.replace(", a ", " is a ", 1) if _is_literal(host) else f"{host} resolves to {reason}"
-                    raise EgressRefused(f"{where}: links that come from feeds are fetched only from public "
-                                        "addresses (intranet: settings.fetch.allow_networks)")
+        self.check(host, addresses)
         last: Exception | None = None
         for _family, sockaddr in addresses:
             # An address literal: the inner backend connects to it without looking the name up again.
@@ -164,11 +166,33 @@ class GuardedBackend(httpcore.NetworkBackend):
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: Iterable[tuple] | None = None) -> httpcore.NetworkStream:
         """Unix sockets are never reached from a URL: refused."""
-        raise EgressRefused("unix sockets are not fetched")
+        raise self.unix_refusal("unix sockets are not fetched")
 
     def sleep(self, seconds: float) -> None:
         """As httpcore's backend."""
         self.inner.sleep(seconds)
+
+
+class GuardedBackend(_CheckingBackend):
+    """The egress policy's backend: every address of an untrusted origin must be public."""
+
+    unix_refusal = EgressRefused
+
+    def __init__(self, policy: EgressPolicy) -> None:
+        super().__init__()
+        self.policy = policy
+
+    def check(self, host: str, addresses: list[tuple[socket.AddressFamily, tuple]]) -> None:
+        """EgressRefused when an untrusted origin resolves to a non-public address."""
+        if _TRUSTED.get():
+            return
+        for _family, sockaddr in addresses:
+            reason = self.policy.refusal(ipaddress.ip_address(sockaddr[0].split("%")[0]))
+            if reason:
+                where = (reason.replace(", a ", " is a ", 1) if is_address_literal(host)
+                         else f"{host} resolves to {reason}")
+                raise EgressRefused(f"{where}: links that come from feeds are fetched only from public "
+                                    "addresses (intranet: settings.fetch.allow_networks)")
 
 
 @dataclass
@@ -210,37 +234,16 @@ class PublicAddress(httpcore.ConnectError):
     """A service that must stay on this machine or a private network resolved to a public address."""
 
 
-class PrivateBackend(httpcore.NetworkBackend):
-    """httpcore's sync backend that connects only to non-public addresses (loopback, private...): for a
-    service the user keeps on their own machines, checked on every connection as DNS may change."""
+class PrivateBackend(_CheckingBackend):
+    """A backend that connects only to non-public addresses (loopback, private...): for a service the user
+    keeps on their own machines, checked on every connection as DNS may change."""
 
-    def __init__(self) -> None:
-        self.inner = httpcore.SyncBackend()
-
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[tuple] | None = None) -> httpcore.NetworkStream:
-        """Open a TCP connection to `host` if every address it resolves to is non-public, else PublicAddress."""
-        addresses = resolve(host, port)
+    def check(self, host: str, addresses: list[tuple[socket.AddressFamily, tuple]]) -> None:
+        """PublicAddress when `host` resolves to a public address."""
         for _family, sockaddr in addresses:
             ip = ipaddress.ip_address(sockaddr[0].split("%")[0])
             if address_kind(ip) is None:
                 raise PublicAddress(f"{host} resolves to {describe(ip)}, a public address")
-        last: Exception | None = None
-        for _family, sockaddr in addresses:
-            try:
-                return self.inner.connect_tcp(sockaddr[0], port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:
-                last = exc
-        raise last or httpcore.ConnectError(f"{host}: no address to connect to")
-
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Iterable[tuple] | None = None) -> httpcore.NetworkStream:
-        """Unix sockets are never reached from a URL: refused."""
-        raise httpcore.ConnectError("unix sockets are not used")
-
-    def sleep(self, seconds: float) -> None:
-        """As httpcore's backend."""
-        self.inner.sleep(seconds)
 
 
 def private_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
