@@ -19,12 +19,15 @@ if str(SUPPORT) not in sys.path:
 
 _httpserver = importlib.import_module("httpserver")
 _testkit = importlib.import_module("testkit")
+_registries = importlib.import_module("registries")
 
 FeedServer = _httpserver.FeedServer
 rss = _testkit.rss
 shipped_taxonomy = _testkit.shipped_taxonomy
+registry_server = _registries.registry_server
+registry_settings = _registries.registry_settings
 
-__all__ = ["CachedEmbedder", "FeedServer", "rss", "shipped_taxonomy"]
+__all__ = ["CachedEmbedder", "FeedServer", "registry_server", "registry_settings", "rss", "shipped_taxonomy"]
 
 
 class CachedEmbedder:
