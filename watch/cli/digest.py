@@ -138,9 +138,14 @@ def _digest(config: Config, profiles: tuple[DigestProfile, ...], period: Period,
         sys.exit(EXIT_PARTIAL)
 
 
+def _suffix(profile: DigestProfile) -> str:
+    """What follows the period label in messages: " (<name>)" for a profile, nothing for the digest for everyone."""
+    return "" if profile.is_default else f" ({profile.name})"
+
+
 def _report(written: pipeline.WrittenDigest, profile: DigestProfile, period: Period) -> None:
     """Say which files were written, and whether the digest went into the feed of past digests."""
-    name = "" if profile.is_default else f" ({profile.name})"
+    name = _suffix(profile)
     for path in written.paths:
         click.echo(f"Digest {period.label}{name} written to {path}")
     if not written.published:
@@ -156,7 +161,7 @@ def _report(written: pipeline.WrittenDigest, profile: DigestProfile, period: Per
 def _email(config: Config, archive: Archive, written: pipeline.WrittenDigest, profile: DigestProfile,
            period: Period, force: bool) -> bool:
     """E-mail one profile's digest unless it was already sent; False when sending failed."""
-    name = "" if profile.is_default else f" ({profile.name})"
+    name = _suffix(profile)
     if config.settings.email is not None and not profile.email:
         say(f"Digest {period.label}{name} has no e-mail recipients (`email:` of the profile): not e-mailed.")
         return True
@@ -180,7 +185,7 @@ def _email(config: Config, archive: Archive, written: pipeline.WrittenDigest, pr
 def _deliver(config: Config, archive: Archive, period: Period, written: pipeline.WrittenDigest,
              profile: DigestProfile, force: bool) -> bool:
     """--send: deliver one profile's digest to each of its channels, say what happened on each; False if one failed."""
-    name = "" if profile.is_default else f" ({profile.name})"
+    name = _suffix(profile)
     digest = written.digest or pipeline.build_digest(config, archive, period, profile)
     results = pipeline.deliver_digest(
         archive, profile=profile.name, digest=digest, record=written.record, environ=os.environ,

@@ -16,6 +16,11 @@ from ..records import DigestItem, DigestProfile, HealthLine, ReleaseItem
 from ..store import Archive
 
 
+def from_sources(source: str, profile: DigestProfile) -> bool:
+    """Whether `source` is one the profile reads: one of its `sources:`, or any without that key."""
+    return not profile.sources or source in profile.sources
+
+
 def story_kept(tags: Collection[str], profile: DigestProfile) -> bool:
     """Whether a story with these tags (all its items' together) belongs in the profile's digest."""
     if profile.tags and not set(tags) & set(profile.tags):
@@ -28,7 +33,7 @@ def profile_items(items: Sequence[DigestItem], profile: DigestProfile,
     """The period's items the profile shows: those of its `sources:` (all without), in the stories its tags
     keep. A story is judged on the tags of all its items, so its other reports still count as coverage;
     release items are picked by source only (they go to Releases, which is not by tag)."""
-    chosen = [i for i in items if not profile.sources or i.source in profile.sources]
+    chosen = [i for i in items if from_sources(i.source, profile)]
     if not profile.tags and not profile.exclude_tags:
         return chosen
     story_tags: dict[str, set[str]] = {}
@@ -40,12 +45,12 @@ def profile_items(items: Sequence[DigestItem], profile: DigestProfile,
 
 def profile_releases(releases: Sequence[ReleaseItem], profile: DigestProfile) -> list[ReleaseItem]:
     """The period's releases from the profile's sources (all without `sources:`)."""
-    return [r for r in releases if not profile.sources or r.source in profile.sources]
+    return [r for r in releases if from_sources(r.source, profile)]
 
 
 def profile_health(health: Sequence[HealthLine], profile: DigestProfile) -> tuple[HealthLine, ...]:
     """The sources needing attention among the profile's sources (all without `sources:`)."""
-    return tuple(h for h in health if not profile.sources or h.source in profile.sources)
+    return tuple(h for h in health if from_sources(h.source, profile))
 
 
 def rescored(items: Sequence[DigestItem], archive: Archive, scorer: RelevanceScorer | None) -> list[DigestItem]:
