@@ -78,7 +78,7 @@ from _support import CachedEmbedder
 
 from watch.nlp.base import Summarizer
 from watch.nlp.sentences import split_sentences
-from watch.nlp.summarize import ExtractiveSummarizer, _candidates, _cut
+from watch.nlp.summarize import ExtractiveSummarizer, _candidates, _cut, join_capped
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -134,16 +134,7 @@ def load_docs(corpus: Path) -> dict[str, list[Doc]]:
 
 def capped(sentences: Sequence[str], n: int = SENTENCES, max_chars: int = MAX_CHARS) -> str:
     """`sentences[:n]` under the summarizer's cap rule: cut a too-long first one, skip later ones that do not fit."""
-    out: list[str] = []
-    used = 0
-    for sentence in sentences[:n]:
-        if not out and len(sentence) > max_chars:
-            return _cut(sentence, max_chars)
-        if used + len(sentence) + (1 if out else 0) > max_chars:
-            continue
-        out.append(sentence)
-        used += len(sentence) + (1 if len(out) > 1 else 0)
-    return " ".join(out)
+    return join_capped(sentences, n, max_chars)
 
 
 def lead3(doc: Doc) -> str:

@@ -54,7 +54,7 @@ def add_feed(path: Path, config: Config, client: httpx.Client, url: str, *, name
     if "://" not in url:
         url = "https://" + url  # "simonwillison.net" is what people paste
     # Cheap checks first, so a typo does not cost a round of network requests.
-    _check_tags(path, config, tags)
+    check_tags(path, config, tags)
     if interval is not None:
         try:
             parse_interval(interval)
@@ -75,7 +75,7 @@ def add_feed(path: Path, config: Config, client: httpx.Client, url: str, *, name
 def import_opml(path: Path, config: Config, data: bytes, *, tags: Sequence[str] = (),
                 dry_run: bool = False) -> ImportReport:
     """Append every feed of an OPML document not already in feeds.yaml (same URL or name); no network."""
-    _check_tags(path, config, tags)
+    check_tags(path, config, tags)
     known_tags = {tag.name for tag in config.tags}
     names = {source.name.casefold(): source.name for source in config.sources}
     urls = {canonical_url(source.url): source.name for source in config.sources}
@@ -117,7 +117,8 @@ def unique_name(title: str, taken: Iterable[str]) -> str:
     return name
 
 
-def _check_tags(path: Path, config: Config, tags: Sequence[str]) -> None:
+def check_tags(path: Path, config: Config, tags: Sequence[str]) -> None:
+    """Refuse a tag that feeds.yaml does not define under `tags:`."""
     known = sorted(tag.name for tag in config.tags)
     for tag in tags:
         if tag not in known:

@@ -272,16 +272,21 @@ class ExtractiveSummarizer(Summarizer):
 
     def _join(self, sentences: list[str]) -> str:
         """Sentences in order, as many as the caps allow; a too-long first one is cut."""
-        out: list[str] = []
-        used = 0
-        for sentence in sentences[: self.sentences]:
-            if not out and len(sentence) > self.max_chars:
-                return _cut(sentence, self.max_chars)
-            if used + len(sentence) + (1 if out else 0) > self.max_chars:
-                continue
-            out.append(sentence)
-            used += len(sentence) + (1 if len(out) > 1 else 0)
-        return " ".join(out)
+        return join_capped(sentences, self.sentences, self.max_chars)
+
+
+def join_capped(sentences: Sequence[str], n: int, max_chars: int) -> str:
+    """The first `n` sentences in order under `max_chars`: cut a too-long first one, skip later ones that do not fit."""
+    out: list[str] = []
+    used = 0
+    for sentence in sentences[:n]:
+        if not out and len(sentence) > max_chars:
+            return _cut(sentence, max_chars)
+        if used + len(sentence) + (1 if out else 0) > max_chars:
+            continue
+        out.append(sentence)
+        used += len(sentence) + (1 if len(out) > 1 else 0)
+    return " ".join(out)
 
 
 def _candidates(sentences: list[str], title: str, furniture: bool = True) -> list[str]:

@@ -26,11 +26,10 @@ from ...config.stack import (
     followed_keys,
     registry_source,
 )
-from ...errors import ConfigError
 from ...records import Config, Dependency, Resolution
 from ...sources.kinds import KINDS
 from ..feedsfile import NewSource, append_sources
-from ..subscribe import unique_name
+from ..subscribe import check_tags, unique_name
 from .resolve import resolve_dependencies
 
 __all__ = ["StackPlan", "follow_stack", "release_source_of"]
@@ -69,10 +68,7 @@ def follow_stack(path: Path, config: Config, client: httpx.Client, manifests: Se
                  dry_run: bool = False) -> StackPlan:
     """Read the manifests, resolve their dependencies and add a release source for each one not yet followed."""
     known = {tag.name for tag in config.tags}
-    for tag in tags:
-        if tag not in known and tag != STACK_TAG:
-            raise ConfigError(f"unknown tag {tag!r} (known tags: {', '.join(sorted(known)) or 'none'}); "
-                              "tags must be defined under 'tags:' first", path=str(path), field="tags")
+    check_tags(path, config, [tag for tag in tags if tag != STACK_TAG])  # the stack tag is added when missing
     dependencies = [d for d in read_manifests(manifests) if _selected(d, only, exclude)]
     resolution = resolve_dependencies(client, dependencies, config.settings.fetch)
     followed = followed_keys([s for s in config.sources if not s.from_stack])
