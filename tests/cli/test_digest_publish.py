@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import feedparser
 import pytest
 import sqlite_utils
-from digest_archive import MONDAY, WEEK, build
+from digest_archive import MONDAY, WEEK, build, with_email
 from smtpserver import SMTPServer
 from testkit import run_cli
 
@@ -51,14 +51,6 @@ def archived(directory) -> dict[str, tuple[int, str, str | None]]:
             "SELECT label, published, html, sent_at FROM digests").fetchall()}
     finally:
         archive.close()
-
-
-def with_email(directory, port: int) -> None:
-    path = directory / "feeds.yaml"
-    block = (f"  email:\n    host: 127.0.0.1\n    port: {port}\n    security: none\n"
-             "    from: watch@example.org\n    to: [cto@example.org]\n    subject: \"Tech watch {label}\"\n")
-    path.write_text(path.read_text(encoding="utf-8").replace("settings:\n", "settings:\n" + block, 1),
-                    encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -236,7 +228,7 @@ def test_m016_marks_earlier_one_offs_unpublished(tmp_path):
 def test_a_one_off_is_sent_as_written_and_once_per_label(archive_dir):
     window = f"{(datetime.now(UTC) - MONDAY).days + 8}d"  # a rolling window that reaches the fixture week
     with SMTPServer() as server:
-        with_email(archive_dir, server.port)
+        with_email(archive_dir, server.port, subject="Tech watch {label}")
         sent = digest(archive_dir, "--since", window, "--email")
         assert sent.returncode == 0, sent.stderr
         label = re.search(r"Digest (\S+_to_\S+) sent to cto@example.org", sent.stdout)[1]
@@ -253,7 +245,7 @@ def test_a_one_off_is_sent_as_written_and_once_per_label(archive_dir):
 
 def test_a_week_sent_before_it_was_over_is_still_sent_when_it_is_done(archive_dir):
     with SMTPServer() as server:
-        with_email(archive_dir, server.port)
+        with_email(archive_dir, server.port, subject="Tech watch {label}")
         early = digest(archive_dir, "--week", "current", "--email")
         assert early.returncode == 0, early.stderr
         assert server.message()["Subject"] == f"Tech watch {CURRENT}"
@@ -269,7 +261,7 @@ def test_a_week_sent_before_it_was_over_is_still_sent_when_it_is_done(archive_di
 
 def test_a_complete_week_is_sent_once_whichever_digest_of_it_went_out(archive_dir):
     with SMTPServer() as server:
-        with_email(archive_dir, server.port)
+        with_email(archive_dir, server.port, subject="Tech watch {label}")
         assert digest(archive_dir, "--week", WEEK, "--email").returncode == 0  # a one-off of a finished week
         weekly = digest(archive_dir, "--week", WEEK, "--publish", "--email")
         assert weekly.returncode == 0 and f"Digest {WEEK} was already sent" in weekly.stdout

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from digest_archive import WEEK, build
+from digest_archive import WEEK, build, with_email
 from smtpserver import SMTPServer
 from testkit import run_cli
 from webhookserver import WebhookServer
@@ -25,14 +25,6 @@ def archive_dir(tmp_path):
     _config, archive = build(tmp_path)
     archive.close()
     return tmp_path
-
-
-def with_email(directory, port: int) -> None:
-    path = directory / "feeds.yaml"
-    block = (f"  email:\n    host: 127.0.0.1\n    port: {port}\n    security: none\n"
-             "    from: watch@example.org\n    to: [cto@example.org]\n")
-    path.write_text(path.read_text(encoding="utf-8").replace("settings:\n", "settings:\n" + block, 1),
-                    encoding="utf-8")
 
 
 def test_send_emails_once_and_force_sends_again(archive_dir):

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import socket
 
 import pytest
 from digest_archive import WEEK
-from smtpserver import SMTPServer
-from webhookserver import WebhookServer
+from smtpserver import SMTPServer, closed_port
 
 from watch import pipeline
 from watch.digest.build import parse_period
@@ -22,21 +20,9 @@ SECRET = "xoxb-5ecret-T0ken-77"
 
 
 @pytest.fixture
-def hooks():
-    with WebhookServer() as server:
-        yield server
-
-
-@pytest.fixture
 def written(fixed_archive):
     config, archive = fixed_archive
     return config, archive, pipeline.produce_digest(config, archive, parse_period(week=WEEK))
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def deliver(archive, written, smtp, urls, *, env=(), environ=None, force=False, profile=DEFAULT_PROFILE):

@@ -7,11 +7,10 @@ and no part of a secret in a URL reaches the display, the error or the log.
 from __future__ import annotations
 
 import logging
-import socket
 
 import pytest
 from digest_samples import sample_digest
-from webhookserver import WebhookServer
+from smtpserver import closed_port
 
 from watch.digest.chat import build_chat
 from watch.digest.notify import channel_key, notify_channel, notify_channels, send_chat
@@ -22,20 +21,8 @@ TOKEN = "tok-9f8e7d6c5b4a"
 
 
 @pytest.fixture
-def hooks():
-    with WebhookServer() as server:
-        yield server
-
-
-@pytest.fixture
 def message():
     return build_chat(sample_digest(), link="https://watch.example.org/digests/2026-W48.html")
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_a_json_webhook_gets_the_title_and_the_lead_as_text(hooks, message):

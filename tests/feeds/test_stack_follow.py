@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from registries import registry_config_lines, registry_server
+from registries import registry_config_lines
 from smtpserver import closed_port
 from testkit import ROOT, TAXONOMY, dedent, run_cli
 
@@ -16,13 +16,6 @@ from watch.feeds.stack.follow import follow_stack
 from watch.http.client import make_client
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stack"
-
-
-@pytest.fixture
-def registries():
-    server = registry_server()
-    yield server
-    server.stop()
 
 
 def _feeds_yaml(tmp_path: Path, base: str, extra_sources: str = "") -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from registries import registry_server, registry_settings
+from registries import registry_settings
 from smtpserver import closed_port
 from testkit import ROOT
 
@@ -14,13 +14,6 @@ from watch.feeds.stack.resolve import github_repo, go_repo, resolve_dependencies
 from watch.http.client import make_client
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stack"
-
-
-@pytest.fixture
-def registries():
-    server = registry_server()
-    yield server
-    server.stop()
 
 
 def _resolve(server_base: str, paths: list[Path]):

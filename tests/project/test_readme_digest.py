@@ -15,7 +15,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from digest_archive import build
+from digest_archive import build, with_email
 from smtpserver import SMTPServer
 from testkit import ROOT, run_cli
 
@@ -116,7 +116,7 @@ def test_a_readme_digest_line_writes_what_it_says(archive_dir: Path, line: str):
         f"the README line does not say what it writes (-> FILES in its comment, or --out): {line}"
     with SMTPServer() as server:
         if "--email" in args:
-            _with_email(archive_dir, server.port)
+            with_email(archive_dir, server.port, subject="Tech watch {label}")
         done = run_cli(*args, cwd=archive_dir)
         assert done.returncode == 0, (line, done.stdout, done.stderr)
         written = WRITTEN.findall(done.stdout)
@@ -148,11 +148,3 @@ def test_a_readme_digest_line_writes_what_it_says(archive_dir: Path, line: str):
                 assert again.returncode == 0 and "already sent" in again.stdout and len(server.received) == 1
                 forced = run_cli(*args, "--force", cwd=archive_dir)
                 assert forced.returncode == 0 and len(server.received) == 2
-
-
-def _with_email(directory: Path, port: int) -> None:
-    path = directory / "feeds.yaml"
-    block = (f"  email:\n    host: 127.0.0.1\n    port: {port}\n    security: none\n"
-             "    from: watch@example.org\n    to: [cto@example.org]\n    subject: \"Tech watch {label}\"\n")
-    path.write_text(path.read_text(encoding="utf-8").replace("settings:\n", "settings:\n" + block, 1),
-                    encoding="utf-8")

@@ -150,3 +150,14 @@ def build(tmp_path: Path) -> tuple[Config, Archive]:
     archive.set_staleness("Sleepy", MONDAY - timedelta(days=20), 86400)
     archive.record_gone("Gone", "gone (HTTP 410) since 2026-11-18", MONDAY + timedelta(days=2))
     return config, archive
+
+
+def with_email(directory: Path, port: int, subject: str | None = None) -> None:
+    """Add an e-mail block (127.0.0.1:PORT, no TLS, to cto@example.org) to the settings of DIRECTORY/feeds.yaml."""
+    path = directory / "feeds.yaml"
+    block = (f"  email:\n    host: 127.0.0.1\n    port: {port}\n    security: none\n"
+             "    from: watch@example.org\n    to: [cto@example.org]\n")
+    if subject is not None:
+        block += f"    subject: \"{subject}\"\n"
+    path.write_text(path.read_text(encoding="utf-8").replace("settings:\n", "settings:\n" + block, 1),
+                    encoding="utf-8")
