@@ -31,7 +31,7 @@ import httpcore
 
 from ..errors import EgressRefused, RenderError
 from ..records import FetchResult, FetchSettings
-from .egress import EgressPolicy, origin_of, resolve
+from .egress import EgressPolicy, is_address_literal, origin_of, resolve
 
 CHROMIUM = "chromium"  # Debian's package and command
 VIRTUAL_TIME_MS = 5000  # the page's scripts get this much virtual time to build the page
@@ -81,11 +81,7 @@ def render_page(url: str, settings: FetchSettings, timeout: float = RENDER_TIMEO
 
 def _checked_address(url: str, host: str, port: int, policy: EgressPolicy) -> str | None:
     """The address chromium is pinned to: checked by the egress policy unless the origin is trusted."""
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        literal = True
-    except ValueError:
-        literal = False
+    literal = is_address_literal(host)
     if literal:
         addresses = [host.strip("[]")]
     else:

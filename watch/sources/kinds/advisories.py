@@ -32,8 +32,8 @@ from ...http.client import HostLimiter, fetch
 from ...records import Advisory, AffectedRange, Dependency, Entry, FetchResult, FetchSettings, ParsedFeed, Source
 from ..affected import affects
 from ..parse import iso_datetime
-from ..releases import decode
 from .base import SourceKind
+from .registry_json import registry_json
 
 _QUERY_BATCH = "/v1/querybatch"
 _MAX_QUERIES = 1000  # OSV's limit per querybatch call
@@ -68,7 +68,7 @@ class Advisories(SourceKind):
                 if exc.status == 404:
                     continue  # deleted from OSV: the archived item stays as it was
                 raise
-            vulns.append(_json(result.content, "an OSV advisory"))
+            vulns.append(registry_json(result.content, "an OSV advisory"))
         document = {"packages": [_package_json(p) for p in packages], "vulns": vulns}
         content = json.dumps(document, sort_keys=True).encode()
         return FetchResult(url=source.url, final_url=source.url, status=200, content=content,
@@ -77,7 +77,7 @@ class Advisories(SourceKind):
     def read(self, source: Source, content: bytes, base_url: str, content_type: str,
              now: datetime | None) -> ParsedFeed:
         """One entry per advisory (aliases merged) that names one of the packages."""
-        document = _json(content, "an advisories document")
+        document = registry_json(content, "an advisories document")
         if not isinstance(document, dict) or not isinstance(document.get("vulns"), list):
             raise ParseError("not an advisories document (no 'vulns' list)")
         packages = {(_key(p["ecosystem"], p["name"])): Dependency(p["ecosystem"], p["name"], p.get("pinned"), "",
@@ -125,7 +125,8 @@ def _github_document(client: httpx.Client, source: Source, packages: Sequence[De
         for page in range(1, _MAX_PAGES + 1):
             query = {"ecosystem": ecosystem, "affects": affects_value, "per_page": _PER_PAGE, "page": page}
             url = f"{base}?{urlencode(query)}"
-            answer = _json(_get(client, url, settings, limiter, headers=headers).content, "a GitHub advisories answer")
+            answer = registry_json(_get(client, url, settings, limiter, headers=headers).content,
+                                   "a GitHub advisories answer")
             if not isinstance(answer, list):
                 raise FetchError("GitHub answered without a list of advisories", url=url)
             for record in answer:
@@ -137,8 +138,8 @@ def _github_document(client: httpx.Client, source: Source, packages: Sequence[De
         if not ghsa_id.startswith("GHSA-"):
             continue
         try:
-            record = _json(_get(client, f"{base}/{quote(ghsa_id, safe='')}", settings, limiter,
-                                headers=headers).content, "a GitHub advisory")
+            record = registry_json(_get(client, f"{base}/{quote(ghsa_id, safe='')}", settings, limiter,
+                                        headers=headers).content, "a GitHub advisory")
         except FetchError as exc:
             if exc.status == 404:
                 continue  # gone from GitHub: the archived item stays as it was
@@ -233,8 +234,8 @@ def _query(client: httpx.Client, base: str, packages: Sequence[Dependency], sett
     for start in range(0, len(packages), _MAX_QUERIES):
         queries = [_osv_query(p) for p in packages[start:start + _MAX_QUERIES]]
         for _page in range(_MAX_PAGES):
-            answer = _json(_get(client, base + _QUERY_BATCH, settings, limiter,
-                                json.dumps({"queries": queries}).encode()).content, "an OSV querybatch answer")
+            answer = registry_json(_get(client, base + _QUERY_BATCH, settings, limiter,
+                                        json.dumps({"queries": queries}).encode()).content, "an OSV querybatch answer")
             results = answer.get("results") if isinstance(answer, dict) else None
             if not isinstance(results, list):
                 raise FetchError("OSV answered without 'results'", url=base + _QUERY_BATCH)
@@ -270,13 +271,6 @@ def _known_ids(previous: str | None) -> list[str]:
         return []
     ids = state.get("ids") if isinstance(state, dict) else None
     return [str(i) for i in ids] if isinstance(ids, list) else []
-
-
-def _json(content: bytes, what: str) -> Any:
-    try:
-        return json.loads(decode(content))
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"not {what} (invalid JSON: {exc})") from exc
 
 
 # --------------------------------------------------------------------------------------------------

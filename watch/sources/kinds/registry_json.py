@@ -19,7 +19,7 @@ _UNDATED = datetime.min.replace(tzinfo=UTC)
 
 
 def registry_json(content: bytes, what: str) -> object:
-    """A registry's JSON answer, or a ParseError naming what was expected."""
+    """A registry's (or advisory database's) JSON answer, or a ParseError naming what was expected."""
     try:
         return json.loads(decode(content))
     except json.JSONDecodeError as exc:
