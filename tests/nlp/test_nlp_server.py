@@ -18,6 +18,8 @@ from watch.nlp import server as server_module
 from watch.nlp.prompt import chat_messages
 from watch.nlp.server import ServerSummarizer
 from watch.nlp.summarize import ExtractiveSummarizer
+from watch.nlp.why import why_server, write_why_lines
+from watch.records import SummarizerSettings
 
 GPU_TITLE = "GPU rental prices fall"
 GPU_TEXT = ("Renting an H100 now costs half of last year's price. Inference providers pass the savings on. "
@@ -70,6 +72,17 @@ def test_transformers_serve_writes_the_summary_through_the_guard(served: tuple[s
     assert summaries.rejections[1].startswith("not in the article: 4, Small")
     assert summaries[2].text == "Empty" and not summarizer.generated(summaries[2])
     assert summaries.deferred == frozenset() and summarizer.outage() is None
+
+
+def test_transformers_serve_writes_why_it_matters_lines_through_the_guard(served: tuple[str, str]) -> None:
+    base_url, model = served
+    server = why_server(SummarizerSettings(backend="server", base_url=base_url, model=model, concurrency=2,
+                                           why_it_matters=True))
+    assert server is not None
+    lines = write_why_lines(server, {"mistral": MISTRAL, "gpu": GPU}, "open-weights models we could self-host")
+    # The scripted model answers its two sentences to any prompt: the first is the one line, faithful to the
+    # Mistral article; for the GPU article it names what that article does not say, so there is no line.
+    assert lines == {"mistral": tm.FAITHFUL_SCRIPT.split(". ")[0] + ".", "gpu": ""}
 
 
 # -- a chat-completions server of our own --------------------------------------------------------------

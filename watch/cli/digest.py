@@ -107,7 +107,8 @@ def digest(week: str | None, since: str | None, profiles: tuple[str, ...], forma
         archive = open_archive(config.settings.database)
         try:
             for profile, scorer in pipeline.profile_scorers(config, chosen):
-                click.echo(render_explain(pipeline.build_digest(config, archive, period, profile, scorer)), nl=False)
+                digest = pipeline.build_digest(config, archive, period, profile, scorer, why=False)
+                click.echo(render_explain(digest), nl=False)
         finally:
             archive.close()
         return

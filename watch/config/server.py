@@ -19,7 +19,7 @@ from watch.http.egress import address_kind, describe, is_address_literal, resolv
 
 from .validate import MISSING, Block
 
-SERVER_KEYS = ("base_url", "concurrency", "allow_remote", "api_key_env")
+SERVER_KEYS = ("base_url", "concurrency", "allow_remote", "api_key_env", "why_it_matters")
 MAX_CONCURRENCY = 64
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -33,6 +33,10 @@ def server_options(block: Block, backend: str, environ: Mapping[str, str]) -> di
     if key_env is not None and not _ENV_NAME.fullmatch(key_env):
         block.report("api_key_env", f"api_key_env {key_env!r} is not an environment variable name")
         key_env = None
+    why = block.boolean("why_it_matters", False)
+    if why and backend != "server":
+        block.report("why_it_matters", "why_it_matters needs backend 'server': the line is written by the inference "
+                                       "server's model (a local model on CPU takes 12-19 s a story)")
     if backend != "server":
         return {}  # checked above, but kept out of the settings: switching backends back and forth is fine
     if block.get("base_url") in (MISSING, None):
@@ -41,7 +45,8 @@ def server_options(block: Block, backend: str, environ: Mapping[str, str]) -> di
     elif base_url is not None:
         base_url = _checked_url(block, base_url.rstrip("/"), allow_remote)
     api_key = (environ.get(key_env) or "").strip() or None if key_env else None
-    return {"base_url": base_url, "concurrency": concurrency, "allow_remote": allow_remote, "api_key": api_key}
+    return {"base_url": base_url, "concurrency": concurrency, "allow_remote": allow_remote, "api_key": api_key,
+            "why_it_matters": why}
 
 
 def _checked_url(block: Block, url: str, allow_remote: bool) -> str | None:

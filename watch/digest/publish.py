@@ -13,6 +13,7 @@ from pathlib import Path
 
 from watch.digest import build as digest_mod
 from watch.digest.deliver import full_digest_link
+from watch.digest.matters import with_why_lines
 from watch.digest.profiles import profile_health, profile_items, profile_releases, rescored
 from watch.errors import DeliveryError
 from watch.nlp.embedder import Embedder
@@ -35,12 +36,13 @@ log = logging.getLogger(__name__)
 
 
 def build_digest(config: Config, archive: Archive, period: Period, profile: DigestProfile | None = None,
-                 scorer: RelevanceScorer | None = None) -> Digest:
+                 scorer: RelevanceScorer | None = None, *, why: bool = True) -> Digest:
     """Select the period's processed items (and the period before, for trends) and arrange them into the
     Digest of `profile` (default: the digest for everyone).
 
     A profile that shares the top-level `interests` ranks with the relevance stored with each item; one
     with its own ranks through `scorer` (relevance_scorer, made here when not given), from stored vectors.
+    With summarizer.why_it_matters (and `why`), the lead stories get their "why it matters" line (digest/matters.py).
     """
     profile = profile or everyone(config)
     items = archive.items_between(period.start, period.end)
@@ -56,12 +58,13 @@ def build_digest(config: Config, archive: Archive, period: Period, profile: Dige
     if profile.interests != config.interests:
         scorer = scorer or relevance_scorer(config, profile, lambda: document_embedder(config))
         items = rescored(items, archive, scorer)
-    return digest_mod.make_digest(items, config.tags, period, sources=config.sources, title=profile.title,
-                                  max_items=profile.max_items, max_also=profile.max_also,
-                                  per_source=profile.per_source, relevance_floor=digest_floor(config, profile),
-                                  previous=previous, health=health, releases=releases, earlier_versions=earlier,
-                                  advisories=archive.advisories_between(period.start, period.end, affecting=True),
-                                  manifest_base=config.path.parent if config.path else None)
+    digest = digest_mod.make_digest(items, config.tags, period, sources=config.sources, title=profile.title,
+                                    max_items=profile.max_items, max_also=profile.max_also,
+                                    per_source=profile.per_source, relevance_floor=digest_floor(config, profile),
+                                    previous=previous, health=health, releases=releases, earlier_versions=earlier,
+                                    advisories=archive.advisories_between(period.start, period.end, affecting=True),
+                                    manifest_base=config.path.parent if config.path else None)
+    return with_why_lines(digest, archive, config.settings.summarizer, profile.interests) if why else digest
 
 
 def everyone(config: Config) -> DigestProfile:

@@ -1,4 +1,4 @@
-"""The summarizing prompt, written in the article's language, shared by every generative backend."""
+"""The prompts, written in the article's language: the summary (every generative backend) and "why it matters"."""
 
 from __future__ import annotations
 
@@ -12,6 +12,15 @@ _UNITS = {"en": ("sentence", "sentences"), "fr": ("phrase", "phrases")}
 _TITLE_LABELS = {"en": "Title:", "fr": "Titre :"}
 _ARTICLE_LABELS = {"en": "Article:", "fr": "Article :"}
 _ANSWER_LABELS = {"en": "Summary:", "fr": "Résumé :"}
+_WHY = {
+    "en": ("A team follows these topics: {interests}\nIn one sentence of at most {words} words, in English, say why "
+           "this article matters to that team, using only facts the article states. If it does not concern those "
+           "topics, answer NONE."),
+    "fr": ("Une équipe suit ces sujets : {interests}\nEn une phrase de {words} mots au plus, en français, dis pourquoi "
+           "cet article compte pour cette équipe, en n'utilisant que des faits que l'article donne. S'il ne concerne "
+           "pas ces sujets, réponds NONE."),
+}
+NOTHING_TO_SAY = "NONE"  # the answer the "why it matters" prompt asks for when the article is not on the topics
 SEQ2SEQ_PREFIX = "summarize: "  # T5's task prefix; BART-style models read it as one more line of text
 
 
@@ -31,6 +40,15 @@ def chat_messages(title: str, text: str, language: str | None, sentences: int = 
     """Chat messages for a causal LM: one user turn (some templates have no system role)."""
     lang = prompt_language(language)
     content = (f"{instruction(lang, sentences)}\n\n{_TITLE_LABELS[lang]} {title.strip()}\n\n"
+               f"{_ARTICLE_LABELS[lang]}\n{text.strip()}")
+    return [{"role": "user", "content": content}]
+
+
+def why_messages(title: str, text: str, language: str | None, interests: str, words: int = 30) -> list[dict[str, str]]:
+    """Chat messages asking, in the article's language, why it matters to a team with these `interests`."""
+    lang = prompt_language(language)
+    topics = " ".join(interests.split())
+    content = (f"{_WHY[lang].format(interests=topics, words=words)}\n\n{_TITLE_LABELS[lang]} {title.strip()}\n\n"
                f"{_ARTICLE_LABELS[lang]}\n{text.strip()}")
     return [{"role": "user", "content": content}]
 

@@ -64,6 +64,9 @@ class ServerSummarizer(Summarizer):
     """
 
     generative = True
+    # What a failure means, for one request and once the server is left alone (a "why it matters" writer says its own).
+    consequence = ("this item keeps its extractive summary",
+                   "items keep their extractive summary and are retried in a later run")
 
     def __init__(self, base_url: str, model: str, *, sentences: int = 3, max_chars: int = 400,
                  concurrency: int = 4, max_tokens: int = 160, max_input_chars: int = 6000,
@@ -143,15 +146,21 @@ class ServerSummarizer(Summarizer):
             return exc
 
     def _ask(self, title: str, text: str, language: str | None, deadline: float | None) -> tuple[str, bool]:
-        """The answer's text, and whether the model ended it itself; raises Unavailable."""
+        """The summary's text, and whether the model ended it itself; raises Unavailable."""
+        return self.complete(chat_messages(title, self.shortened(text), language, self.sentences), deadline)
+
+    def complete(self, messages: list[dict[str, str]], deadline: float | None,
+                 max_tokens: int | None = None) -> tuple[str, bool]:
+        """The server's answer to `messages` (greedy, at most `max_tokens`), and whether the model ended it itself;
+        raises Unavailable (the server failed: left alone for a while), OutOfTime or Refused (this request)."""
         with self._lock:
             if time.monotonic() < self._down_until and self._outage:
                 raise Unavailable([f"{self._outage} (not asked again yet)"])
         left = REQUEST_TIMEOUT if deadline is None else min(REQUEST_TIMEOUT, deadline - time.monotonic())
         if left <= 0:
             raise OutOfTime(["time budget spent before this item"])
-        body = {"model": self.model, "messages": chat_messages(title, self._shortened(text), language, self.sentences),
-                "max_tokens": self.max_tokens, "temperature": 0, "stream": False}
+        body = {"model": self.model, "messages": messages, "max_tokens": max_tokens or self.max_tokens,
+                "temperature": 0, "stream": False}
         try:
             response = self._client.post(self.endpoint, json=body,
                                          timeout=httpx.Timeout(left, connect=min(left, CONNECT_TIMEOUT)))
@@ -197,13 +206,13 @@ class ServerSummarizer(Summarizer):
                 self._down_until = time.monotonic() + RETRY_AFTER
                 self._strikes = 0
         if not opened:
-            log.info("%s (%s): this item keeps its extractive summary", outage, detail)
+            log.info("%s (%s): %s", outage, detail, self.consequence[0])
         else:
-            log.warning("%s (%s): items keep their extractive summary and are retried in a later run", outage, detail)
+            log.warning("%s (%s): %s", outage, detail, self.consequence[1])
         return Unavailable([outage])
 
-    def _shortened(self, text: str) -> str:
-        """The article within max_input_chars, cut at a word boundary."""
+    def shortened(self, text: str) -> str:
+        """The article within max_input_chars, cut at a word boundary (what a request sends of it)."""
         text = text.strip()
         if len(text) <= self.max_input_chars:
             return text

@@ -84,6 +84,8 @@ class SummarizerSettings:
     concurrency: int = 4  # requests in flight at once
     allow_remote: bool = False  # base_url may be outside loopback and private networks
     api_key: str | None = field(default=None, repr=False)  # read from the variable named by api_key_env
+    # server: a "why it matters" line under each lead story, from the digest profile's interests
+    why_it_matters: bool = False
 
     @property
     def generative(self) -> bool:

@@ -33,6 +33,7 @@ class DigestItem:
     relevance: float | None = None  # similarity to `interests` (the best of the story's items)
     relevance_topic: str | None = None  # the `interests` topic that best item is closest to
     why: str = ""  # why a full story is there: "covered by 3 sources · relevant to “open-weights LLMs…”"
+    matters: str = ""  # a lead story's "why it matters" line, written by the summarizer server (nlp/why.py)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from .labels import SOURCE_MODEL, TagLabels
 from .migrations import migrate
 from .reader import ArchiveReader, from_iso, iso
 from .symbols import index_terms
+from .why import WhyLines
 
 
 def _story(row: Sequence) -> StoryText:
@@ -54,7 +55,7 @@ def entry_hash(entry: Entry) -> str:
     return content_hash(entry.title_html or entry.title, entry.feed_link or entry.url, entry.feed_html)
 
 
-class Archive(ArchiveReader, TagLabels):
+class Archive(ArchiveReader, TagLabels, WhyLines):
     """The archive database, read and written; one instance per process, opened with open_archive()."""
 
     # -- sources ---------------------------------------------------------------------------

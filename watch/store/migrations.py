@@ -346,6 +346,15 @@ def m026_digest_profiles(db: sqlite_utils.Database) -> None:
     db["digests"].transform(pk=("profile", "label"))
 
 
+@migration
+def m027_why_lines(db: sqlite_utils.Database) -> None:
+    """why_lines: a server model's "why it matters" line for a top story, per profile interests and model."""
+    # line "" records that the model had nothing faithful to say (NONE, or the guard refused it): not asked again.
+    db["why_lines"].create({"item_id": str, "interests_key": str, "model": str, "line": str, "created_at": str},
+                           pk=("item_id", "interests_key", "model"), foreign_keys=[("item_id", "items", "id")],
+                           not_null={"line", "created_at"})
+
+
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     """Names of the migrations not yet applied to `db` (all of them for a new, empty database)."""
     if not db["_migrations"].exists():

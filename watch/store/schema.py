@@ -303,6 +303,16 @@ TABLES: dict[str, TableDoc] = {
             "affects_pinned": "1 when the pinned version is affected, 0 when not (or withdrawn), NULL without a pin.",
             "manifest": "The manifest that brought the package in.",
         }),
+    "why_lines": TableDoc(
+        "A summarizer server's \"why it matters\" line for a lead story of the digest (summarizer.why_it_matters), "
+        "per profile interests and model: written once, reused by later digests.", {
+            "item_id": "The story's item (items.id).",
+            "interests_key": "Hash of the profile's interests the line was written for; other interests ask again.",
+            "model": "The server model that wrote it.",
+            "line": "The line as shown, after the faithfulness guard; empty when the model had nothing faithful "
+                    "to say (not asked again).",
+            "created_at": f"When written; {TIME}.",
+        }),
     "pruned_items": TableDoc(
         "Ids of items deleted by retention (settings.retention.items): a feed entry with one of these ids is "
         "not stored again.", {
