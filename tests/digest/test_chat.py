@@ -14,7 +14,7 @@ import pytest
 from apprise import NotifyFormat
 from digest_samples import at, item, sample_digest
 
-from watch.digest.chat import MORE, build_chat, digest_link, fit
+from watch.digest.chat import MORE, build_chat, digest_link, fit, join
 from watch.digest.notify import body_format, prepared
 from watch.records import HealthLine, ReleaseLine
 
@@ -167,3 +167,34 @@ def test_digest_link_under_the_public_url():
     assert digest_link("https://w.example/digests/", "2026-W48") == "https://w.example/digests/2026-W48.html"
     assert digest_link("https://w.example/d", "2026-W48", ".md", "ml-team") == "https://w.example/d/ml-team/2026-W48.md"
     assert digest_link(None, "2026-W48") is None
+
+
+def test_a_lead_storys_why_it_matters_line_follows_it_inert_and_goes_first_when_cut():
+    digest = sample_digest()
+    hostile = "It matters to @everyone <!here>: see https://evil.example/x and [this](https://evil.example/y) *now*"
+    first, second, *rest = digest.lead
+    lead = (dataclasses.replace(first, matters="Its weights are open, so the team can self-host it."),
+            dataclasses.replace(second, matters=hostile), *rest)
+    message = build_chat(dataclasses.replace(digest, lead=lead))
+    kinds = [line.kind for line in message.lines]
+    assert kinds.count("detail") == 2
+    story = next(n for n, line in enumerate(message.lines) if first.url in line.text)
+    assert message.lines[story + 1].text == "  Why it matters (written by the model): Its weights are open, " \
+        "so the team can self-host it."
+    assert "_Why it matters (written by the model):_ Its weights are open" in message.markdown
+    assert "<i>Why it matters (written by the model):</i> Its weights are open" in message.html
+    for fmt in ("text", "markdown", "html"):
+        body = getattr(message, fmt)
+        assert "@everyone" not in body and "<!here>" not in body and "https://evil" not in body, fmt
+    assert "\\[this\\]" in message.markdown and "\\*now\\*" in message.markdown
+    # Cut to a channel's length: the last story's line goes before any story does, and is not "one more".
+    *others, last = digest.lead
+    lead_only = dataclasses.replace(digest, lead=(*others, dataclasses.replace(last, matters="It is cheaper.")),
+                                    releases=(), health=())
+    message = build_chat(lead_only)
+    assert message.lines[-1].kind == "detail"
+    body = fit(message, "text", len(join(message.lines[:-1], "text")))
+    assert all(story.url in body for story in digest.lead) and "It is cheaper" not in body
+    assert MORE.format(count=0)[:6] not in body
+    one_less = fit(message, "text", len(join(message.lines[:-2], "text")) + 20)
+    assert last.url not in one_less and "It is cheaper" not in one_less and MORE.format(count=1) in one_less

@@ -13,6 +13,7 @@ import pytest
 from chatserver import ChatServer, free_port
 from digest_archive import MONDAY, WEEK, open_with, save_entries
 from testkit import run_cli
+from webhookserver import WebhookServer
 
 from watch.config import load_config
 from watch.errors import ConfigError
@@ -163,6 +164,22 @@ def test_changed_interests_ask_again(tmp_path, chat) -> None:
     digest(tmp_path)
     assert len(why_requests(chat)) == 6
     assert "EU export rules for accelerators" in why_requests(chat)[-1]
+
+
+def test_the_chat_message_carries_each_lead_storys_line_under_it(tmp_path, chat) -> None:
+    build(tmp_path, chat.base_url)
+    feeds = tmp_path / "feeds.yaml"
+    with WebhookServer() as hooks:
+        feeds.write_text(feeds.read_text(encoding="utf-8") + "digests:\n  - name: default\n"
+                         f"    notify: [\"{hooks.apprise('json', '/team')}\"]\n", encoding="utf-8")
+        done = run_cli("digest", "--week", WEEK, "--send", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        (sent,) = hooks.received("/team")
+    lines = sent.payload["message"].splitlines()
+    story = next(n for n, line in enumerate(lines) if "Mistral releases Small 4" in line)
+    assert lines[story + 1] == f"  {LABEL} {STORIES[0][3]}"
+    assert sent.payload["message"].count(LABEL) == 1  # the refused and the NONE answers give no line
+    assert len(why_requests(chat)) == 3  # the files and the message share the lines asked once
 
 
 def test_the_option_needs_the_server_backend(tmp_path) -> None:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from ..records import ChatLine, ChatMessage, Digest, DigestItem, StackAdvisory
 from ..text.textsafe import one_line
-from .render import item_sources, md_escape, safe_url
+from .render import MATTERS_LABEL, item_sources, md_escape, safe_url
 
 LEAD_MAX = 5  # stories in a chat message: the digest's lead (3-5), else its first full stories
 RELEASES_MAX = 8
@@ -65,7 +65,10 @@ def build_chat(digest: Digest, *, link: str | None = None, lead: int = LEAD_MAX)
     stories = _lead(digest, lead)
     if stories:
         lines.append(_heading("The week's lead"))
-        lines.extend(_story(story) for story in stories)
+        for story in stories:
+            lines.append(_story(story))
+            if story.matters:
+                lines.append(_matters(story.matters))
     noted = [s.release for s in digest.stack.releases] + [r for r in digest.releases if r.note]
     urgent = noted[:RELEASES_MAX]
     if urgent:
@@ -152,6 +155,12 @@ def _story(story: DigestItem) -> ChatLine:
     by_md = f" — {md(sources)}" if sources else ""
     by_html = f" — {h(sources)}" if sources else ""
     return ChatLine("item", text, f"- {title}{by_md}", f"• {markup}{by_html}")
+
+
+def _matters(line: str) -> ChatLine:
+    """A lead story's "why it matters" line (model output about feed text: defused and escaped like it)."""
+    return ChatLine("detail", f"  {MATTERS_LABEL} {defuse(line)}", f"  _{md_escape(MATTERS_LABEL)}_ {md(line)}",
+                    f"&nbsp;&nbsp;<i>{html.escape(MATTERS_LABEL)}</i> {h(line)}")
 
 
 def _advisory(advisory: StackAdvisory) -> ChatLine:

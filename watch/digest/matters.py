@@ -23,8 +23,8 @@ def with_why_lines(digest: Digest, archive: Archive, settings: SummarizerSetting
                    server: Callable[[SummarizerSettings], ServerSummarizer | None] = why_server,
                    now: datetime | None = None) -> Digest:
     """`digest` with a "why it matters" line on each lead story that has one (unchanged unless
-    settings.why_it_matters is on with backend 'server' and the profile has interests)."""
-    if not (settings.why_it_matters and settings.backend == "server" and digest.lead and interests.strip()):
+    settings.why_it_matters is on, which config allows with backend 'server' only, and the profile has interests)."""
+    if not (settings.why_it_matters and digest.lead and interests.strip()):
         return digest
     ids = [story.id for story in digest.lead]
     key, model = interests_key(interests), f"server/{settings.model}"

@@ -142,6 +142,9 @@ def render_atom(records: Sequence[DigestRecord], *, feed_id: str, title: str = "
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
 
 
+MATTERS_LABEL = "Why it matters (written by the model):"  # a lead story's line from the summarizer server
+
+
 @functools.lru_cache(maxsize=16)
 def _environment(fmt: str, templates: Path | None) -> jinja2.Environment:
     # Cached: compiled templates are kept; FileSystemLoader still notices a user template edited on disk.
@@ -156,6 +159,7 @@ def _environment(fmt: str, templates: Path | None) -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.globals["matters_label"] = MATTERS_LABEL
     env.filters.update(md=md_escape, safe_url=safe_url, day=_day, last_day=_last_day, trend=trend, trends=trend_line,
                        sources=item_sources, wrap=_wrap, plural=_plural, also_groups=also_groups)
     return env

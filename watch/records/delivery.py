@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 # What a chat line is, for cutting a message to a channel's length: head and foot lines are always kept,
-# headings go with the items under them, items are dropped from the end ("… and N more").
-LINE_KINDS = ("head", "heading", "item", "foot")
+# headings go with the items under them, items are dropped from the end ("… and N more"), and a detail (a lead
+# story's "why it matters" line) is dropped before or with the item above it, never counted as one.
+LINE_KINDS = ("head", "heading", "item", "detail", "foot")
 
 
 @dataclass(frozen=True)
