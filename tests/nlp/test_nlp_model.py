@@ -222,3 +222,26 @@ def test_position_aware_centrality_brings_real_summaries_closer_to_the_reference
     undirected.directed_weight = 0.0
     # CNN/DailyMail articles have no title: the lead prior and centrality decide alone.
     assert (default > mean_rouge(undirected) + 0.005).all()
+
+
+def test_the_run_reads_french_with_the_multilingual_encoder_it_shares_with_the_tagger(tmp_path: Path) -> None:
+    from watch.config import load_config
+    from watch.nlp.embedder import UniversalSentenceEncoder
+    from watch.nlp.loading import load_models
+
+    path = tmp_path / "feeds.yaml"
+    sources = "sources:\n  - {name: Wire, url: https://wire.example/rss}\n"
+    path.write_text(sources, encoding="utf-8")
+    models = load_models(load_config(path, environ={}))
+    summarizer = models.summarizer
+    assert isinstance(summarizer, ExtractiveSummarizer)
+    french = summarizer.embedder_for("fr")
+    assert isinstance(french, UniversalSentenceEncoder) and french is models.tagger.embedder  # loaded once
+    assert summarizer.embedder_for("en") is summarizer.embedder is not french
+    summary = summarizer.summarize(FR_TITLE, FR_ARTICLE, "fr")
+    check_extractive(summary.text, FR_ARTICLE, "fr", 3, 400)
+    assert "AI Act" in summary.text and summary.model == summarizer.name and french.name in summary.model
+    # A sentence model of the user's own reads every language.
+    path.write_text("settings:\n  summarizer: {model: all-MiniLM-L6-v2}\n" + sources, encoding="utf-8")
+    own = load_models(load_config(path, environ={})).summarizer
+    assert isinstance(own, ExtractiveSummarizer) and own.embedder_for("fr") is own.embedder

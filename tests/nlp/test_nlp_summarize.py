@@ -95,6 +95,41 @@ def test_french_articles_get_the_french_settings() -> None:
     assert summarizer.summarize(TITLE, text, "fr").text == by_hand.summarize(TITLE, text, None).text
 
 
+class MultilingualHash(HashEmbedder):
+    """A hash embedder that says it reads French, as the multilingual encoder does."""
+
+    languages = frozenset({"en", "fr", "de"})
+
+
+def test_articles_in_another_language_are_read_by_its_encoder_in_one_call_per_encoder() -> None:
+    main, multilingual = HashEmbedder(name="english"), MultilingualHash(name="multi")
+    summarizer = ExtractiveSummarizer(main, language_embedders={"fr": multilingual, "de": multilingual})
+    english, french = " ".join(ARTICLE), " ".join(FR_SENTENCES + ARTICLE)
+    summaries = summarizer.summarize_many([(TITLE, english, "en"), (TITLE, french, "fr-FR"),
+                                           (TITLE, english, None), (TITLE, french, "fr")])
+    assert len(main.calls) == len(multilingual.calls) == 1  # one batch per encoder, not one per article
+    assert FR_SENTENCES[0] in multilingual.calls[0] and FR_SENTENCES[0] not in main.calls[0]
+    assert ARTICLE[0] in main.calls[0]
+    # One name for every summary it writes, naming both encoders: the archive's cache keys on it.
+    assert {s.model for s in summaries} == {summarizer.name} == {"extractive/english + multi for de,fr"}
+    # The same French summary as a summarizer that reads everything with the multilingual encoder.
+    alone = ExtractiveSummarizer(MultilingualHash(name="multi"))
+    assert summaries[1].text == alone.summarize(TITLE, french, "fr").text
+    assert summaries[0].text == ExtractiveSummarizer(HashEmbedder()).summarize(TITLE, english, "en").text
+
+
+def test_french_settings_follow_the_encoder_that_reads_french() -> None:
+    from watch.nlp.summarize import FRENCH
+
+    english_only = ExtractiveSummarizer(HashEmbedder())
+    assert english_only.language_settings["fr"] == FRENCH["english"]
+    with_multi = ExtractiveSummarizer(HashEmbedder(), language_embedders={"fr": MultilingualHash()})
+    assert with_multi.language_settings["fr"] == FRENCH["multilingual"] != FRENCH["english"]
+    assert with_multi.for_language("fr").centrality_weight == FRENCH["multilingual"]["centrality_weight"]
+    assert ExtractiveSummarizer(MultilingualHash()).language_settings["fr"] == FRENCH["multilingual"]
+    assert with_multi.for_language("en") is with_multi
+
+
 def test_selected_sentences_come_in_document_order() -> None:
     # The lead and the title match decide the pick; the output order must still be the article's.
     reordered = [ARTICLE[3], ARTICLE[4], ARTICLE[5], ARTICLE[0], ARTICLE[6], ARTICLE[1], ARTICLE[2]]

@@ -127,6 +127,9 @@ class UniversalSentenceEncoder:
     """
 
     dim = 512
+    # What it was trained on (ISO 639-1; Chinese simplified and traditional both "zh").
+    languages = frozenset({"ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr",
+                           "zh"})
 
     def __init__(self, max_chars: int = 2000) -> None:
         version = importlib.metadata.version(USE_PACKAGE)

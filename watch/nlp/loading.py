@@ -38,6 +38,11 @@ def document_embedder(config: Config) -> Embedder:
     return load_embedder(config.settings.tagger.model or DEFAULT_MODEL)
 
 
+def other_languages(multilingual: Embedder | None) -> dict[str, Embedder]:
+    """The languages besides English that `multilingual` reads, each mapped to it, for ExtractiveSummarizer."""
+    return {lang: multilingual for lang in sorted(getattr(multilingual, "languages", ())) if lang != "en"}
+
+
 def load_models(config: Config) -> Models:
     """Build the configured summarizer, tagger, clustering embedder and relevance scorer; models
     are shared when two stages name the same one, and weights load on first use."""
@@ -48,10 +53,15 @@ def load_models(config: Config) -> Models:
     summarizing, tagging = config.settings.summarizer, config.settings.tagger
     sentence_model = summarizing.model if summarizing.backend == "extractive" else None
     embedder = load_embedder(sentence_model)
-    extractive = ExtractiveSummarizer(embedder, sentences=summarizing.sentences, max_chars=summarizing.max_chars)
     tag_model = tagging.model or DEFAULT_MODEL
     same = tag_model == (sentence_model or None) or tag_model == embedder.name
     documents = embedder if same else load_embedder(tag_model)
+    # The bundled MiniLM reads English; without a sentence model of the user's own, articles in the languages
+    # the multilingual encoder reads (the tagger's by default: shared) are read by it.
+    multilingual = None if sentence_model else (documents if getattr(documents, "languages", ())
+                                                else load_embedder("use-multilingual"))
+    extractive = ExtractiveSummarizer(embedder, sentences=summarizing.sentences, max_chars=summarizing.max_chars,
+                                      language_embedders=other_languages(multilingual))
     options = {"threshold": tagging.threshold} if tagging.threshold is not None else {}
     tagger = EmbeddingTagger(documents, config.tags, max_tags=tagging.max_tags, **options)
     summarizer: Summarizer = extractive

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -96,17 +96,13 @@ class ExtractiveSummarizer(Summarizer):
 
     # Chosen by `benchmarks/rouge_bench.py --cv 5` on corpus/summaries (CNN/DailyMail, OrangeSum) at
     # 3 sentences / 400 chars: the values its tuning picks on all documents of each language; these are
-    # the English ones, and `language_settings` (set in __init__) holds the French ones. The lead prior
-    # matters most (news puts the point first); position-aware centrality (directed_weight) helps in
-    # English only, where the model reads the sentences (MiniLM embeds French poorly: French tuning
-    # always turns it off); `keep_ratio` leaves out later sentences that add little. The estimate is
+    # the English ones (with MiniLM), FRENCH holds the French ones (by the encoder that reads French). The
+    # lead prior matters most (news puts the point first); position-aware centrality (directed_weight)
+    # helps in English only; `keep_ratio` leaves out later sentences that add little. The estimate is
     # noisy: with ~15 (English) or ~8 (French) documents per held fold, the gain over filtered Lead-3
     # ranges from about -0.5 to +5.5 ROUGE-1 between folds (rouge_bench.py prints each fold's).
-    # ROUGE-1/2 minus filtered Lead-3, cross-validated (tuning inside the folds): one parameter set for
-    # both languages and no keep_ratio EN +1.6/+1.4, FR +1.2/+0.9; per language EN +2.0/+1.5, FR
-    # +1.5/+0.9; per language with keep_ratio (these) EN +2.2/+1.9, FR +2.6/+1.6. In-sample: EN
-    # +3.1/+2.9, FR +3.1/+2.2. With other fold counts (same tuning): 4 folds EN +2.7/+2.7, FR +1.7/+1.2;
-    # 10 folds EN +2.5/+2.1, FR +1.3/+1.3. French ROUGE-1 is at +2 only with 5 folds: within the noise.
+    # ROUGE-1/2 minus filtered Lead-3, cross-validated (tuning inside the folds), English with MiniLM:
+    # 5 folds +2.2/+1.9, 4 folds +2.7/+2.7, 10 folds +2.5/+2.1 (in-sample +3.1/+2.9).
     centrality_weight = 0.5
     # Position-aware centrality (see _directed_centrality), on the embedding similarity graph.
     directed_weight = 2.0
@@ -139,8 +135,10 @@ class ExtractiveSummarizer(Summarizer):
     max_candidates = 20
 
     def __init__(self, embedder: Embedder, sentences: int = 3, max_chars: int = 400, *,
-                 furniture: bool = True) -> None:
-        """`furniture=False` keeps datelines, glued bylines and headings, code, navigation and fragments
+                 furniture: bool = True, language_embedders: Mapping[str, Embedder] | None = None) -> None:
+        """`language_embedders` reads the articles of some languages (first two letters) with another
+        encoder than `embedder`, such as the multilingual one for French (see loading.load_models).
+        `furniture=False` keeps datelines, glued bylines and headings, code, navigation and fragments
         as candidates, as the summarizer did before they were filtered (benchmarks/summary_junk.py --baseline)."""
         if sentences < 1 or max_chars < 2:
             raise ValueError("a summary needs at least one sentence and two characters")
@@ -148,17 +146,27 @@ class ExtractiveSummarizer(Summarizer):
         self.sentences = sentences
         self.max_chars = max_chars
         self.furniture = furniture
+        self.language_embedders = {lang[:2].lower(): model for lang, model in (language_embedders or {}).items()
+                                   if model is not embedder}
         # Per-language values (article language, first two letters) that replace the class's own;
-        # other languages get those. French ones from the same tuning (see centrality_weight).
+        # other languages get those. French ones by the encoder that reads French (see FRENCH).
+        french = self.embedder_for("fr")
         self.language_settings: dict[str, dict[str, object]] = {
-            "fr": {"position_weight": 0.45, "directed_weight": 0.0, "directed_backward": -2.0, "mmr_lambda": 0.7,
-                   "keep_ratio": 0.6},
+            "fr": dict(FRENCH["multilingual" if "fr" in getattr(french, "languages", ()) else "english"]),
         }
 
     @property
     def name(self) -> str:
-        """Model name recorded with each summary."""
-        return f"extractive/{self.embedder.name}"
+        """Model name recorded with each summary (the other encoders too, with the languages they read)."""
+        others: dict[str, list[str]] = {}
+        for lang, model in sorted(self.language_embedders.items()):
+            others.setdefault(model.name, []).append(lang)
+        return f"extractive/{self.embedder.name}" + "".join(
+            f" + {model} for {','.join(langs)}" for model, langs in others.items())
+
+    def embedder_for(self, language: str | None) -> Embedder:
+        """The encoder that reads articles in `language` (first two letters; None: the main one)."""
+        return self.language_embedders.get((language or "")[:2].lower(), self.embedder)
 
     def summarize(self, title: str, text: str, language: str | None = None) -> Summary:
         """Summarize one article; the output only contains its sentences (plus a final "…" if cut)."""
@@ -171,33 +179,44 @@ class ExtractiveSummarizer(Summarizer):
         less padding, about 1.4x the throughput of one call per article on CPU.
         """
         plans = [self._plan(title, text, language) for title, text, language in docs]
-        texts: list[str] = []
-        for plan in plans:
-            if isinstance(plan, tuple):
-                texts += plan[1] + ([plan[0]] if plan[0] else [])
-        vectors = self.embedder.encode(texts) if texts else None
+        vectors = self._vectors(plans, [language for _, _, language in docs])
         out: list[Summary] = []
-        offset = 0
-        for plan, (_, _, language) in zip(plans, docs, strict=True):
+        for n, (plan, (_, _, language)) in enumerate(zip(plans, docs, strict=True)):
             if isinstance(plan, Summary):
                 out.append(plan)
                 continue
             title, candidates = plan
-            size = len(candidates) + (1 if title else 0)
-            chosen = self.for_language(language)._choose(title, candidates, vectors[offset:offset + size])
-            offset += size
+            chosen = self.for_language(language)._choose(title, candidates, vectors[n])
             out.append(Summary(self._join([candidates[i] for i in sorted(chosen)]), self.name))
         return Summaries(out)
 
+    def _vectors(self, plans: Sequence[Summary | tuple[str, list[str]]],
+                 languages: Sequence[str | None]) -> dict[int, np.ndarray]:
+        """Each plan's candidate rows then its title's, with one embedding call per encoder for all of them."""
+        groups: dict[int, tuple[Embedder, list[int]]] = {}
+        for n, (plan, language) in enumerate(zip(plans, languages, strict=True)):
+            if isinstance(plan, tuple):
+                model = self.embedder_for(language)
+                groups.setdefault(id(model), (model, []))[1].append(n)
+        vectors: dict[int, np.ndarray] = {}
+        for model, members in groups.values():
+            texts = [text for n in members for text in _plan_texts(plans[n])]  # type: ignore[arg-type]
+            rows, offset = model.encode(texts), 0
+            for n in members:
+                size = len(_plan_texts(plans[n]))  # type: ignore[arg-type]
+                vectors[n], offset = rows[offset:offset + size], offset + size
+        return vectors
+
     def for_language(self, language: str | None) -> ExtractiveSummarizer:
-        """This summarizer with the parameters of `language_settings` for `language` (itself if none)."""
+        """This summarizer with the parameters and the encoder for `language` (itself if it has none of its own)."""
         overrides = self.language_settings.get((language or "")[:2].lower())
-        if not overrides:
+        model = self.embedder_for(language)
+        if not overrides and model is self.embedder:
             return self
         tuned = copy.copy(self)
-        for name, value in overrides.items():
+        for name, value in (overrides or {}).items():
             setattr(tuned, name, value)
-        tuned.language_settings = {}
+        tuned.embedder, tuned.language_embedders, tuned.language_settings = model, {}, {}
         return tuned
 
     def _plan(self, title: str, text: str, language: str | None) -> Summary | tuple[str, list[str]]:
@@ -273,6 +292,25 @@ class ExtractiveSummarizer(Summarizer):
     def _join(self, sentences: list[str]) -> str:
         """Sentences in order, as many as the caps allow; a too-long first one is cut."""
         return join_capped(sentences, self.sentences, self.max_chars)
+
+
+def _plan_texts(plan: tuple[str, list[str]]) -> list[str]:
+    """What a plan embeds: its candidate sentences, then its title when it has one."""
+    title, candidates = plan
+    return candidates + ([title] if title else [])
+
+
+# French parameters, by the encoder that reads French (same tuning as the English ones, see centrality_weight).
+# ROUGE-1/2 minus filtered Lead-3, cross-validated at 3 / 4 / 5 / 10 folds: with the multilingual encoder (the
+# default: loading.load_models) +2.3/+1.5, +2.2/+1.5, +2.5/+1.6, +2.1/+1.3, and tuning on all documents picks
+# these very values; with MiniLM, which embeds French poorly, 4 / 5 / 10 folds gave +1.7/+1.2,
+# +2.6/+1.6, +1.3/+1.3, its tuning varying from fold to fold. In-sample: +3.2/+2.1.
+FRENCH: dict[str, dict[str, object]] = {
+    "multilingual": {"position_weight": 0.3, "position_decay": 4.0, "centrality_weight": 0.25,
+                     "directed_weight": 0.0, "directed_backward": -2.0, "mmr_lambda": 0.7, "keep_ratio": 0.5},
+    "english": {"position_weight": 0.45, "directed_weight": 0.0, "directed_backward": -2.0, "mmr_lambda": 0.7,
+                "keep_ratio": 0.6},
+}
 
 
 def join_capped(sentences: Sequence[str], n: int, max_chars: int) -> str:
