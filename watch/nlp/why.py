@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from watch.nlp.guard import OutOfTime, Refused, SummaryRejected, Unavailable, accept
 from watch.nlp.prompt import NOTHING_TO_SAY, why_messages
 from watch.nlp.server import ServerSummarizer
-from watch.records import SummarizerSettings
+from watch.records import ArticleText, SummarizerSettings
 from watch.text.textsafe import one_line
 
 log = logging.getLogger(__name__)
@@ -35,9 +35,6 @@ _ADDRESS = re.compile(r"://|\bwww\.|[\w.+-]+@[\w-]+\.\w|\b[\w-]+\.(?:com|net|org
 # What chat models put before the line itself (the digest shows its own label).
 _LABEL = re.compile(r"^\W*(?:why\s+(?:it|this)\s+matters|pourquoi\s+(?:c'est|cela\s+est)\s+important|"
                     r"pourquoi\s+(?:ça|cela)\s+compte)\W*?[:：]\s*", re.IGNORECASE)
-
-ArticleText = tuple[str, str, str | None]  # title, article text, language
-
 
 def interests_key(interests: str) -> str:
     """What a kept line depends on besides the item and the model: the interests, whitespace aside."""

@@ -1,6 +1,6 @@
 """Frozen dataclasses passed between stages, one module per domain; import them from here."""
 
-from .articles import Article, CachedPage
+from .articles import Article, ArticleText, CachedPage
 from .config import (
     DEFAULT_PROFILE,
     DEFAULT_TITLE,
@@ -77,6 +77,7 @@ __all__ = [
     "AffectedRange",
     "ArchiveStats",
     "Article",
+    "ArticleText",
     "CachedPage",
     "ChannelResult",
     "ChatLine",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+ArticleText = tuple[str, str, str | None]  # an archived item as a model reads it: title, article text, language
+
 
 @dataclass(frozen=True)
 class Article:

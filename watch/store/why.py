@@ -7,9 +7,8 @@ from datetime import datetime
 
 import sqlite_utils
 
+from ..records import ArticleText
 from .reader import iso
-
-ArticleText = tuple[str, str, str | None]  # title, article text, language
 
 
 class WhyLines:
@@ -18,9 +17,9 @@ class WhyLines:
     db: sqlite_utils.Database
 
     def story_texts(self, ids: Sequence[str]) -> dict[str, ArticleText]:
-        """(title, text, language) of these items, the text the summarizer read (content, else the summary)."""
+        """(title, text, language) of these items, the text being what the summarizer read (items.content)."""
         rows = self.rows_in(
-            "SELECT i.id, i.title, COALESCE(NULLIF(i.content, ''), ''), i.language FROM items i "
+            "SELECT i.id, i.title, COALESCE(i.content, ''), i.language FROM items i "
             "WHERE i.id IN ({marks})", dict.fromkeys(ids))
         return {r[0]: (r[1] or "", r[2], r[3]) for r in rows}
 
