@@ -22,6 +22,7 @@ FORMATS = ("md", "html", "text")
 # Built-in template of each format; a user folder may hold digest.<format>.j2 (or this name) to replace it.
 TEMPLATES = {"md": "digest.md.j2", "html": "digest.html.j2", "text": "digest.txt.j2"}
 WIDTH = 78  # plain-text line width
+MATTERS_LABEL = "Why it matters (written by the model):"  # a lead story's line from the summarizer server
 
 # Characters that would change the meaning of Markdown text.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}<>#|!~])")
@@ -140,9 +141,6 @@ def render_atom(records: Sequence[DigestRecord], *, feed_id: str, title: str = "
         _sub(entry, "content", _body(record.html), type="html")
     ET.indent(feed, space="  ")
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
-
-
-MATTERS_LABEL = "Why it matters (written by the model):"  # a lead story's line from the summarizer server
 
 
 @functools.lru_cache(maxsize=16)

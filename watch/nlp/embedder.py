@@ -37,6 +37,11 @@ class Embedder(Protocol):
         ...
 
 
+def languages_of(embedder: Embedder | None) -> frozenset[str]:
+    """The languages (ISO 639-1) an embedder says it was trained on; empty when it says nothing (English-centric)."""
+    return frozenset(getattr(embedder, "languages", ()))
+
+
 class TransformerEmbedder:
     """Hugging Face encoder from disk: mean pooling over the attention mask, then L2 norm.
 

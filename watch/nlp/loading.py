@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from watch.nlp.base import Summarizer
-from watch.nlp.embedder import Embedder
+from watch.nlp.embedder import Embedder, languages_of
 from watch.nlp.enrich import Models
 from watch.records import (
     Config,
@@ -40,7 +40,7 @@ def document_embedder(config: Config) -> Embedder:
 
 def other_languages(multilingual: Embedder | None) -> dict[str, Embedder]:
     """The languages besides English that `multilingual` reads, each mapped to it, for ExtractiveSummarizer."""
-    return {lang: multilingual for lang in sorted(getattr(multilingual, "languages", ())) if lang != "en"}
+    return {lang: multilingual for lang in sorted(languages_of(multilingual)) if lang != "en"}
 
 
 def load_models(config: Config) -> Models:
@@ -58,7 +58,7 @@ def load_models(config: Config) -> Models:
     documents = embedder if same else load_embedder(tag_model)
     # The bundled MiniLM reads English; without a sentence model of the user's own, articles in the languages
     # the multilingual encoder reads (the tagger's by default: shared) are read by it.
-    multilingual = None if sentence_model else (documents if getattr(documents, "languages", ())
+    multilingual = None if sentence_model else (documents if languages_of(documents)
                                                 else load_embedder("use-multilingual"))
     extractive = ExtractiveSummarizer(embedder, sentences=summarizing.sentences, max_chars=summarizing.max_chars,
                                       language_embedders=other_languages(multilingual))
@@ -73,11 +73,8 @@ def load_models(config: Config) -> Models:
     elif summarizing.backend == "server":
         from watch.nlp.server import ServerSummarizer
 
-        summarizer = ServerSummarizer(summarizing.base_url or "", summarizing.model or "",
-                                      sentences=summarizing.sentences, max_chars=summarizing.max_chars,
-                                      concurrency=summarizing.concurrency, api_key=summarizing.api_key,
-                                      allow_remote=summarizing.allow_remote,
-                                      fallback=extractive)
+        summarizer = ServerSummarizer.from_settings(summarizing, sentences=summarizing.sentences,
+                                                    max_chars=summarizing.max_chars, fallback=extractive)
     return Models(
         summarizer=summarizer, tagger=tagger, embedder=embedder,
         relevance=RelevanceScorer(documents, config.interests) if config.interests.strip() else None,

@@ -32,7 +32,7 @@ from watch.nlp.guard import (
     settle,
 )
 from watch.nlp.prompt import chat_messages
-from watch.records import Summary
+from watch.records import SummarizerSettings, Summary
 from watch.text.textsafe import one_line
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,13 @@ class ServerSummarizer(Summarizer):
         self._down_until = 0.0
         self._strikes = 0
         self._outage: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: SummarizerSettings, **options: Any) -> ServerSummarizer:
+        """The server of `summarizer:` in feeds.yaml (base_url, model, concurrency, key, allow_remote), with `options`
+        (sentences, max_chars, max_tokens, fallback...) for what it is asked to write."""
+        return cls(settings.base_url or "", settings.model or "", concurrency=settings.concurrency,
+                   api_key=settings.api_key, allow_remote=settings.allow_remote, **options)
 
     @property
     def name(self) -> str:

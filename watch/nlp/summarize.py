@@ -10,7 +10,7 @@ import numpy as np
 
 from watch.nlp import furniture as _furniture
 from watch.nlp.base import Summaries, Summarizer
-from watch.nlp.embedder import Embedder
+from watch.nlp.embedder import Embedder, languages_of
 from watch.nlp.sentences import split_sentences
 from watch.records import Summary
 
@@ -152,7 +152,7 @@ class ExtractiveSummarizer(Summarizer):
         # other languages get those. French ones by the encoder that reads French (see FRENCH).
         french = self.embedder_for("fr")
         self.language_settings: dict[str, dict[str, object]] = {
-            "fr": dict(FRENCH["multilingual" if "fr" in getattr(french, "languages", ()) else "english"]),
+            "fr": dict(FRENCH["multilingual" if "fr" in languages_of(french) else "english"]),
         }
 
     @property
@@ -193,18 +193,17 @@ class ExtractiveSummarizer(Summarizer):
     def _vectors(self, plans: Sequence[Summary | tuple[str, list[str]]],
                  languages: Sequence[str | None]) -> dict[int, np.ndarray]:
         """Each plan's candidate rows then its title's, with one embedding call per encoder for all of them."""
-        groups: dict[int, tuple[Embedder, list[int]]] = {}
+        groups: dict[int, tuple[Embedder, dict[int, list[str]]]] = {}
         for n, (plan, language) in enumerate(zip(plans, languages, strict=True)):
             if isinstance(plan, tuple):
+                title, candidates = plan
                 model = self.embedder_for(language)
-                groups.setdefault(id(model), (model, []))[1].append(n)
+                groups.setdefault(id(model), (model, {}))[1][n] = candidates + ([title] if title else [])
         vectors: dict[int, np.ndarray] = {}
-        for model, members in groups.values():
-            texts = [text for n in members for text in _plan_texts(plans[n])]  # type: ignore[arg-type]
-            rows, offset = model.encode(texts), 0
-            for n in members:
-                size = len(_plan_texts(plans[n]))  # type: ignore[arg-type]
-                vectors[n], offset = rows[offset:offset + size], offset + size
+        for model, texts in groups.values():
+            rows, offset = model.encode([text for group in texts.values() for text in group]), 0
+            for n, group in texts.items():
+                vectors[n], offset = rows[offset:offset + len(group)], offset + len(group)
         return vectors
 
     def for_language(self, language: str | None) -> ExtractiveSummarizer:
@@ -292,12 +291,6 @@ class ExtractiveSummarizer(Summarizer):
     def _join(self, sentences: list[str]) -> str:
         """Sentences in order, as many as the caps allow; a too-long first one is cut."""
         return join_capped(sentences, self.sentences, self.max_chars)
-
-
-def _plan_texts(plan: tuple[str, list[str]]) -> list[str]:
-    """What a plan embeds: its candidate sentences, then its title when it has one."""
-    title, candidates = plan
-    return candidates + ([title] if title else [])
 
 
 # French parameters, by the encoder that reads French (same tuning as the English ones, see centrality_weight).

@@ -36,18 +36,18 @@ _ADDRESS = re.compile(r"://|\bwww\.|[\w.+-]+@[\w-]+\.\w|\b[\w-]+\.(?:com|net|org
 _LABEL = re.compile(r"^\W*(?:why\s+(?:it|this)\s+matters|pourquoi\s+(?:c'est|cela\s+est)\s+important|"
                     r"pourquoi\s+(?:ça|cela)\s+compte)\W*?[:：]\s*", re.IGNORECASE)
 
+
 def interests_key(interests: str) -> str:
     """What a kept line depends on besides the item and the model: the interests, whitespace aside."""
     return hashlib.sha256(" ".join(interests.split()).encode()).hexdigest()[:16]
 
 
 def why_server(settings: SummarizerSettings) -> ServerSummarizer | None:
-    """The server that writes the lines (None unless `why_it_matters` is on with backend 'server')."""
-    if not (settings.why_it_matters and settings.backend == "server" and settings.base_url and settings.model):
+    """The server that writes the lines (None unless `why_it_matters` is on; config allows it with backend
+    'server' only, the one that has a base_url)."""
+    if not (settings.why_it_matters and settings.base_url and settings.model):
         return None
-    server = ServerSummarizer(settings.base_url, settings.model, sentences=1, max_chars=WHY_MAX_CHARS,
-                              concurrency=settings.concurrency, max_tokens=WHY_MAX_TOKENS, api_key=settings.api_key,
-                              allow_remote=settings.allow_remote)
+    server = ServerSummarizer.from_settings(settings, sentences=1, max_chars=WHY_MAX_CHARS, max_tokens=WHY_MAX_TOKENS)
     server.consequence = ("this story has no why-it-matters line this time",
                           "lead stories have no why-it-matters line; asked again at the next digest")
     return server
