@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from watch.nlp.embedder import languages_of
+
 SUPPORT = Path(__file__).resolve().parent.parent / "tests" / "support"
 if str(SUPPORT) not in sys.path:
     sys.path.insert(0, str(SUPPORT))
@@ -37,7 +39,7 @@ class CachedEmbedder:
     def __init__(self, inner) -> None:
         self.inner = inner
         self.name = inner.name
-        self.languages = getattr(inner, "languages", frozenset())  # what the summarizer asks of a multilingual one
+        self.languages = languages_of(inner)  # what the summarizer asks of a multilingual encoder
         self.cache: dict[str, np.ndarray] = {}
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
